@@ -1,0 +1,33 @@
+"""nemo_nb: edit video by talking to the NemoVideo agent from a Jupyter notebook.
+
+``import nemo_nb`` stays light: the embedded backend and the media stack load only when used.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from nemo_nb._version import __version__
+
+if TYPE_CHECKING:  # pragma: no cover
+    from nemo_nb.draft import Draft
+    from nemo_nb.local.server import LocalBackend
+
+__all__ = ["Draft", "LocalBackend", "__version__"]
+
+_LAZY = {
+    "Draft": ("nemo_nb.draft", "Draft"),
+    "LocalBackend": ("nemo_nb.local.server", "LocalBackend"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import public names on first use, so ``import nemo_nb`` loads nothing heavy."""
+    try:
+        module_name, attr = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'nemo_nb' has no attribute {name!r}") from None
+    import importlib
+
+    value = getattr(importlib.import_module(module_name), attr)
+    globals()[name] = value
+    return value

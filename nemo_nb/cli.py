@@ -1,0 +1,62 @@
+"""The ``nemo-nb`` command: ``nemo-nb serve`` runs the embedded backend."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from nemo_nb._version import __version__
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nemo-nb", description="nemo_nb: NemoVideo from Jupyter.")
+    parser.add_argument("--version", action="version", version=f"nemo-nb {__version__}")
+    sub = parser.add_subparsers(dest="command")
+    serve = sub.add_parser("serve", help="run the embedded backend on 127.0.0.1 (the default command)")
+    serve.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (0: a free one; default 8765)")
+    serve.add_argument("--data-dir", default=None, help="where state and media live (default: user data dir)")
+    serve.add_argument("--credits", type=int, default=100, help="credits of a new anonymous user (default 100)")
+    serve.add_argument("--sse-dialect", choices=("canonical", "adk"), default="canonical")
+    serve.add_argument("--render-shape", choices=("wrapped", "toplevel"), default="wrapped")
+    serve.add_argument("--max-upload-mb", type=int, default=500)
+    serve.add_argument("--token-ttl", type=int, default=7 * 86400, help="token lifetime in seconds")
+    serve.add_argument("--allow-private-urls", action="store_true",
+                       help="allow URL uploads from loopback/private addresses")
+    serve.add_argument("--fault", action="append", default=[], metavar="NAME[=N]",
+                       help="inject a failure for client tests (repeatable), e.g. drop_sse_after=3")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command in (None, "serve"):
+        if args.command is None:
+            args = build_parser().parse_args(["serve", *(argv or [])])
+        try:
+            from nemo_nb.local.server import serve
+            from nemo_nb.local.settings import BackendSettings, Faults
+        except ImportError as exc:
+            print(f"nemo-nb: the embedded backend needs the 'local' extra: pip install 'nemo-nb[local]' ({exc})",
+                  file=sys.stderr)
+            return 2
+        try:
+            settings = BackendSettings(
+                data_dir=args.data_dir, port=args.port, credits=args.credits, sse_dialect=args.sse_dialect,
+                render_shape=args.render_shape, max_upload_bytes=args.max_upload_mb * 1024 * 1024,
+                token_ttl_s=args.token_ttl, allow_private_urls=args.allow_private_urls,
+                faults=Faults.parse(args.fault))
+        except ValueError as exc:
+            print(f"nemo-nb: {exc}", file=sys.stderr)
+            return 2
+        try:
+            serve(settings)
+        except KeyboardInterrupt:
+            pass
+        except OSError as exc:
+            print(f"nemo-nb: cannot listen on port {args.port}: {exc.strerror}; try --port 0", file=sys.stderr)
+            return 1
+        return 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

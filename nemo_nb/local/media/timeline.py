@@ -1,0 +1,273 @@
+"""Read a (possibly hostile) draft into checked, typed timeline items for the renderer.
+
+Every value that reaches ffmpeg passes through here: numbers are range-checked, kinds, positions and
+colours come from fixed sets, text must be a string, and each ``src`` must resolve to the user's media.
+Anything else raises ``RenderError`` naming the segment.
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nemo_nb.draft import AUDIO, TEXT, VIDEO, Draft
+from nemo_nb.local.media.probe import MediaInfo
+
+MAX_SEGMENTS = 500
+MAX_DURATION_MS = 4 * 3600 * 1000
+MAX_TEXT_CHARS = 500
+MAX_VOLUME = 400  # percent
+FONT_PX = (8, 400)
+CANVAS_PX = (16, 3840)
+MAX_CANVAS_AREA = 3840 * 2160
+POSITIONS = ("top", "center", "bottom")
+COLOURS = {
+    "white": "ffffff", "black": "000000", "red": "ff0000", "green": "008000", "lime": "00ff00",
+    "blue": "0000ff", "yellow": "ffff00", "cyan": "00ffff", "magenta": "ff00ff", "orange": "ffa500",
+    "purple": "800080", "pink": "ffc0cb", "gray": "808080", "grey": "808080", "silver": "c0c0c0",
+    "gold": "ffd700", "navy": "000080", "teal": "008080", "brown": "a52a2a",
+}
+_HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_VISUAL_KINDS = ("", "video", "image")
+_SOUND_KINDS = ("", "voiceover", "music", "audio")
+_TEXT_KINDS = ("", "title", "caption")
+
+
+class RenderError(ValueError):
+    """The draft cannot be rendered; the message says which segment and why."""
+
+
+@dataclass
+class MediaRef:
+    """A segment's ``src`` resolved to a file and what probing it found."""
+
+    path: Path
+    info: MediaInfo
+
+
+@dataclass(frozen=True)
+class Visual:
+    """A video or still image on the video track."""
+
+    ref: MediaRef
+    start_ms: int
+    dur_ms: int
+    in_ms: int
+    volume: int  # percent, the clip's own sound
+
+
+@dataclass(frozen=True)
+class Sound:
+    """An audio clip: voiceover, music or plain audio."""
+
+    ref: MediaRef
+    kind: str
+    start_ms: int
+    dur_ms: int
+    in_ms: int
+    volume: int
+    fade_in_ms: int
+    fade_out_ms: int
+    duck: bool
+
+
+@dataclass(frozen=True)
+class Caption:
+    """Text drawn over the picture."""
+
+    kind: str  # title | caption
+    text: str
+    start_ms: int
+    dur_ms: int
+    pos: str
+    colour: str  # 0xRRGGBB
+    size_px: int | None
+
+
+@dataclass(frozen=True)
+class Canvas:
+    width: int
+    height: int
+    fit: str  # fit | fill
+
+
+@dataclass(frozen=True)
+class Timeline:
+    visuals: list[Visual]  # sorted, non-overlapping
+    sounds: list[Sound]
+    captions: list[Caption]
+    canvas: Canvas | None
+    duration_ms: int
+
+
+def read_timeline(draft: Draft, resolve: Callable[[str], MediaRef | None]) -> Timeline:
+    """Check ``draft`` and resolve its media; raise ``RenderError`` on the first problem."""
+    count = sum(len(t.raw["sg"]) for t in draft.tracks)
+    if count > MAX_SEGMENTS:
+        raise RenderError(f"the draft has {count} segments; at most {MAX_SEGMENTS} can be rendered")
+    visuals: list[Visual] = []
+    sounds: list[Sound] = []
+    captions: list[Caption] = []
+    for t_index, track in enumerate(draft.tracks, 1):
+        if track.type not in (VIDEO, AUDIO, TEXT):
+            continue  # tracks of other types are kept in the draft but not drawn
+        previous_end = 0
+        for s_index, raw in enumerate(track.raw["sg"], 1):
+            seg = _Seg(raw, t_index, s_index)
+            if track.type == VIDEO:
+                visual = seg.visual(resolve, previous_end)
+                previous_end = visual.start_ms + visual.dur_ms
+                visuals.append(visual)
+            elif track.type == AUDIO:
+                sounds.append(seg.sound(resolve))
+            elif (caption := seg.caption()) is not None:
+                captions.append(caption)
+    ends = [x.start_ms + x.dur_ms for x in (*visuals, *sounds, *captions)]
+    duration = max(ends, default=0)
+    if duration <= 0:
+        raise RenderError("the draft has nothing to render: add a video, image, audio or text segment")
+    if duration > MAX_DURATION_MS:
+        raise RenderError(f"the draft is {duration / 3_600_000:.1f} h long; at most 4 h can be rendered")
+    return Timeline(_without_overlaps(visuals), sounds, captions, _canvas(draft), duration)
+
+
+def _without_overlaps(visuals: list[Visual]) -> list[Visual]:
+    """Sort by start; where clips overlap, the later one wins and the earlier one is cut short."""
+    ordered = sorted(visuals, key=lambda v: v.start_ms)
+    kept: list[Visual] = []
+    for i, v in enumerate(ordered):
+        end = min([v.start_ms + v.dur_ms] + [n.start_ms for n in ordered[i + 1:i + 2]])
+        if end > v.start_ms:
+            kept.append(Visual(v.ref, v.start_ms, end - v.start_ms, v.in_ms, v.volume))
+    return kept
+
+
+def _canvas(draft: Draft) -> Canvas | None:
+    raw = draft.raw["m"].get("canvas")
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise RenderError("m.canvas must be an object like {\"w\": 1080, \"h\": 1920, \"fit\": \"fit\"}")
+    where = _Seg(raw, 0, 0, label="m.canvas")
+    width = where.number("w", lo=CANVAS_PX[0], hi=CANVAS_PX[1])
+    height = where.number("h", lo=CANVAS_PX[0], hi=CANVAS_PX[1])
+    if width * height > MAX_CANVAS_AREA:
+        raise RenderError(f"m.canvas {width}x{height} is larger than 3840x2160")
+    fit = where.choice("fit", ("fit", "fill"), default="fit")
+    return Canvas(width - width % 2, height - height % 2, fit)  # H.264 4:2:0 needs even sizes
+
+
+class _Seg:
+    """One raw segment dict with checked accessors; errors name the segment."""
+
+    def __init__(self, raw: dict[str, Any], track: int, index: int, label: str | None = None):
+        self.raw = raw
+        seg_id = raw.get("id")
+        if label is None:
+            label = f"track {track} segment {index}"
+            if isinstance(seg_id, str) and seg_id:
+                label += f" ({seg_id[:40]!r})"
+        self.label = label
+
+    def error(self, message: str) -> RenderError:
+        return RenderError(f"{self.label}: {message}")
+
+    def number(self, key: str, *, lo: int, hi: int, default: int | None = None) -> int:
+        value = self.raw.get(key)
+        if value is None:
+            if default is None:
+                raise self.error(f"'{key}' is required")
+            return default
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise self.error(f"'{key}' must be a number, not {type(value).__name__}")
+        if not lo <= value <= hi:
+            raise self.error(f"'{key}' = {value:g} is outside {lo}..{hi}")
+        return int(round(value))
+
+    def choice(self, key: str, allowed: tuple[str, ...], default: str) -> str:
+        value = self.raw.get(key)
+        if value is None:
+            return default
+        if not isinstance(value, str) or value not in allowed:
+            shown = repr(value)[:40] if isinstance(value, str) else type(value).__name__
+            raise self.error(f"'{key}' must be one of {', '.join(a for a in allowed if a)}, not {shown}")
+        return value
+
+    def media(self, resolve: Callable[[str], MediaRef | None]) -> MediaRef:
+        src = self.raw.get("src")
+        if not isinstance(src, str) or not src:
+            raise self.error("'src' (a media id) is required")
+        ref = resolve(src)
+        if ref is None:
+            raise self.error(f"media {src[:60]!r} was not found")
+        return ref
+
+    def timing(self, ref: MediaRef, *, default_start: int) -> tuple[int, int, int]:
+        """(start, duration, in-point) in ms; duration defaults to the rest of the source."""
+        start = self.number("st", lo=0, hi=MAX_DURATION_MS, default=default_start)
+        in_ms = self.number("ss", lo=0, hi=MAX_DURATION_MS, default=0)
+        source_ms = round(ref.info.duration_s * 1000)
+        if ref.info.kind != "image" and source_ms and in_ms >= source_ms:
+            raise self.error(f"'ss' = {in_ms} ms is past the end of its {source_ms} ms source")
+        rest = source_ms - in_ms if ref.info.kind != "image" and source_ms else None
+        duration = self.number("d", lo=1, hi=MAX_DURATION_MS, default=rest)
+        if start + duration > MAX_DURATION_MS:
+            raise self.error("ends after 4 h")
+        return start, duration, in_ms
+
+    def visual(self, resolve: Callable[[str], MediaRef | None], previous_end: int) -> Visual:
+        self.choice("k", _VISUAL_KINDS, default="")
+        ref = self.media(resolve)
+        if not ref.info.has_video:
+            raise self.error("its media has no picture; put audio on an audio track")
+        start, duration, in_ms = self.timing(ref, default_start=previous_end)
+        return Visual(ref, start, duration, in_ms, self.number("v", lo=0, hi=MAX_VOLUME, default=100))
+
+    def sound(self, resolve: Callable[[str], MediaRef | None]) -> Sound:
+        kind = self.choice("k", _SOUND_KINDS, default="") or "audio"
+        ref = self.media(resolve)
+        if not ref.info.has_audio:
+            raise self.error("its media has no sound")
+        start, duration, in_ms = self.timing(ref, default_start=0)
+        duck = self.raw.get("duck", False)
+        if not isinstance(duck, bool):
+            raise self.error("'duck' must be true or false")
+        return Sound(
+            ref, kind, start, duration, in_ms,
+            volume=self.number("v", lo=0, hi=MAX_VOLUME, default=100),
+            fade_in_ms=self.number("fi", lo=0, hi=duration, default=0),
+            fade_out_ms=self.number("fo", lo=0, hi=duration, default=0),
+            duck=duck,
+        )
+
+    def caption(self) -> Caption | None:
+        kind = self.choice("k", _TEXT_KINDS, default="") or "title"
+        text = self.raw.get("tx")
+        if not isinstance(text, str):
+            raise self.error("'tx' (the text) must be a string")
+        if len(text) > MAX_TEXT_CHARS:
+            raise self.error(f"'tx' is {len(text)} characters; at most {MAX_TEXT_CHARS}")
+        text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\t", " ")).strip()
+        start = self.number("st", lo=0, hi=MAX_DURATION_MS, default=0)
+        duration = self.number("d", lo=1, hi=MAX_DURATION_MS)
+        if start + duration > MAX_DURATION_MS:
+            raise self.error("ends after 4 h")
+        pos = self.choice("pos", POSITIONS, default="center" if kind == "title" else "bottom")
+        size = self.number("fs", lo=FONT_PX[0], hi=FONT_PX[1], default=0) or None
+        if not text:
+            return None
+        return Caption(kind, text, start, duration, pos, self.colour(), size)
+
+    def colour(self) -> str:
+        value = self.raw.get("c")
+        if value is None:
+            return "0xffffff"
+        if isinstance(value, str) and _HEX_COLOUR.fullmatch(value):
+            return "0x" + value[1:].lower()
+        if isinstance(value, str) and value.lower() in COLOURS:
+            return "0x" + COLOURS[value.lower()]
+        raise self.error("'c' must be #rrggbb or a colour name like white, yellow, black")

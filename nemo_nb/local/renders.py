@@ -1,0 +1,111 @@
+"""Render jobs: one active render per session (others wait their turn), a few at once overall,
+real progress from ffmpeg, cancel, and a failed state that says why."""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+import shutil
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from nemo_nb.draft import Draft
+from nemo_nb.local.settings import BackendSettings
+from nemo_nb.local.store import Store
+
+log = logging.getLogger("nemo_nb.local")
+
+
+class RenderManager:
+    """Schedules render jobs on the server's event loop; ffmpeg itself runs in a worker thread."""
+
+    def __init__(self, store: Store, settings: BackendSettings, data_dir: Path):
+        self.store = store
+        self.settings = settings
+        self.out_dir = data_dir / "renders"
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.media_root = data_dir
+        self._session_locks: dict[str, asyncio.Lock] = {}
+        self._slots: asyncio.Semaphore | None = None
+        self._cancel: dict[str, threading.Event] = {}
+        self._tasks: set[asyncio.Task] = set()
+        self._failed_once = False
+
+    def submit(self, render_id: str) -> None:
+        """Queue a render already recorded as pending."""
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(max(1, self.settings.render_workers))
+        self._cancel[render_id] = threading.Event()
+        task = asyncio.get_running_loop().create_task(self._run(render_id))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def cancel(self, render_id: str) -> None:
+        event = self._cancel.get(render_id)
+        if event:
+            event.set()
+        self.store.update_render(render_id, status="failed", error="cancelled", completed_at=time.time())
+
+    async def _run(self, render_id: str) -> None:
+        job = self.store.render(render_id)
+        lock = self._session_locks.setdefault(job["session_id"], asyncio.Lock())
+        async with lock, self._slots:
+            if self.store.render(render_id)["status"] != "pending":  # cancelled while queued
+                return
+            self.store.update_render(render_id, status="processing", started_at=time.time(), progress=0)
+            try:
+                result = await asyncio.to_thread(self._render_sync, job, self._cancel[render_id])
+            except Exception as exc:
+                if not self._cancel[render_id].is_set():
+                    log.warning("render %s failed: %s", render_id, exc)
+                    self.store.update_render(render_id, status="failed", error=str(exc)[:500],
+                                             completed_at=time.time())
+            else:
+                self.store.update_render(render_id, status="completed", progress=100, completed_at=time.time(),
+                                         **result)
+            finally:
+                self._cancel.pop(render_id, None)
+
+    def _render_sync(self, job: dict[str, Any], cancel: threading.Event) -> dict[str, Any]:
+        from nemo_nb.local.media.probe import MediaInfo, probe
+        from nemo_nb.local.media.render import MediaRef, plan_render, render
+
+        if self.settings.faults.render_fail_once and not self._failed_once:
+            self._failed_once = True
+            raise RuntimeError("fault injection: this render fails once; submit it again with a new id")
+
+        def resolve(media_id: str) -> MediaRef | None:
+            media = self.store.media(media_id, job["user_id"]) if isinstance(media_id, str) else None
+            if not media:
+                return None
+            return MediaRef(path=self.media_root / media["relpath"], info=MediaInfo(**media["info"]))
+
+        relpath = f"renders/{job['id']}.mp4"
+        out = self.media_root / relpath
+        work = self.out_dir / f"{job['id']}.work"
+        work.mkdir(exist_ok=True)
+        last = [0.0]
+
+        def progress(percent: float) -> None:
+            now = time.monotonic()
+            if now - last[0] >= 0.2 or percent >= 100:
+                last[0] = now
+                self.store.update_render(job["id"], progress=round(min(percent, 99.0), 1))
+
+        try:
+            plan = plan_render(Draft(json.loads(job["draft"])), resolve, out, work)
+            render(plan, on_progress=progress, cancel=cancel)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        info = probe(out)
+        return {"relpath": relpath, "url_key": secrets.token_urlsafe(18), "size": out.stat().st_size,
+                "duration": round(info.duration_s, 3), "copies_video": int(plan.copies_video)}
+
+    async def drain(self) -> None:
+        for event in self._cancel.values():
+            event.set()
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=10)

@@ -1,0 +1,76 @@
+"""Settings of the embedded backend, including its fault-injection switches (off by default)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+SSE_DIALECTS = ("canonical", "adk")
+RENDER_SHAPES = ("wrapped", "toplevel")
+DAY = 86400
+
+
+@dataclass
+class Faults:
+    """Failures the backend can inject so the client's recovery paths meet a real server.
+
+    Every field is off by default. ``nemo-nb serve --fault drop_sse_after=3 --fault silent``.
+    """
+
+    rate_limit_once: bool = False       # the first request answers HTTP 429 with Retry-After: 1
+    expire_token_after: int = 0         # a token dies (1001) after this many authenticated requests
+    drop_sse_after: int = 0             # cut the /run_sse body after N events; the turn still lands
+    silent: bool = False                # turns send tool events but no text
+    heartbeats_only: float = 0.0        # seconds of heartbeats only at the start of every turn
+    render_fail_once: bool = False      # the first render job fails
+    session_lost_once: bool = False     # the first session-scoped request loses that session (1002)
+
+    @classmethod
+    def parse(cls, specs: list[str] | None) -> Faults:
+        """Parse ``name`` / ``name=value`` items, e.g. ``["silent", "drop_sse_after=3"]``."""
+        faults = cls()
+        known = {f.name: f for f in fields(cls)}
+        for spec in specs or []:
+            name, _, value = spec.partition("=")
+            name = name.strip().replace("-", "_")
+            if name not in known:
+                raise ValueError(f"unknown fault {name!r}; known: {', '.join(known)}")
+            kind = type(getattr(faults, name))
+            if kind is bool:
+                setattr(faults, name, value.strip().lower() not in ("0", "false", "no", "off"))
+            else:
+                setattr(faults, name, kind(value or 1))
+        return faults
+
+
+@dataclass
+class BackendSettings:
+    """Everything the embedded backend can be told; defaults suit a notebook on a laptop."""
+
+    data_dir: Path | None = None             # None: the platform's user data dir
+    host: str = "127.0.0.1"                  # loopback only; see server.py
+    port: int = 0                            # 0: a free port
+    credits: int = 100                       # credits of a new anonymous user
+    token_ttl_s: int = 7 * DAY
+    token_window_s: int = 7 * DAY            # the window of the per-client / per-IP token limits
+    tokens_per_client: int = 1
+    tokens_per_ip: int = 10
+    max_upload_bytes: int = 500 * 1024 * 1024
+    max_json_bytes: int = 16 * 1024 * 1024
+    allow_private_urls: bool = False         # URL uploads from loopback/private addresses
+    url_timeout_s: float = 30.0
+    sse_dialect: str = "canonical"
+    render_shape: str = "wrapped"
+    heartbeat_s: float = 2.0                 # heartbeat period while a tool works
+    render_workers: int = 1                  # renders running at once, over all sessions
+    web_url: str = ""                        # claim / registration links; "" → this server
+    faults: Faults = field(default_factory=Faults)
+
+    def __post_init__(self) -> None:
+        if self.sse_dialect not in SSE_DIALECTS:
+            raise ValueError(f"sse_dialect must be one of {SSE_DIALECTS}")
+        if self.render_shape not in RENDER_SHAPES:
+            raise ValueError(f"render_shape must be one of {RENDER_SHAPES}")
+        if self.host not in ("127.0.0.1", "::1", "localhost"):
+            raise ValueError("the embedded backend binds to loopback only (127.0.0.1 or ::1)")
+        if self.data_dir is not None:
+            self.data_dir = Path(self.data_dir)

@@ -1,0 +1,339 @@
+"""SQLite (WAL) state of the embedded backend: users, tokens, credits, sessions, turns, media, renders.
+
+One connection guarded by a lock; every call is one short transaction. Tokens and claim tokens are
+stored as SHA-256 hashes only. JSON documents (drafts, answers) are stored as text.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS users (
+    id TEXT PRIMARY KEY, client_id TEXT UNIQUE, created_at REAL NOT NULL, starting_credits INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS tokens (
+    hash TEXT PRIMARY KEY, user_id TEXT NOT NULL, client_id TEXT NOT NULL, ip TEXT NOT NULL,
+    created_at REAL NOT NULL, expires_at REAL NOT NULL, uses INTEGER NOT NULL DEFAULT 0,
+    revoked INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS tokens_client ON tokens(client_id, created_at);
+CREATE INDEX IF NOT EXISTS tokens_ip ON tokens(ip, created_at);
+CREATE TABLE IF NOT EXISTS ledger (
+    id INTEGER PRIMARY KEY, user_id TEXT NOT NULL, delta INTEGER NOT NULL, reason TEXT NOT NULL,
+    ref TEXT, created_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS holds (
+    id TEXT PRIMARY KEY, user_id TEXT NOT NULL, amount INTEGER NOT NULL, created_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY, task_id TEXT UNIQUE NOT NULL, user_id TEXT NOT NULL, task_name TEXT NOT NULL,
+    language TEXT NOT NULL, created_at REAL NOT NULL, state TEXT NOT NULL, state_version INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS draft_history (
+    session_id TEXT NOT NULL, version INTEGER NOT NULL, state TEXT NOT NULL, PRIMARY KEY (session_id, version));
+CREATE TABLE IF NOT EXISTS turns (
+    id TEXT PRIMARY KEY, session_id TEXT NOT NULL, message TEXT NOT NULL, status TEXT NOT NULL,
+    text TEXT NOT NULL DEFAULT '', cost INTEGER NOT NULL DEFAULT 0, idempotency_key TEXT,
+    created_at REAL NOT NULL, finished_at REAL);
+CREATE INDEX IF NOT EXISTS turns_session ON turns(session_id, created_at);
+CREATE TABLE IF NOT EXISTS media (
+    id TEXT PRIMARY KEY, user_id TEXT NOT NULL, session_id TEXT, origin TEXT NOT NULL,
+    filename TEXT NOT NULL, relpath TEXT NOT NULL, file_type TEXT NOT NULL, size INTEGER NOT NULL,
+    sha256 TEXT NOT NULL, info TEXT NOT NULL, url_key TEXT UNIQUE NOT NULL, created_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS renders (
+    id TEXT PRIMARY KEY, user_id TEXT NOT NULL, session_id TEXT NOT NULL, draft TEXT NOT NULL,
+    output TEXT NOT NULL, status TEXT NOT NULL, progress REAL NOT NULL DEFAULT 0, error TEXT,
+    relpath TEXT, url_key TEXT UNIQUE, size INTEGER, duration REAL, copies_video INTEGER,
+    created_at REAL NOT NULL, started_at REAL, completed_at REAL);
+CREATE TABLE IF NOT EXISTS idempotency (
+    user_id TEXT NOT NULL, scope TEXT NOT NULL, key TEXT NOT NULL, status INTEGER NOT NULL,
+    body TEXT NOT NULL, created_at REAL NOT NULL, PRIMARY KEY (user_id, scope, key));
+CREATE TABLE IF NOT EXISTS claims (
+    hash TEXT PRIMARY KEY, user_id TEXT NOT NULL, session_id TEXT NOT NULL, expires_at REAL NOT NULL);
+"""
+
+EMPTY_STATE = {"draft": {"t": [], "m": {}}, "video_infos": [], "canvas_config": {},
+               "generated_media": [], "video_analyses": []}
+ACTIVE_RENDER = ("pending", "processing")
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def new_id(prefix: str, nbytes: int = 12) -> str:
+    return f"{prefix}{secrets.token_hex(nbytes)}"
+
+
+class Store:
+    """The backend's persistent state. Safe to share between threads."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _one(self, sql: str, *args: Any) -> sqlite3.Row | None:
+        with self._lock:
+            return self._db.execute(sql, args).fetchone()
+
+    def _all(self, sql: str, *args: Any) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
+
+    # -- users and tokens -----------------------------------------------------------------------
+    def user_for_client(self, client_id: str, starting_credits: int) -> str:
+        """The user bound to a client id, made on first sight (a new token keeps the same user)."""
+        with self._tx() as db:
+            row = db.execute("SELECT id FROM users WHERE client_id=?", (client_id,)).fetchone()
+            if row:
+                return row["id"]
+            user_id = new_id("anon_", 8)
+            db.execute("INSERT INTO users VALUES (?,?,?,?)", (user_id, client_id, time.time(), starting_credits))
+            return user_id
+
+    def tokens_since(self, column: str, value: str, since: float) -> list[sqlite3.Row]:
+        assert column in ("client_id", "ip")
+        return self._all(f"SELECT * FROM tokens WHERE {column}=? AND created_at>=? ORDER BY created_at",
+                         value, since)
+
+    def add_token(self, token: str, user_id: str, client_id: str, ip: str, ttl_s: float) -> float:
+        now = time.time()
+        with self._tx() as db:
+            db.execute("INSERT INTO tokens (hash,user_id,client_id,ip,created_at,expires_at) VALUES (?,?,?,?,?,?)",
+                       (hash_secret(token), user_id, client_id, ip, now, now + ttl_s))
+        return now + ttl_s
+
+    def use_token(self, token: str, max_uses: int = 0) -> str | None:
+        """The user of a live token (counting the use), or None when unknown, revoked or expired."""
+        with self._tx() as db:
+            row = db.execute("SELECT * FROM tokens WHERE hash=?", (hash_secret(token),)).fetchone()
+            if not row or row["revoked"] or row["expires_at"] <= time.time():
+                return None
+            if max_uses and row["uses"] >= max_uses:
+                db.execute("UPDATE tokens SET revoked=1 WHERE hash=?", (row["hash"],))
+                return None
+            db.execute("UPDATE tokens SET uses=uses+1 WHERE hash=?", (row["hash"],))
+            return row["user_id"]
+
+    # -- credits ------------------------------------------------------------------------------
+    def balance(self, user_id: str) -> dict[str, int]:
+        with self._lock:
+            start = self._db.execute("SELECT starting_credits FROM users WHERE id=?", (user_id,)).fetchone()
+            spent = self._db.execute("SELECT COALESCE(SUM(delta),0) FROM ledger WHERE user_id=?",
+                                     (user_id,)).fetchone()[0]
+            frozen = self._db.execute("SELECT COALESCE(SUM(amount),0) FROM holds WHERE user_id=?",
+                                      (user_id,)).fetchone()[0]
+        available = (start["starting_credits"] if start else 0) + spent - frozen
+        return {"available": available, "frozen": frozen, "total": available + frozen}
+
+    def hold(self, user_id: str, amount: int, ref: str) -> bool:
+        """Freeze ``amount`` credits for work in progress; False when they are not there."""
+        with self._tx():
+            if self.balance(user_id)["available"] < amount:
+                return False
+            self._db.execute("INSERT INTO holds VALUES (?,?,?,?)", (ref, user_id, amount, time.time()))
+            return True
+
+    def settle(self, ref: str, charge: int | None, reason: str) -> None:
+        """Release a hold; charge ``charge`` credits (None: the held amount, 0: nothing)."""
+        with self._tx() as db:
+            row = db.execute("SELECT * FROM holds WHERE id=?", (ref,)).fetchone()
+            if not row:
+                return
+            db.execute("DELETE FROM holds WHERE id=?", (ref,))
+            amount = row["amount"] if charge is None else charge
+            if amount:
+                db.execute("INSERT INTO ledger (user_id,delta,reason,ref,created_at) VALUES (?,?,?,?,?)",
+                           (row["user_id"], -amount, reason, ref, time.time()))
+
+    def ledger(self, user_id: str) -> list[dict[str, Any]]:
+        return [dict(r) for r in self._all("SELECT * FROM ledger WHERE user_id=? ORDER BY id", user_id)]
+
+    # -- sessions and state -------------------------------------------------------------------
+    def create_session(self, user_id: str, task_name: str, language: str) -> dict[str, Any]:
+        with self._tx() as db:
+            while True:
+                session_id = str(secrets.randbelow(9 * 10**15) + 10**15)
+                if not db.execute("SELECT 1 FROM sessions WHERE id=?", (session_id,)).fetchone():
+                    break
+            task_id = new_id("task_", 10)
+            db.execute("INSERT INTO sessions (id,task_id,user_id,task_name,language,created_at,state) "
+                       "VALUES (?,?,?,?,?,?,?)",
+                       (session_id, task_id, user_id, task_name, language, time.time(), json.dumps(EMPTY_STATE)))
+        return {"task_id": task_id, "session_id": session_id, "user_id": user_id}
+
+    def session(self, session_id: str, user_id: str) -> dict[str, Any] | None:
+        """The session when it exists and belongs to ``user_id``; else None (never leak which)."""
+        row = self._one("SELECT * FROM sessions WHERE id=? AND user_id=?", session_id, user_id)
+        if not row:
+            return None
+        out = dict(row)
+        out["state"] = json.loads(out["state"])
+        return out
+
+    def delete_session(self, session_id: str) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM sessions WHERE id=?", (session_id,))
+            db.execute("DELETE FROM draft_history WHERE session_id=?", (session_id,))
+
+    def save_state(self, session_id: str, state: dict[str, Any]) -> int:
+        """Store a new state, keeping the previous one for undo; returns the new version."""
+        with self._tx() as db:
+            row = db.execute("SELECT state, state_version FROM sessions WHERE id=?", (session_id,)).fetchone()
+            if not row:
+                return -1
+            version = row["state_version"] + 1
+            db.execute("INSERT OR REPLACE INTO draft_history VALUES (?,?,?)",
+                       (session_id, row["state_version"], row["state"]))
+            db.execute("UPDATE sessions SET state=?, state_version=? WHERE id=?",
+                       (json.dumps(state), version, session_id))
+            return version
+
+    def previous_state(self, session_id: str) -> dict[str, Any] | None:
+        """Pop the state before the current one (for undo)."""
+        with self._tx() as db:
+            row = db.execute("SELECT version, state FROM draft_history WHERE session_id=? "
+                             "ORDER BY version DESC LIMIT 1", (session_id,)).fetchone()
+            if not row:
+                return None
+            db.execute("DELETE FROM draft_history WHERE session_id=? AND version=?", (session_id, row["version"]))
+            return json.loads(row["state"])
+
+    # -- turns --------------------------------------------------------------------------------
+    def start_turn(self, session_id: str, message: str, idempotency_key: str | None) -> str | None:
+        """Record a running turn; None when one is already running in this session."""
+        with self._tx() as db:
+            if db.execute("SELECT 1 FROM turns WHERE session_id=? AND status='running'", (session_id,)).fetchone():
+                return None
+            turn_id = new_id("turn_", 8)
+            db.execute("INSERT INTO turns (id,session_id,message,status,idempotency_key,created_at) "
+                       "VALUES (?,?,?,?,?,?)", (turn_id, session_id, message, "running", idempotency_key, time.time()))
+            return turn_id
+
+    def turn_with_key(self, session_id: str, key: str) -> dict[str, Any] | None:
+        row = self._one("SELECT * FROM turns WHERE session_id=? AND idempotency_key=?", session_id, key)
+        return dict(row) if row else None
+
+    def finish_turn(self, turn_id: str, status: str, text: str, cost: int) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE turns SET status=?, text=?, cost=?, finished_at=? WHERE id=?",
+                       (status, text, cost, time.time(), turn_id))
+
+    def turns(self, session_id: str) -> list[dict[str, Any]]:
+        return [dict(r) for r in self._all("SELECT * FROM turns WHERE session_id=? ORDER BY created_at", session_id)]
+
+    # -- media --------------------------------------------------------------------------------
+    def add_media(self, media: dict[str, Any]) -> None:
+        row = dict(media, info=json.dumps(media["info"]), created_at=time.time())
+        cols = ",".join(row)
+        with self._tx() as db:
+            db.execute(f"INSERT INTO media ({cols}) VALUES ({','.join('?' * len(row))})", tuple(row.values()))
+
+    def media(self, media_id: str, user_id: str | None = None) -> dict[str, Any] | None:
+        if user_id is None:
+            row = self._one("SELECT * FROM media WHERE id=?", media_id)
+        else:
+            row = self._one("SELECT * FROM media WHERE id=? AND user_id=?", media_id, user_id)
+        return _decode_media(row)
+
+    def media_by_url_key(self, url_key: str) -> dict[str, Any] | None:
+        return _decode_media(self._one("SELECT * FROM media WHERE url_key=?", url_key))
+
+    # -- renders ------------------------------------------------------------------------------
+    def add_render(self, render_id: str, user_id: str, session_id: str, draft: dict, output: dict) -> bool:
+        """Record a pending render; False when the id is already taken (by anyone)."""
+        try:
+            with self._tx() as db:
+                db.execute("INSERT INTO renders (id,user_id,session_id,draft,output,status,created_at) "
+                           "VALUES (?,?,?,?,?,?,?)",
+                           (render_id, user_id, session_id, json.dumps(draft), json.dumps(output), "pending",
+                            time.time()))
+            return True
+        except sqlite3.IntegrityError:
+            return False
+
+    def render(self, render_id: str, user_id: str | None = None) -> dict[str, Any] | None:
+        if user_id is None:
+            row = self._one("SELECT * FROM renders WHERE id=?", render_id)
+        else:
+            row = self._one("SELECT * FROM renders WHERE id=? AND user_id=?", render_id, user_id)
+        return dict(row) if row else None
+
+    def render_by_url_key(self, url_key: str) -> dict[str, Any] | None:
+        row = self._one("SELECT * FROM renders WHERE url_key=? AND status='completed'", url_key)
+        return dict(row) if row else None
+
+    def update_render(self, render_id: str, **fields: Any) -> None:
+        if not fields:
+            return
+        sets = ", ".join(f"{k}=?" for k in fields)
+        with self._tx() as db:
+            db.execute(f"UPDATE renders SET {sets} WHERE id=?", (*fields.values(), render_id))
+
+    def fail_interrupted_renders(self) -> int:
+        """Mark renders cut off by a crash or stop as failed; returns how many."""
+        with self._tx() as db:
+            cur = db.execute("UPDATE renders SET status='failed', error=?, completed_at=? "
+                             "WHERE status IN ('pending','processing')",
+                             ("the backend stopped before this render finished; export again", time.time()))
+            return cur.rowcount
+
+    def interrupt_running_turns(self) -> int:
+        with self._tx() as db:
+            db.execute("DELETE FROM holds")
+            cur = db.execute("UPDATE turns SET status='interrupted', finished_at=? WHERE status='running'",
+                             (time.time(),))
+            return cur.rowcount
+
+    # -- idempotency and claims ---------------------------------------------------------------
+    def remembered(self, user_id: str, scope: str, key: str) -> tuple[int, Any] | None:
+        row = self._one("SELECT status, body FROM idempotency WHERE user_id=? AND scope=? AND key=?",
+                        user_id, scope, key)
+        return (row["status"], json.loads(row["body"])) if row else None
+
+    def remember(self, user_id: str, scope: str, key: str, status: int, body: Any) -> None:
+        with self._tx() as db:
+            db.execute("INSERT OR IGNORE INTO idempotency VALUES (?,?,?,?,?,?)",
+                       (user_id, scope, key, status, json.dumps(body), time.time()))
+
+    def add_claim(self, claim_token: str, user_id: str, session_id: str, ttl_s: float) -> None:
+        with self._tx() as db:
+            db.execute("INSERT INTO claims VALUES (?,?,?,?)",
+                       (hash_secret(claim_token), user_id, session_id, time.time() + ttl_s))
+
+    def claim(self, claim_token: str) -> dict[str, Any] | None:
+        row = self._one("SELECT * FROM claims WHERE hash=? AND expires_at>?", hash_secret(claim_token), time.time())
+        return dict(row) if row else None
+
+
+def _decode_media(row: sqlite3.Row | None) -> dict[str, Any] | None:
+    if not row:
+        return None
+    out = dict(row)
+    out["info"] = json.loads(out["info"])
+    return out

@@ -1,0 +1,255 @@
+"""Receiving files: multipart streamed straight to disk, URLs fetched with a size cap, names sanitized.
+
+Nothing is ever held whole in memory; every path is made by us (media id + sanitized name) under
+the data directory, and a failed upload leaves no file behind.
+"""
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import re
+import shutil
+import socket
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urljoin, urlsplit
+
+from nemo_nb.local import errors
+from nemo_nb.local.store import new_id
+
+ACCEPTED = {
+    **dict.fromkeys(("mp4", "mov", "avi", "webm", "mkv"), "video"),
+    **dict.fromkeys(("jpg", "jpeg", "png", "gif", "webp"), "image"),
+    **dict.fromkeys(("mp3", "wav", "m4a", "aac"), "audio"),
+}
+ACCEPTED_TEXT = "video mp4, mov, avi, webm, mkv; image jpg, png, gif, webp; audio mp3, wav, m4a, aac"
+MAX_FILES = 20
+MAX_HEADER_BYTES = 16 * 1024
+
+
+def safe_filename(name: str, default: str = "upload") -> str:
+    """A plain file name: the last path component, ASCII letters, digits, ``._-`` only, ≤ 100 chars."""
+    name = unicodedata.normalize("NFKD", name or "").encode("ascii", "ignore").decode()
+    name = re.split(r"[\\/]", name)[-1]
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._-") or default
+    stem, dot, ext = name.rpartition(".")
+    if dot and len(ext) <= 8:
+        return f"{stem[:90]}.{ext.lower()}" if stem else f"{default}.{ext.lower()}"
+    return name[:100]
+
+
+def extension(name: str) -> str:
+    return name.rpartition(".")[2].lower() if "." in name else ""
+
+
+def unsupported(name: str) -> errors.ApiError:
+    return errors.ApiError(errors.BAD_TYPE, f"unsupported file type for {name!r}; accepted: {ACCEPTED_TEXT}")
+
+
+def too_large(limit: int) -> errors.ApiError:
+    return errors.ApiError(errors.TOO_LARGE, f"file too large: the limit is {limit // (1024 * 1024)} MB; "
+                           "compress or trim the video and upload it again")
+
+
+@dataclass
+class Received:
+    """A file written under the data directory, not yet probed."""
+
+    media_id: str
+    filename: str
+    path: Path
+    size: int = 0
+    sha256: str = ""
+    _hash: object = field(default_factory=hashlib.sha256, repr=False)
+
+
+class MediaFolder:
+    """Makes the per-file folders under ``<data>/media`` and removes them on failure."""
+
+    def __init__(self, root: Path):
+        self.root = root.resolve()
+
+    def new_file(self, original_name: str) -> Received:
+        name = safe_filename(original_name)
+        media_id = new_id("med_")
+        folder = self.root / media_id
+        path = (folder / name).resolve()
+        if self.root not in path.parents:  # belt and braces: safe_filename already forbids this
+            raise errors.bad_request("bad file name")
+        folder.mkdir(parents=True, exist_ok=False)
+        return Received(media_id, name, path)
+
+    def discard(self, files: list[Received]) -> None:
+        for f in files:
+            shutil.rmtree(f.path.parent, ignore_errors=True)
+
+
+class MultipartReceiver:
+    """Callbacks for ``python_multipart.MultipartParser``: each ``files`` part goes to its own file."""
+
+    def __init__(self, folder: MediaFolder, max_bytes: int):
+        self.folder = folder
+        self.max_bytes = max_bytes
+        self.files: list[Received] = []
+        self.ended = False
+        self._headers: dict[bytes, bytes] = {}
+        self._field = b""
+        self._value = b""
+        self._current: Received | None = None
+        self._out = None
+
+    def callbacks(self) -> dict:
+        return {
+            "on_part_begin": self._part_begin, "on_header_field": self._header_field,
+            "on_header_value": self._header_value, "on_header_end": self._header_end,
+            "on_headers_finished": self._headers_finished, "on_part_data": self._part_data,
+            "on_part_end": self._part_end, "on_end": self._end,
+        }
+
+    def _part_begin(self) -> None:
+        self._headers, self._current = {}, None
+
+    def _header_field(self, data: bytes, start: int, end: int) -> None:
+        self._field += data[start:end]
+        if len(self._field) > MAX_HEADER_BYTES:
+            raise errors.bad_request("multipart part header too large")
+
+    def _header_value(self, data: bytes, start: int, end: int) -> None:
+        self._value += data[start:end]
+        if len(self._value) > MAX_HEADER_BYTES:
+            raise errors.bad_request("multipart part header too large")
+
+    def _header_end(self) -> None:
+        self._headers[self._field.lower()] = self._value
+        self._field = self._value = b""
+
+    def _headers_finished(self) -> None:
+        from python_multipart.multipart import parse_options_header
+
+        _, options = parse_options_header(self._headers.get(b"content-disposition", b""))
+        if options.get(b"name") != b"files" or b"filename" not in options:
+            return  # other fields are ignored (their data is dropped)
+        filename = options[b"filename"].decode("utf-8", "replace")
+        if extension(safe_filename(filename)) not in ACCEPTED:
+            raise unsupported(filename)
+        if len(self.files) >= MAX_FILES:
+            raise errors.bad_request(f"at most {MAX_FILES} files per upload")
+        self._current = self.folder.new_file(filename)
+        self.files.append(self._current)
+        self._out = self._current.path.open("wb")
+
+    def _part_data(self, data: bytes, start: int, end: int) -> None:
+        if self._current is None:
+            return
+        chunk = data[start:end]
+        self._current.size += len(chunk)
+        if self._current.size > self.max_bytes:
+            raise too_large(self.max_bytes)
+        self._current._hash.update(chunk)
+        self._out.write(chunk)
+
+    def _part_end(self) -> None:
+        if self._current is not None:
+            self._out.close()
+            self._out = None
+            self._current.sha256 = self._current._hash.hexdigest()
+            self._current = None
+
+    def _end(self) -> None:
+        self.ended = True
+
+    def close(self) -> None:
+        if self._out is not None:
+            self._out.close()
+
+
+async def receive_multipart(request, folder: MediaFolder, max_bytes: int) -> list[Received]:
+    """Stream the request's ``files`` parts to disk; on any error remove what was written."""
+    from python_multipart.exceptions import FormParserError
+    from python_multipart.multipart import MultipartParser, parse_options_header
+
+    _, params = parse_options_header(request.headers.get("content-type", ""))
+    boundary = params.get(b"boundary")
+    if not boundary:
+        raise errors.bad_request("multipart upload without a boundary")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes * MAX_FILES + 1024 * 1024:
+        raise too_large(max_bytes)
+    sink = MultipartReceiver(folder, max_bytes)
+    parser = MultipartParser(boundary, sink.callbacks())
+    try:
+        async for chunk in request.stream():
+            parser.write(chunk)
+        parser.finalize()
+        if not sink.ended:
+            raise errors.bad_request("the multipart body was cut short; upload again")
+        if not sink.files:
+            raise errors.bad_request("no file in the upload: send them in the multipart field 'files'")
+        return sink.files
+    except FormParserError:
+        sink.close()
+        folder.discard(sink.files)
+        raise errors.bad_request("malformed multipart body") from None
+    except BaseException:
+        sink.close()
+        folder.discard(sink.files)
+        raise
+
+
+def _refuse_private(host: str, allow_private: bool) -> None:
+    """Refuse hosts that resolve to loopback, private, link-local or reserved addresses."""
+    if allow_private:
+        return
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except socket.gaierror:
+        raise errors.bad_request(f"cannot resolve host {host!r}") from None
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0].split("%")[0])
+        if not address.is_global:
+            raise errors.bad_request(f"URL host {host!r} is a local or private address; refused")
+
+
+async def fetch_url(url: str, folder: MediaFolder, max_bytes: int, *, allow_private: bool,
+                    timeout_s: float, max_redirects: int = 3) -> Received:
+    """Download an http(s) URL to disk, checking every redirect hop and capping the size."""
+    import anyio
+    import httpx
+
+    async with httpx.AsyncClient(follow_redirects=False, timeout=timeout_s) as client:
+        for _ in range(max_redirects + 1):
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise errors.bad_request("only http and https URLs can be uploaded")
+            await anyio.to_thread.run_sync(_refuse_private, parts.hostname, allow_private)
+            name = safe_filename(unquote(parts.path.rsplit("/", 1)[-1]))
+            if extension(name) not in ACCEPTED:
+                raise unsupported(name)
+            try:
+                async with client.stream("GET", url) as response:
+                    if response.is_redirect:
+                        url = urljoin(url, response.headers.get("location", ""))
+                        continue
+                    if response.status_code != 200:
+                        raise errors.bad_request(f"the URL answered HTTP {response.status_code}")
+                    declared = response.headers.get("content-length", "")
+                    if declared.isdigit() and int(declared) > max_bytes:
+                        raise too_large(max_bytes)
+                    received = folder.new_file(name)
+                    try:
+                        with received.path.open("wb") as out:
+                            async for chunk in response.aiter_bytes():
+                                received.size += len(chunk)
+                                if received.size > max_bytes:
+                                    raise too_large(max_bytes)
+                                received._hash.update(chunk)
+                                out.write(chunk)
+                    except BaseException:
+                        folder.discard([received])
+                        raise
+                    received.sha256 = received._hash.hexdigest()
+                    return received
+            except httpx.HTTPError as exc:
+                raise errors.bad_request(f"could not download the URL: {type(exc).__name__}") from None
+    raise errors.bad_request("too many redirects")

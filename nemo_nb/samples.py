@@ -1,0 +1,39 @@
+"""Sample media made on the fly with ffmpeg (no binaries stored in the repository)."""
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+
+def _ffmpeg(*args: str) -> None:
+    from nemo_nb.local.media.ffmpeg import ffmpeg_exe
+
+    subprocess.run([ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y", *args],
+                   check=True, timeout=300)
+
+
+def make_clip(path: str | Path, seconds: float = 4.0, width: int = 320, height: int = 240, *,
+              fps: int = 25, audio: bool = True) -> Path:
+    """A test-pattern H.264 MP4 (with a 440 Hz tone unless ``audio=False``)."""
+    path = Path(path)
+    args = ["-f", "lavfi", "-i", f"testsrc2=size={width}x{height}:rate={fps}:duration={seconds}"]
+    if audio:
+        args += ["-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={seconds}"]
+    args += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-g", str(fps)]
+    args += ["-c:a", "aac", "-b:a", "96k"] if audio else []
+    _ffmpeg(*args, "-movflags", "+faststart", str(path))
+    return path
+
+
+def make_tone(path: str | Path, seconds: float = 2.0, frequency: int = 220) -> Path:
+    """A sine tone as WAV/MP3/M4A (by the file's extension)."""
+    path = Path(path)
+    _ffmpeg("-f", "lavfi", "-i", f"sine=frequency={frequency}:sample_rate=44100:duration={seconds}", str(path))
+    return path
+
+
+def make_image(path: str | Path, width: int = 320, height: int = 240) -> Path:
+    """A still test picture (PNG/JPG by the file's extension)."""
+    path = Path(path)
+    _ffmpeg("-f", "lavfi", "-i", f"testsrc2=size={width}x{height}:rate=1", "-frames:v", "1", str(path))
+    return path
