@@ -19,6 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--render-shape", choices=("wrapped", "toplevel"), default="wrapped")
     serve.add_argument("--max-upload-mb", type=int, default=500)
     serve.add_argument("--token-ttl", type=int, default=7 * 86400, help="token lifetime in seconds")
+    serve.add_argument("--heartbeat", type=float, default=2.0, help="seconds between heartbeats (default 2)")
     serve.add_argument("--allow-private-urls", action="store_true",
                        help="allow URL uploads from loopback/private addresses")
     serve.add_argument("--fault", action="append", default=[], metavar="NAME[=N]",
@@ -42,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
             settings = BackendSettings(
                 data_dir=args.data_dir, port=args.port, credits=args.credits, sse_dialect=args.sse_dialect,
                 render_shape=args.render_shape, max_upload_bytes=args.max_upload_mb * 1024 * 1024,
-                token_ttl_s=args.token_ttl, allow_private_urls=args.allow_private_urls,
+                token_ttl_s=args.token_ttl, heartbeat_s=args.heartbeat, allow_private_urls=args.allow_private_urls,
                 faults=Faults.parse(args.fault))
         except ValueError as exc:
             print(f"nemo-nb: {exc}", file=sys.stderr)

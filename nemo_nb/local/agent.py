@@ -136,7 +136,7 @@ class Agent:
     """Decides what a message asks for. Skills are tried in order; the first that fits wins."""
 
     def plan(self, message: str, ctx: TurnContext) -> Plan:
-        if _videos_not_on_timeline(ctx) and (ADD_WORDS.search(message) or not ctx.draft.is_renderable):
+        if _videos_not_on_timeline(ctx) and ADD_WORDS.search(message):
             return Plan("add_media", COSTS["add_media"], add_uploads)
         reply = help_text(ctx)
         return Plan("help", COSTS["help"], lambda c: explain(c, reply))

@@ -257,7 +257,7 @@ class _Seg:
         if start + duration > MAX_DURATION_MS:
             raise self.error("ends after 4 h")
         pos = self.choice("pos", POSITIONS, default="center" if kind == "title" else "bottom")
-        size = self.number("fs", lo=FONT_PX[0], hi=FONT_PX[1], default=0) or None
+        size = None if self.raw.get("fs") is None else self.number("fs", lo=FONT_PX[0], hi=FONT_PX[1])
         if not text:
             return None
         return Caption(kind, text, start, duration, pos, self.colour(), size)
