@@ -9,12 +9,16 @@ from typing import TYPE_CHECKING, Any
 from nemo_nb._version import __version__
 
 if TYPE_CHECKING:  # pragma: no cover
+    from nemo_nb.api import AsyncNemo, Nemo, NemoError
     from nemo_nb.draft import Draft
     from nemo_nb.local.server import LocalBackend
 
-__all__ = ["Draft", "LocalBackend", "__version__"]
+__all__ = ["AsyncNemo", "Draft", "LocalBackend", "Nemo", "NemoError", "__version__"]
 
 _LAZY = {
+    "Nemo": ("nemo_nb.api", "Nemo"),
+    "AsyncNemo": ("nemo_nb.api", "AsyncNemo"),
+    "NemoError": ("nemo_nb.api", "NemoError"),
     "Draft": ("nemo_nb.draft", "Draft"),
     "LocalBackend": ("nemo_nb.local.server", "LocalBackend"),
 }

@@ -1,16 +1,22 @@
 """Shared fixtures: the embedded backend on loopback, a raw HTTP helper, small generated media."""
 from __future__ import annotations
 
-import json
-import uuid
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
+from rawapi import RawApi
 
 from nemo_nb import samples
-from nemo_nb.config import skill_profile
+
+
+@pytest.fixture(autouse=True)
+def isolated_identity(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No test reads or writes the user's ~/.config/nemovideo, or sees their NEMO_* settings."""
+    directory = tmp_path_factory.mktemp("config")
+    monkeypatch.setenv("NEMO_CONFIG_DIR", str(directory))
+    for name in ("NEMO_TOKEN", "NEMO_API_URL", "NEMO_CLIENT_ID", "NEMO_WEB_URL", "SKILL_SOURCE"):
+        monkeypatch.delenv(name, raising=False)
+    return directory
 
 
 @pytest.fixture(scope="session")
@@ -27,89 +33,6 @@ def clip(media_dir: Path) -> Path:
 @pytest.fixture(scope="session")
 def silent_clip(media_dir: Path) -> Path:
     return samples.make_clip(media_dir / "silent.mp4", seconds=2, audio=False)
-
-
-class RawApi:
-    """Plain HTTP calls to the backend for protocol tests (the real client is ``nemo_nb.api``)."""
-
-    def __init__(self, url: str):
-        self.url = url
-        self.http = httpx.Client(base_url=url, timeout=60)
-        self.token: str | None = None
-        self.client_id = str(uuid.uuid4())
-
-    def close(self) -> None:
-        self.http.close()
-
-    def headers(self, attribution: bool = True) -> dict[str, str]:
-        h = {"Authorization": f"Bearer {self.token}"} if self.token else {}
-        if attribution:
-            h.update(skill_profile("ai-voiceover-for").headers())
-        return h
-
-    def login(self) -> dict[str, Any]:
-        r = self.http.post("/api/auth/anonymous-token", headers={"X-Client-Id": self.client_id})
-        assert r.status_code == 200, r.text
-        data = r.json()["data"]
-        self.token = data["token"]
-        return data
-
-    def call(self, method: str, path: str, **kw: Any) -> httpx.Response:
-        headers = {**self.headers(), **kw.pop("headers", {})}
-        return self.http.request(method, path, headers=headers, **kw)
-
-    def session(self, language: str = "en") -> str:
-        r = self.call("POST", "/api/tasks/me/with-session/nemo_agent",
-                      json={"task_name": "project", "language": language})
-        assert r.status_code == 200, r.text
-        return r.json()["data"]["session_id"]
-
-    def upload(self, sid: str, *paths: Path, **kw: Any) -> httpx.Response:
-        files = [("files", (p.name, p.open("rb"), "application/octet-stream")) for p in paths]
-        try:
-            return self.call("POST", f"/api/upload-video/nemo_agent/me/{sid}", files=files, **kw)
-        finally:
-            for _, (_, f, _) in files:
-                f.close()
-
-    def sse(self, sid: str, text: str, **kw: Any) -> list[Any]:
-        """Send a message; the parsed ``data:`` payloads (None for empty ones)."""
-        body = {"app_name": "nemo_agent", "user_id": "me", "session_id": sid,
-                "new_message": {"parts": [{"text": text}]}}
-        events: list[Any] = []
-        with self.http.stream("POST", "/run_sse", json=body, headers={**self.headers(), **kw.pop("headers", {})},
-                              timeout=None) as r:
-            assert r.status_code == 200, r.read()
-            for line in r.iter_lines():
-                if line.startswith("data:"):
-                    payload = line[5:].strip()
-                    events.append(json.loads(payload) if payload else None)
-        return events
-
-    def state(self, sid: str) -> dict[str, Any]:
-        r = self.call("GET", f"/api/state/nemo_agent/me/{sid}/latest")
-        assert r.status_code == 200, r.text
-        return r.json()["data"]
-
-    def render(self, sid: str, render_id: str, draft: dict[str, Any] | None = None, **kw: Any) -> httpx.Response:
-        draft = draft if draft is not None else self.state(sid)["state"]["draft"]
-        return self.call("POST", "/api/render/proxy/lambda",
-                         json={"id": render_id, "sessionId": sid, "draft": draft,
-                               "output": {"format": "mp4", "quality": "high"}}, **kw)
-
-    def wait_render(self, render_id: str, timeout: float = 120) -> dict[str, Any]:
-        import time
-
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            r = self.call("GET", f"/api/render/proxy/lambda/{render_id}")
-            assert r.status_code == 200, r.text
-            body = r.json()
-            data = body.get("data", body)
-            if data["status"] in ("completed", "failed"):
-                return body
-            time.sleep(0.1)
-        raise TimeoutError(render_id)
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import time
 import httpx
 import pytest
 
-from conftest import RawApi
+from rawapi import RawApi
 from nemo_nb.local.server import LocalBackend
 from nemo_nb.local.settings import Faults
 

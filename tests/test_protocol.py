@@ -7,7 +7,7 @@ import time
 import httpx
 import pytest
 
-from conftest import RawApi
+from rawapi import RawApi
 from nemo_nb.local.media.probe import probe
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
@@ -26,10 +27,11 @@ from nemo_nb.local.turns import TurnRunner, stream
 
 APP_NAME = "nemo_agent"
 CLAIM_TTL_S = 604800
-RENDER_ID = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
+RENDER_ID = re.compile(r"^(?!\.)[A-Za-z0-9_.-]{1,80}$")  # no leading dot: "." / ".." are not addressable in a URL
 LANGUAGE = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")
 MAX_MESSAGE_CHARS = 20000
 MAX_URLS = 10
+MAX_HEADER_BYTES = 32 * 1024
 
 
 class Backend:
@@ -76,6 +78,8 @@ async def read_json(request: Request) -> dict[str, Any]:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise bad_request("the body is not valid JSON") from None
+    except RecursionError:
+        raise bad_request("the JSON body is nested too deeply") from None
     if not isinstance(data, dict):
         raise bad_request("the body must be a JSON object")
     return data
@@ -121,7 +125,11 @@ def check_path_user(request: Request, user_id: str) -> None:
 def load_session(request: Request, user_id: str, session_id: Any) -> dict[str, Any]:
     """The user's session, or 1002 (also for someone else's session: existence is never leaked)."""
     b = backend(request)
-    if not isinstance(session_id, (str, int)) or isinstance(session_id, bool) or not str(session_id).isdigit():
+    if session_id is None:
+        raise bad_request("missing the session id (field 'session_id'; 'sessionId' in a render)")
+    if not isinstance(session_id, (str, int)) or isinstance(session_id, bool):
+        raise bad_request("the session id must be a string of digits, as returned when the session was made")
+    if not str(session_id).isdigit():
         raise errors.no_session()
     session = b.store.session(str(session_id), user_id)
     if session is None:
@@ -267,6 +275,8 @@ async def upload(request: Request) -> Response:
                 info = await anyio.to_thread.run_sync(probe, item.path)
             except ProbeError:
                 raise uploads.unsupported(item.filename) from None
+            if info.has_video and not (info.width and info.height):  # e.g. text named .png: no picture size
+                raise uploads.unsupported(item.filename)
             media = {"id": item.media_id, "user_id": user_id, "session_id": session["id"], "origin": "upload",
                      "filename": item.filename, "relpath": str(item.path.relative_to(b.data_dir)),
                      "file_type": info.kind, "size": item.size, "sha256": item.sha256,
@@ -462,8 +472,30 @@ async def api_error(request: Request, exc: ApiError) -> Response:
     return JSONResponse(body, status_code=exc.status, headers=exc.headers)
 
 
+async def http_error(request: Request, exc: HTTPException) -> Response:
+    """Starlette's own 404 / 405 in the envelope, so every answer of the API reads the same way."""
+    message = {404: f"no such endpoint: {request.method} {request.url.path}",
+               405: f"method {request.method} not allowed on {request.url.path}"}.get(exc.status_code, exc.detail)
+    return JSONResponse({"code": exc.status_code, "message": message}, status_code=exc.status_code,
+                        headers=exc.headers)
+
+
 async def internal_error(request: Request, exc: Exception) -> Response:
     return JSONResponse({"code": 500, "message": "internal error in the embedded backend"}, status_code=500)
+
+
+class HeaderLimit:
+    """ASGI middleware: request headers over ``MAX_HEADER_BYTES`` in all answer 4000 before any handler runs."""
+
+    def __init__(self, app: Any):
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and sum(len(k) + len(v) for k, v in scope["headers"]) > MAX_HEADER_BYTES:
+            exc = bad_request(f"request headers larger than {MAX_HEADER_BYTES // 1024} KB in all")
+            await JSONResponse(exc.body(), status_code=exc.status)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 class FaultGate:
@@ -502,7 +534,7 @@ def create_app(settings: BackendSettings, data_dir: Path) -> Starlette:
         b.store.close()
 
     app = Starlette(routes=ROUTES, lifespan=lifespan,
-                    exception_handlers={ApiError: api_error, Exception: internal_error},
-                    middleware=[Middleware(FaultGate, backend_=b)])
+                    exception_handlers={ApiError: api_error, HTTPException: http_error, Exception: internal_error},
+                    middleware=[Middleware(HeaderLimit), Middleware(FaultGate, backend_=b)])
     app.state.backend = b
     return app

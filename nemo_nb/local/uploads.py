@@ -15,15 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
+from nemo_nb.formats import ACCEPTED, ACCEPTED_TEXT, extension
 from nemo_nb.local import errors
 from nemo_nb.local.store import new_id
 
-ACCEPTED = {
-    **dict.fromkeys(("mp4", "mov", "avi", "webm", "mkv"), "video"),
-    **dict.fromkeys(("jpg", "jpeg", "png", "gif", "webp"), "image"),
-    **dict.fromkeys(("mp3", "wav", "m4a", "aac"), "audio"),
-}
-ACCEPTED_TEXT = "video mp4, mov, avi, webm, mkv; image jpg, png, gif, webp; audio mp3, wav, m4a, aac"
 MAX_FILES = 20
 MAX_HEADER_BYTES = 16 * 1024
 
@@ -39,16 +34,13 @@ def safe_filename(name: str, default: str = "upload") -> str:
     return name[:100]
 
 
-def extension(name: str) -> str:
-    return name.rpartition(".")[2].lower() if "." in name else ""
-
-
 def unsupported(name: str) -> errors.ApiError:
     return errors.ApiError(errors.BAD_TYPE, f"unsupported file type for {name!r}; accepted: {ACCEPTED_TEXT}")
 
 
 def too_large(limit: int) -> errors.ApiError:
-    return errors.ApiError(errors.TOO_LARGE, f"file too large: the limit is {limit // (1024 * 1024)} MB; "
+    size = f"{limit / (1024 * 1024):.3g} MB" if limit >= 1024 * 1024 else f"{limit / 1024:.3g} KB"
+    return errors.ApiError(errors.TOO_LARGE, f"file too large: the limit is {size}; "
                            "compress or trim the video and upload it again")
 
 

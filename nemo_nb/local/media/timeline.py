@@ -6,7 +6,6 @@ Anything else raises ``RenderError`` naming the segment.
 """
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -62,7 +61,7 @@ class Visual:
 
 @dataclass(frozen=True)
 class Sound:
-    """An audio clip: voiceover, music or plain audio."""
+    """An audio clip: voiceover, music or plain audio (the renderer adds "clip" for a video's own sound)."""
 
     ref: MediaRef
     kind: str
@@ -117,6 +116,8 @@ def read_timeline(draft: Draft, resolve: Callable[[str], MediaRef | None]) -> Ti
             continue  # tracks of other types are kept in the draft but not drawn
         previous_end = 0
         for s_index, raw in enumerate(track.raw["sg"], 1):
+            if not isinstance(raw, dict):
+                continue  # as in Draft.segments(): only objects are segments
             seg = _Seg(raw, t_index, s_index)
             if track.type == VIDEO:
                 visual = seg.visual(resolve, previous_end)
@@ -130,8 +131,6 @@ def read_timeline(draft: Draft, resolve: Callable[[str], MediaRef | None]) -> Ti
     duration = max(ends, default=0)
     if duration <= 0:
         raise RenderError("the draft has nothing to render: add a video, image, audio or text segment")
-    if duration > MAX_DURATION_MS:
-        raise RenderError(f"the draft is {duration / 3_600_000:.1f} h long; at most 4 h can be rendered")
     return Timeline(_without_overlaps(visuals), sounds, captions, _canvas(draft), duration)
 
 
@@ -182,10 +181,11 @@ class _Seg:
             if default is None:
                 raise self.error(f"'{key}' is required")
             return default
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self.error(f"'{key}' must be a number, not {type(value).__name__}")
-        if not lo <= value <= hi:
-            raise self.error(f"'{key}' = {value:g} is outside {lo}..{hi}")
+        if not lo <= value <= hi:  # also false for NaN; JSON ints may be too big for a float
+            shown = f"{value:g}" if isinstance(value, float) or abs(value) < 1e15 else "a huge number"
+            raise self.error(f"'{key}' = {shown} is outside {lo}..{hi}")
         return int(round(value))
 
     def choice(self, key: str, allowed: tuple[str, ...], default: str) -> str:
@@ -206,17 +206,21 @@ class _Seg:
             raise self.error(f"media {src[:60]!r} was not found")
         return ref
 
-    def timing(self, ref: MediaRef, *, default_start: int) -> tuple[int, int, int]:
-        """(start, duration, in-point) in ms; duration defaults to the rest of the source."""
+    def span(self, *, default_start: int, default_duration: int | None) -> tuple[int, int]:
+        """(start, duration) on the timeline in ms, ending within 4 h."""
         start = self.number("st", lo=0, hi=MAX_DURATION_MS, default=default_start)
-        in_ms = self.number("ss", lo=0, hi=MAX_DURATION_MS, default=0)
-        source_ms = round(ref.info.duration_s * 1000)
-        if ref.info.kind != "image" and source_ms and in_ms >= source_ms:
-            raise self.error(f"'ss' = {in_ms} ms is past the end of its {source_ms} ms source")
-        rest = source_ms - in_ms if ref.info.kind != "image" and source_ms else None
-        duration = self.number("d", lo=1, hi=MAX_DURATION_MS, default=rest)
+        duration = self.number("d", lo=1, hi=MAX_DURATION_MS, default=default_duration)
         if start + duration > MAX_DURATION_MS:
             raise self.error("ends after 4 h")
+        return start, duration
+
+    def timing(self, ref: MediaRef, *, default_start: int) -> tuple[int, int, int]:
+        """(start, duration, in-point) in ms; duration defaults to the rest of the source."""
+        in_ms = self.number("ss", lo=0, hi=MAX_DURATION_MS, default=0)
+        source_ms = round(ref.info.duration_s * 1000) if ref.info.kind != "image" else 0
+        if source_ms and in_ms >= source_ms:
+            raise self.error(f"'ss' = {in_ms} ms is past the end of its {source_ms} ms source")
+        start, duration = self.span(default_start=default_start, default_duration=source_ms - in_ms or None)
         return start, duration, in_ms
 
     def visual(self, resolve: Callable[[str], MediaRef | None], previous_end: int) -> Visual:
@@ -252,10 +256,7 @@ class _Seg:
         if len(text) > MAX_TEXT_CHARS:
             raise self.error(f"'tx' is {len(text)} characters; at most {MAX_TEXT_CHARS}")
         text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\t", " ")).strip()
-        start = self.number("st", lo=0, hi=MAX_DURATION_MS, default=0)
-        duration = self.number("d", lo=1, hi=MAX_DURATION_MS)
-        if start + duration > MAX_DURATION_MS:
-            raise self.error("ends after 4 h")
+        start, duration = self.span(default_start=0, default_duration=None)
         pos = self.choice("pos", POSITIONS, default="center" if kind == "title" else "bottom")
         size = None if self.raw.get("fs") is None else self.number("fs", lo=FONT_PX[0], hi=FONT_PX[1])
         if not text:

@@ -1,0 +1,158 @@
+"""Identity: the persisted client id, the cached anonymous token, and its refresh.
+
+The token lives in memory and in a 0600 cache file (so a kernel restart does not spend the
+one-token-per-7-days allowance); it is never printed, logged, or shown in a repr.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import time
+import uuid
+from calendar import timegm
+from pathlib import Path
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+
+from nemo_nb.api.errors import AuthError, error_for
+from nemo_nb.config import config_dir
+
+# sends one unauthenticated request (method, path, headers) with the transport's 429 policy
+Send = Callable[[str, str, dict[str, str]], Awaitable[httpx.Response]]
+
+
+def client_id(directory: Path | None = None) -> str:
+    """``NEMO_CLIENT_ID``, else the UUID kept in ``<config>/client_id`` (made on first use)."""
+    env = os.environ.get("NEMO_CLIENT_ID", "").strip()
+    if env:
+        return env
+    path = (directory or config_dir()) / "client_id"
+    try:
+        value = path.read_text().strip()
+        if value:
+            return value
+    except OSError:
+        pass
+    value = str(uuid.uuid4())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(value)
+    return value
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write a file only its owner can read (0600), atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
+class TokenCache:
+    """Anonymous tokens by (API URL, client id), with their expiry, in ``<config>/tokens.json``."""
+
+    def __init__(self, directory: Path | None = None):
+        self.path = (directory or config_dir()) / "tokens.json"
+
+    @staticmethod
+    def _key(api_url: str, cid: str) -> str:
+        return hashlib.sha256(f"{api_url.rstrip('/')}|{cid}".encode()).hexdigest()[:32]
+
+    def _load(self) -> dict[str, Any]:
+        try:
+            return json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            return {}
+
+    def get(self, api_url: str, cid: str) -> dict[str, Any] | None:
+        entry = self._load().get(self._key(api_url, cid))
+        if isinstance(entry, dict) and entry.get("expires_at", 0) > time.time() + 60:
+            return entry
+        return None
+
+    def put(self, api_url: str, cid: str, entry: dict[str, Any]) -> None:
+        data = {k: v for k, v in self._load().items() if v.get("expires_at", 0) > time.time()}
+        data[self._key(api_url, cid)] = entry
+        _write_private(self.path, json.dumps(data))
+
+    def drop(self, api_url: str, cid: str) -> None:
+        data = self._load()
+        if data.pop(self._key(api_url, cid), None) is not None:
+            _write_private(self.path, json.dumps(data))
+
+
+def _expiry(value: Any) -> float:
+    """Seconds since the epoch from an ISO-8601 UTC string (7 days from now when unreadable)."""
+    if isinstance(value, str):
+        try:
+            return float(timegm(time.strptime(value[:19], "%Y-%m-%dT%H:%M:%S")))
+        except ValueError:
+            pass
+    return time.time() + 7 * 86400
+
+
+class Identity:
+    """Gives a valid token: ``NEMO_TOKEN`` when set, else a cached or new anonymous one."""
+
+    def __init__(self, api_url: str, *, token: str | None = None, cid: str | None = None,
+                 directory: Path | None = None):
+        self.api_url = api_url.rstrip("/")
+        self._fixed = token or os.environ.get("NEMO_TOKEN") or None
+        self.directory = directory
+        self.client_id = cid or client_id(directory)
+        self.cache = TokenCache(directory)
+        self.user_id: str | None = None
+        self._token: str | None = self._fixed
+        self._lock = asyncio.Lock()
+
+    @property
+    def uses_fixed_token(self) -> bool:
+        return self._fixed is not None
+
+    async def token(self, send: Send) -> str:
+        if self._token:
+            return self._token
+        async with self._lock:
+            if not self._token:
+                cached = self.cache.get(self.api_url, self.client_id)
+                if cached:
+                    self._token, self.user_id = cached["token"], cached.get("user_id")
+                else:
+                    await self._fetch(send)
+            return self._token
+
+    async def refresh(self, send: Send, refused: str) -> str:
+        """After a 1001: a new anonymous token for the same client id (once per refused token)."""
+        if self._fixed:
+            raise AuthError("NEMO_TOKEN was refused (expired or invalid); set a fresh one or unset it "
+                            "to use an anonymous token", code=1001)
+        async with self._lock:
+            if self._token == refused:
+                self.cache.drop(self.api_url, self.client_id)
+                self._token = None
+                await self._fetch(send)
+            return self._token
+
+    async def _fetch(self, send: Send) -> None:
+        response = await send("POST", "/api/auth/anonymous-token", {"X-Client-Id": self.client_id})
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        if response.status_code != 200 or body.get("code", 0) != 0:
+            retry = response.headers.get("retry-after")
+            raise error_for(response.status_code, body, float(retry) if retry and retry.isdigit() else None)
+        data = body["data"]
+        self._token, self.user_id = data["token"], data.get("user_id")
+        self.cache.put(self.api_url, self.client_id,
+                       {"token": self._token, "user_id": self.user_id, "expires_at": _expiry(data.get("expires_at"))})
+
+    def __repr__(self) -> str:
+        source = "NEMO_TOKEN" if self._fixed else "anonymous"
+        return f"Identity({self.api_url}, {source}, user={self.user_id})"

@@ -1,0 +1,21 @@
+"""Accepted upload types and limits (PROTOCOL.md), shared by the client and the embedded backend."""
+from __future__ import annotations
+
+ACCEPTED: dict[str, str] = {
+    **dict.fromkeys(("mp4", "mov", "avi", "webm", "mkv"), "video"),
+    **dict.fromkeys(("jpg", "jpeg", "png", "gif", "webp"), "image"),
+    **dict.fromkeys(("mp3", "wav", "m4a", "aac"), "audio"),
+}
+ACCEPTED_TEXT = "video mp4, mov, avi, webm, mkv; image jpg, png, gif, webp; audio mp3, wav, m4a, aac"
+MAX_UPLOAD_BYTES = 500 * 1024 * 1024
+
+
+def extension(name: str) -> str:
+    """The lower-case extension of a file name, without the dot ('' when none)."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    return base.rpartition(".")[2].lower() if "." in base else ""
+
+
+def media_kind(name: str) -> str | None:
+    """'video', 'image' or 'audio' for an accepted file name, else None."""
+    return ACCEPTED.get(extension(name))
