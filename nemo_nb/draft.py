@@ -308,7 +308,8 @@ class Draft:
         return isinstance(other, Draft) and self.raw == other.raw
 
     def __repr__(self) -> str:
-        return f"Draft({len(self.raw['t'])} tracks, {self.duration_ms / 1000:.1f}s)"
+        count = len(self.raw["t"])
+        return f"Draft({count} track{'' if count == 1 else 's'}, {self.duration_ms / 1000:.1f}s)"
 
 
 # -- helpers of the views ---------------------------------------------------------------------------

@@ -280,3 +280,17 @@ def test_fixed_token_refused_says_what_to_do(backend, monkeypatch):
     nemo.close()
     assert "not_a_real" not in repr(nemo)
     os.environ.pop("NEMO_TOKEN", None)
+
+
+def test_local_backend_restart_keeps_identity(tmp_path, clip):
+    """Nemo.local() on a new random port after a 'kernel restart' reuses the cached token (no 429)."""
+    first = Nemo.local(tmp_path / "data", timings=FAST)
+    s = first.session()
+    s.upload(clip)
+    user, sid = first.user_id, s.id
+    first.close()
+    second = Nemo.local(tmp_path / "data", timings=FAST)
+    assert second.aio.api_url != "" and second.user_id is None
+    assert second.session(sid).state().video_infos[0]["filename"] == "clip.mp4"
+    assert second.user_id == user
+    second.close()

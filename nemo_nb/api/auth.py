@@ -55,14 +55,16 @@ def _write_private(path: Path, text: str) -> None:
 
 
 class TokenCache:
-    """Anonymous tokens by (API URL, client id), with their expiry, in ``<config>/tokens.json``."""
+    """Anonymous tokens by (scope, client id), with their expiry, in ``<config>/tokens.json``.
+
+    The scope is the API URL, or ``local:<data dir>`` for the embedded backend, whose port changes."""
 
     def __init__(self, directory: Path | None = None):
         self.path = (directory or config_dir()) / "tokens.json"
 
     @staticmethod
-    def _key(api_url: str, cid: str) -> str:
-        return hashlib.sha256(f"{api_url.rstrip('/')}|{cid}".encode()).hexdigest()[:32]
+    def _key(scope: str, cid: str) -> str:
+        return hashlib.sha256(f"{scope.rstrip('/')}|{cid}".encode()).hexdigest()[:32]
 
     def _load(self) -> dict[str, Any]:
         try:
@@ -70,20 +72,20 @@ class TokenCache:
         except (OSError, ValueError):
             return {}
 
-    def get(self, api_url: str, cid: str) -> dict[str, Any] | None:
-        entry = self._load().get(self._key(api_url, cid))
+    def get(self, scope: str, cid: str) -> dict[str, Any] | None:
+        entry = self._load().get(self._key(scope, cid))
         if isinstance(entry, dict) and entry.get("expires_at", 0) > time.time() + 60:
             return entry
         return None
 
-    def put(self, api_url: str, cid: str, entry: dict[str, Any]) -> None:
+    def put(self, scope: str, cid: str, entry: dict[str, Any]) -> None:
         data = {k: v for k, v in self._load().items() if v.get("expires_at", 0) > time.time()}
-        data[self._key(api_url, cid)] = entry
+        data[self._key(scope, cid)] = entry
         _write_private(self.path, json.dumps(data))
 
-    def drop(self, api_url: str, cid: str) -> None:
+    def drop(self, scope: str, cid: str) -> None:
         data = self._load()
-        if data.pop(self._key(api_url, cid), None) is not None:
+        if data.pop(self._key(scope, cid), None) is not None:
             _write_private(self.path, json.dumps(data))
 
 
@@ -101,8 +103,9 @@ class Identity:
     """Gives a valid token: ``NEMO_TOKEN`` when set, else a cached or new anonymous one."""
 
     def __init__(self, api_url: str, *, token: str | None = None, cid: str | None = None,
-                 directory: Path | None = None):
+                 directory: Path | None = None, scope: str | None = None):
         self.api_url = api_url.rstrip("/")
+        self.scope = scope or self.api_url  # whose tokens these are: the API URL, or a local data dir
         self._fixed = token or os.environ.get("NEMO_TOKEN") or None
         self.directory = directory
         self.client_id = cid or client_id(directory)
@@ -120,7 +123,7 @@ class Identity:
             return self._token
         async with self._lock:
             if not self._token:
-                cached = self.cache.get(self.api_url, self.client_id)
+                cached = self.cache.get(self.scope, self.client_id)
                 if cached:
                     self._token, self.user_id = cached["token"], cached.get("user_id")
                 else:
@@ -134,7 +137,7 @@ class Identity:
                             "to use an anonymous token", code=1001)
         async with self._lock:
             if self._token == refused:
-                self.cache.drop(self.api_url, self.client_id)
+                self.cache.drop(self.scope, self.client_id)
                 self._token = None
                 await self._fetch(send)
             return self._token
@@ -150,7 +153,7 @@ class Identity:
             raise error_for(response.status_code, body, float(retry) if retry and retry.isdigit() else None)
         data = body["data"]
         self._token, self.user_id = data["token"], data.get("user_id")
-        self.cache.put(self.api_url, self.client_id,
+        self.cache.put(self.scope, self.client_id,
                        {"token": self._token, "user_id": self.user_id, "expires_at": _expiry(data.get("expires_at"))})
 
     def __repr__(self) -> str:

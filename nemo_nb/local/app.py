@@ -32,6 +32,7 @@ LANGUAGE = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")
 MAX_MESSAGE_CHARS = 20000
 MAX_URLS = 10
 MAX_HEADER_BYTES = 32 * 1024
+OWN_FILE_URL = re.compile(r"^http://(?:127\.0\.0\.1|\[::1\]|localhost):\d+(?=/files/)")
 
 
 class Backend:
@@ -220,12 +221,24 @@ async def credits(request: Request) -> Response:
 
 
 # -- state and uploads -------------------------------------------------------------------------------
+def rebase_file_urls(value: Any, base: str) -> Any:
+    """Our ``/files/…`` URLs stored in a state carry the port of the run that made them (a restarted
+    backend usually gets a new one): answer them with this run's address."""
+    if isinstance(value, str):
+        return OWN_FILE_URL.sub(base, value, count=1)
+    if isinstance(value, list):
+        return [rebase_file_urls(v, base) for v in value]
+    if isinstance(value, dict):
+        return {k: rebase_file_urls(v, base) for k, v in value.items()}
+    return value
+
+
 async def state(request: Request) -> Response:
     user_id = authenticate(request)
     check_path_user(request, user_id)
     session = load_session(request, user_id, request.path_params["sid"])
     return ok({"session_id": session["id"], "task_id": session["task_id"], "task_name": session["task_name"],
-               "state": session["state"]})
+               "state": rebase_file_urls(session["state"], backend(request).public_url)})
 
 
 def describe_media(b: Backend, media: dict[str, Any]) -> dict[str, Any]:
