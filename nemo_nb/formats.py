@@ -5,8 +5,11 @@ ACCEPTED: dict[str, str] = {
     **dict.fromkeys(("mp4", "mov", "avi", "webm", "mkv"), "video"),
     **dict.fromkeys(("jpg", "jpeg", "png", "gif", "webp"), "image"),
     **dict.fromkeys(("mp3", "wav", "m4a", "aac"), "audio"),
+    # scripts and subtitles for voiceovers, dubbing and avatars (the avatar seed accepts TXT too)
+    **dict.fromkeys(("txt", "md", "srt"), "document"),
 }
-ACCEPTED_TEXT = "video mp4, mov, avi, webm, mkv; image jpg, png, gif, webp; audio mp3, wav, m4a, aac"
+ACCEPTED_TEXT = ("video mp4, mov, avi, webm, mkv; image jpg, png, gif, webp; audio mp3, wav, m4a, aac; "
+                 "scripts and subtitles txt, md, srt")
 MAX_UPLOAD_BYTES = 500 * 1024 * 1024
 
 
@@ -17,5 +20,5 @@ def extension(name: str) -> str:
 
 
 def media_kind(name: str) -> str | None:
-    """'video', 'image' or 'audio' for an accepted file name, else None."""
+    """'video', 'image', 'audio' or 'document' for an accepted file name, else None."""
     return ACCEPTED.get(extension(name))

@@ -164,7 +164,7 @@ def test_one_active_render_per_session_and_cancel(api: RawApi, sid: str, media_d
     api.upload(sid, long_clip)
     api.sse(sid, "add my clip")
     draft = api.state(sid)["state"]["draft"]
-    draft["m"]["canvas"] = {"w": 360, "h": 640, "fit": "fill"}  # forces a re-encode: slow enough to watch
+    draft["m"]["canvas"] = {"w": 1080, "h": 1920, "fit": "fill"}  # a 1080p re-encode: slow enough to watch
     assert api.render(sid, "render_q1", draft).status_code == 200
     assert api.render(sid, "render_q2", draft).status_code == 200
     seen_processing_together = False

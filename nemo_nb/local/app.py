@@ -1,7 +1,6 @@
 """The routes of PROTOCOL.md as a Starlette app. Handlers are thin: check, call, answer."""
 from __future__ import annotations
 
-import dataclasses
 import html
 import json
 import re
@@ -12,7 +11,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
@@ -20,6 +19,7 @@ from nemo_nb._version import __version__
 from nemo_nb.config import ATTRIBUTION_HEADERS
 from nemo_nb.local import errors, sse, uploads
 from nemo_nb.local.errors import ApiError, bad_request
+from nemo_nb.local.library import Library
 from nemo_nb.local.renders import RenderManager
 from nemo_nb.local.settings import BackendSettings
 from nemo_nb.local.store import Store
@@ -43,9 +43,9 @@ class Backend:
         self.data_dir = data_dir
         data_dir.mkdir(parents=True, exist_ok=True)
         self.store = Store(data_dir / "nemo.sqlite3")
-        self.media = uploads.MediaFolder(data_dir / "media")
-        self.media.root.mkdir(parents=True, exist_ok=True)
-        self.turns = TurnRunner(self.store, settings)
+        self.library = Library(self.store, data_dir, lambda: self.public_url)
+        self.media = self.library.folder
+        self.turns = TurnRunner(self.store, settings, self.library)
         self.renders = RenderManager(self.store, settings, data_dir)
         self.public_url = f"http://127.0.0.1:{settings.port}"
         self.rate_limited_once = False
@@ -241,18 +241,11 @@ async def state(request: Request) -> Response:
                "state": rebase_file_urls(session["state"], backend(request).public_url)})
 
 
-def describe_media(b: Backend, media: dict[str, Any]) -> dict[str, Any]:
-    info = media["info"]
-    return {"media_id": media["id"], "filename": media["filename"], "file_type": media["file_type"],
-            "cdn_url": f"{b.public_url}/files/{media['url_key']}/{media['filename']}",
-            "duration": round(info["duration_s"], 3), "width": info["width"], "height": info["height"],
-            "fps": info["fps"], "has_audio": info["has_audio"], "size": media["size"], "hash": media["sha256"]}
-
-
 async def upload(request: Request) -> Response:
     import anyio
 
-    from nemo_nb.local.media.probe import ProbeError, probe
+    from nemo_nb.local.library import inspect
+    from nemo_nb.local.media.probe import ProbeError
 
     b = backend(request)
     user_id = authenticate(request)
@@ -285,17 +278,11 @@ async def upload(request: Request) -> Response:
     try:
         for item in received:
             try:
-                info = await anyio.to_thread.run_sync(probe, item.path)
+                info = await anyio.to_thread.run_sync(inspect, item.path)
             except ProbeError:
                 raise uploads.unsupported(item.filename) from None
-            if info.has_video and not (info.width and info.height):  # e.g. text named .png: no picture size
-                raise uploads.unsupported(item.filename)
-            media = {"id": item.media_id, "user_id": user_id, "session_id": session["id"], "origin": "upload",
-                     "filename": item.filename, "relpath": str(item.path.relative_to(b.data_dir)),
-                     "file_type": info.kind, "size": item.size, "sha256": item.sha256,
-                     "info": dataclasses.asdict(info),
-                     "url_key": secrets.token_urlsafe(18)}
-            described.append((media, describe_media(b, media)))
+            media = b.library.record(item, info, user_id, session["id"], "upload")
+            described.append((media, b.library.describe(media)))
     except BaseException:
         b.media.discard(received)
         raise
@@ -493,6 +480,11 @@ async def http_error(request: Request, exc: HTTPException) -> Response:
                         headers=exc.headers)
 
 
+async def client_gone(request: Request, exc: ClientDisconnect) -> Response:
+    """The client hung up mid-request (an interrupted upload): its files are already removed; no traceback."""
+    return Response(status_code=400)
+
+
 async def internal_error(request: Request, exc: Exception) -> Response:
     return JSONResponse({"code": 500, "message": "internal error in the embedded backend"}, status_code=500)
 
@@ -547,7 +539,8 @@ def create_app(settings: BackendSettings, data_dir: Path) -> Starlette:
         b.store.close()
 
     app = Starlette(routes=ROUTES, lifespan=lifespan,
-                    exception_handlers={ApiError: api_error, HTTPException: http_error, Exception: internal_error},
+                    exception_handlers={ApiError: api_error, HTTPException: http_error, ClientDisconnect: client_gone,
+                                        Exception: internal_error},
                     middleware=[Middleware(HeaderLimit), Middleware(FaultGate, backend_=b)])
     app.state.backend = b
     return app

@@ -1,18 +1,34 @@
 """What each operation of the embedded backend's agent costs, in credits.
 
-| action     | credits | what it is |
-|------------|---------|------------|
-| help       | 0       | a message the agent cannot act on: it explains what it can do |
-| add_media  | 1       | put uploaded videos on the timeline |
-| export     | 0       | rendering is always free (PROTOCOL.md) |
+| action        | credits | what it is |
+|---------------|---------|------------|
+| help          | 0       | a message the agent cannot act on, or a question back (e.g. "which script?") |
+| undo          | 0       | undo the last change |
+| switch        | 0       | work on another upload (batch work) |
+| add_media     | 1       | put uploaded videos on the timeline |
+| output_size   | 1       | "into a 1080p MP4": the output size |
+| aspect_ratio  | 1       | 16:9 / 9:16 / 1:1, fit or fill |
+| trim          | 1       | trim or cut a time range |
+| title         | 1       | add or remove a title / text overlay |
+| captions      | 1       | burn the voiceover's captions into the picture |
+| audio_level   | 1       | mute or lower the original sound |
+| music_level   | 1       | change or remove the background music |
+| music_upload  | 1       | lay an uploaded song under the video |
+| music         | 2       | generate an ambient music bed and lay it under the video |
+| voiceover     | 5       | synthesize a voiceover and fit it to the video |
+| export        | 0       | rendering is always free (PROTOCOL.md) |
 
-A turn's cost is frozen when it starts (``frozen`` in the balance) and charged when it ends; a
-turn that fails is not charged. A turn that cannot be paid answers code 2001 with a registration link.
+A turn that does several things costs their sum. Its cost is frozen when it starts (``frozen`` in the
+balance) and charged when it ends; a turn that fails is not charged, nor a part that could not be done
+(e.g. a script too long for the video). A turn that cannot be paid answers code 2001 with a
+registration link.
 """
 from __future__ import annotations
 
 COSTS: dict[str, int] = {
-    "help": 0,
-    "add_media": 1,
-    "export": 0,
+    "help": 0, "undo": 0, "switch": 0, "export": 0,
+    "add_media": 1, "output_size": 1, "aspect_ratio": 1, "trim": 1, "title": 1, "captions": 1,
+    "audio_level": 1, "music_level": 1, "music_upload": 1,
+    "music": 2,
+    "voiceover": 5,
 }

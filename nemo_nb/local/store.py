@@ -58,7 +58,7 @@ CREATE TABLE IF NOT EXISTS claims (
 
 EMPTY_STATE = {"draft": {"t": [], "m": {}}, "video_infos": [], "canvas_config": {},
                "generated_media": [], "video_analyses": []}
-ACTIVE_RENDER = ("pending", "processing")
+UNDO_DEPTH = 50  # states kept per session for undo
 
 
 def hash_secret(secret: str) -> str:
@@ -201,15 +201,18 @@ class Store:
             db.execute("DELETE FROM sessions WHERE id=?", (session_id,))
             db.execute("DELETE FROM draft_history WHERE session_id=?", (session_id,))
 
-    def save_state(self, session_id: str, state: dict[str, Any]) -> int:
-        """Store a new state, keeping the previous one for undo; returns the new version."""
+    def save_state(self, session_id: str, state: dict[str, Any], history: bool = True) -> int:
+        """Store a new state, keeping the previous one for undo (unless ``history`` is False)."""
         with self._tx() as db:
             row = db.execute("SELECT state, state_version FROM sessions WHERE id=?", (session_id,)).fetchone()
             if not row:
                 return -1
             version = row["state_version"] + 1
-            db.execute("INSERT OR REPLACE INTO draft_history VALUES (?,?,?)",
-                       (session_id, row["state_version"], row["state"]))
+            if history:
+                db.execute("INSERT OR REPLACE INTO draft_history VALUES (?,?,?)",
+                           (session_id, row["state_version"], row["state"]))
+                db.execute("DELETE FROM draft_history WHERE session_id=? AND version<?",
+                           (session_id, version - UNDO_DEPTH))
             db.execute("UPDATE sessions SET state=?, state_version=? WHERE id=?",
                        (json.dumps(state), version, session_id))
             return version

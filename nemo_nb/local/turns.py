@@ -13,6 +13,7 @@ from typing import Any
 
 from nemo_nb.local import errors
 from nemo_nb.local.agent import Agent, Event, Plan, TurnContext
+from nemo_nb.local.library import Library
 from nemo_nb.local.settings import BackendSettings
 from nemo_nb.local.store import Store
 
@@ -23,15 +24,16 @@ END = {"type": "end"}
 class TurnRunner:
     """Starts turns and keeps them running to the end whatever happens to the stream."""
 
-    def __init__(self, store: Store, settings: BackendSettings, agent: Agent | None = None):
+    def __init__(self, store: Store, settings: BackendSettings, library: Library, agent: Agent | None = None):
         self.store = store
         self.settings = settings
+        self.library = library
         self.agent = agent or Agent()
         self.tasks: set[asyncio.Task] = set()
 
     def context(self, session: dict[str, Any], user_id: str) -> TurnContext:
         return TurnContext(session_id=session["id"], user_id=user_id, state=session["state"],
-                           media=lambda media_id: self.store.media(media_id, user_id))
+                           library=self.library, store=self.store, language=session.get("language") or "en")
 
     def start(self, session: dict[str, Any], user_id: str, message: str, key: str | None,
               registration_url: str) -> asyncio.Queue:
@@ -84,9 +86,9 @@ class TurnRunner:
             put({"type": "error", "message": f"the edit failed: {exc}"})
         finally:
             beats.cancel()
-            charge = None if status == "done" else 0
+            charge = max(0, plan.cost - ctx.refund) if status == "done" else 0
             self.store.settle(turn_id, charge, f"turn:{plan.action}")
-            self.store.finish_turn(turn_id, status, "".join(texts), plan.cost if status == "done" else 0)
+            self.store.finish_turn(turn_id, status, "".join(texts), charge)
             queue.put_nowait(END)
 
     def _save(self, ctx: TurnContext) -> None:
@@ -95,7 +97,7 @@ class TurnRunner:
         if fresh is None:
             return
         ctx.state["video_infos"] = fresh["state"].get("video_infos", [])
-        self.store.save_state(ctx.session_id, ctx.state)
+        self.store.save_state(ctx.session_id, ctx.state, history=ctx.record_history)
 
     async def _heartbeats(self, put: Any, last_event: list[float]) -> None:
         """While the turn is quiet, a heartbeat (alternating with an empty ``data:`` line)."""

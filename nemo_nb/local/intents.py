@@ -1,0 +1,158 @@
+"""Reading user messages: quoted text, scripts, times, ranges, percentages, colours, languages.
+
+Pure functions, English plus the common Chinese words; the agent's skills build on them.
+"""
+from __future__ import annotations
+
+import re
+
+LANGUAGES = {
+    "english": "en", "英语": "en", "英文": "en", "spanish": "es", "español": "es", "西班牙语": "es",
+    "french": "fr", "français": "fr", "法语": "fr", "german": "de", "deutsch": "de", "德语": "de",
+    "italian": "it", "意大利语": "it", "portuguese": "pt", "葡萄牙语": "pt", "chinese": "zh",
+    "mandarin": "zh", "中文": "zh", "汉语": "zh", "japanese": "ja", "日语": "ja", "korean": "ko",
+    "韩语": "ko", "hindi": "hi", "russian": "ru", "俄语": "ru", "arabic": "ar", "dutch": "nl",
+    "polish": "pl", "turkish": "tr", "swedish": "sv",
+}
+LANGUAGE_NAMES = {"en": "English", "es": "Spanish", "fr": "French", "de": "German", "it": "Italian",
+                  "pt": "Portuguese", "zh": "Chinese", "ja": "Japanese", "ko": "Korean", "hi": "Hindi",
+                  "ru": "Russian", "ar": "Arabic", "nl": "Dutch", "pl": "Polish", "tr": "Turkish", "sv": "Swedish"}
+COLOURS = ("white", "black", "yellow", "red", "green", "blue", "orange", "purple", "pink", "cyan", "gray", "grey")
+_QUOTED = re.compile(r"[\"“”「『]([^\"“”」』]{1,500})[\"“”」』]|(?<![A-Za-z])'([^']{1,500})'(?![A-Za-z])")
+_NUMBER = r"(\d+(?:\.\d+)?)"
+_CLOCK = r"(\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?)"
+_DURATION_UNIT = r"(?:seconds|second|secs|sec|s|秒|minutes|minute|mins|min|m|分钟)(?![a-z])"
+
+
+def quoted(message: str) -> list[str]:
+    """Text between quotes (straight, curly or CJK)."""
+    return [a or b for a, b in _QUOTED.findall(message)]
+
+
+def script_after_colon(message: str) -> str | None:
+    """The script in ``… voiceover: Welcome to …`` (the text after the first colon, if long enough)."""
+    match = re.search(r"(?<!\d)[:：](?!\d)\s*(.+)$", message, re.DOTALL)  # not the colon of 0:30
+    if not match:
+        return None
+    text = match.group(1).strip().strip("\"“”'")
+    return text if len(text.split()) >= 3 or len(text) >= 12 else None
+
+
+def has_cjk(text: str) -> bool:
+    return bool(re.search(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]", text))
+
+
+def sentences(text: str) -> list[str]:
+    """A script split into sentences (keeping their punctuation)."""
+    text = re.sub(r"\s+", " ", text).strip()
+    parts = re.split(r"(?<=[.!?。！？])\s+|(?<=[。！？])", text)
+    return [p.strip() for p in parts if p and p.strip()]
+
+
+def clock_to_ms(value: str) -> int:
+    """``1:45`` → 105000; ``1:02:03.5`` → 3723500."""
+    seconds = 0.0
+    for part in value.split(":"):
+        seconds = seconds * 60 + float(part)
+    return int(round(seconds * 1000))
+
+
+def duration_ms(value: str, unit: str) -> int:
+    minutes = unit.lower().startswith(("m", "分"))
+    return int(round(float(value) * (60000 if minutes else 1000)))
+
+
+def time_points(message: str) -> list[int]:
+    """Every time mentioned, in order, in ms: ``0:30``, ``10 seconds``, ``1.5 min``, ``5s``."""
+    pattern = re.compile(rf"{_CLOCK}|{_NUMBER}\s*({_DURATION_UNIT})", re.IGNORECASE)
+    points = []
+    for clock, number, unit in pattern.findall(message):
+        points.append(clock_to_ms(clock) if clock else duration_ms(number, unit))
+    return points
+
+
+def time_range(message: str) -> tuple[int, int] | None:
+    """``from 0:30 to 1:45`` / ``between 5s and 10s`` / ``0:30-1:45`` → (start, end) in ms."""
+    points = time_points(message)
+    bare = re.search(rf"(?:from|between)\s+{_NUMBER}\s+(?:to|and)\s+{_NUMBER}\s*({_DURATION_UNIT})",
+                     message, re.IGNORECASE)
+    if bare:
+        return duration_ms(bare.group(1), bare.group(3)), duration_ms(bare.group(2), bare.group(3))
+    if len(points) >= 2 and re.search(r"\b(from|between|to|and|until)\b|[-–~到至]", message, re.IGNORECASE):
+        start, end = points[0], points[1]
+        return (start, end) if end > start else None
+    return None
+
+
+def percent(message: str) -> int | None:
+    """``35%`` / ``35 percent`` / ``35 per cent`` → 35."""
+    match = re.search(rf"{_NUMBER}\s*(?:%|percent|per cent)", message, re.IGNORECASE)
+    return int(round(float(match.group(1)))) if match else None
+
+
+def multiplier(message: str) -> float | None:
+    """``1.2x`` / ``1.2×`` / ``x1.2`` → 1.2."""
+    match = re.search(rf"{_NUMBER}\s*[x×](?![a-z])|[x×]\s*{_NUMBER}", message, re.IGNORECASE)
+    if not match:
+        return None
+    return float(match.group(1) or match.group(2))
+
+
+def colour(message: str) -> str | None:
+    hexcode = re.search(r"#[0-9a-fA-F]{6}\b", message)
+    if hexcode:
+        return hexcode.group(0).lower()
+    for name in COLOURS:
+        if re.search(rf"\b{name}\b", message, re.IGNORECASE):
+            return "gray" if name == "grey" else name
+    return None
+
+
+def position(message: str) -> str | None:
+    lowered = message.lower()
+    if re.search(r"\b(top|upper|header)\b|顶部|上方", lowered):
+        return "top"
+    if re.search(r"\b(bottom|lower|footer)\b|底部|下方", lowered):
+        return "bottom"
+    if re.search(r"\b(center|centre|middle)\b|中间|居中", lowered):
+        return "center"
+    return None
+
+
+def language(message: str, default: str | None = None) -> str | None:
+    """The first language named in the message, as a code."""
+    lowered = message.lower()
+    best: tuple[int, str] | None = None
+    for name, code in LANGUAGES.items():
+        index = lowered.find(name)
+        if index >= 0 and (best is None or index < best[0]):
+            best = (index, code)
+    return best[1] if best else default
+
+
+def languages(message: str) -> list[str]:
+    """Every language named, in the order named, without repeats."""
+    lowered = message.lower()
+    found = sorted((lowered.find(name), code) for name, code in LANGUAGES.items() if name in lowered)
+    out: list[str] = []
+    for _, code in found:
+        if code not in out:
+            out.append(code)
+    return out
+
+
+def has(message: str, *patterns: str) -> bool:
+    """Whether any of the regular expressions matches (case-insensitive)."""
+    return any(re.search(p, message, re.IGNORECASE) for p in patterns)
+
+
+def seconds_text(ms: int) -> str:
+    """12500 → ``12.5s``; 12000 → ``12s``."""
+    value = ms / 1000
+    return f"{value:.0f}s" if abs(value - round(value)) < 0.05 else f"{value:.1f}s"
+
+
+def clock_text(ms: int) -> str:
+    """95000 → ``1:35``."""
+    total = int(round(ms / 1000))
+    return f"{total // 60}:{total % 60:02d}"

