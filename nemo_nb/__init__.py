@@ -13,7 +13,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from nemo_nb.draft import Draft
     from nemo_nb.local.server import LocalBackend
 
-__all__ = ["AsyncNemo", "Draft", "LocalBackend", "Nemo", "NemoError", "__version__"]
+__all__ = ["AsyncNemo", "Draft", "LocalBackend", "Nemo", "NemoError", "__version__", "load_ipython_extension",
+           "unload_ipython_extension"]
 
 _LAZY = {
     "Nemo": ("nemo_nb.api", "Nemo"),
@@ -22,6 +23,19 @@ _LAZY = {
     "Draft": ("nemo_nb.draft", "Draft"),
     "LocalBackend": ("nemo_nb.local.server", "LocalBackend"),
 }
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext nemo_nb``: register the ``%nemo`` magics (IPython is imported only now)."""
+    from nemo_nb.notebook import load_ipython_extension as load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    from nemo_nb.notebook import unload_ipython_extension as unload
+
+    unload(ipython)
 
 
 def __getattr__(name: str) -> Any:

@@ -37,3 +37,16 @@ def make_image(path: str | Path, width: int = 320, height: int = 240) -> Path:
     path = Path(path)
     _ffmpeg("-f", "lavfi", "-i", f"testsrc2=size={width}x{height}:rate=1", "-frames:v", "1", str(path))
     return path
+
+
+def make_color_sequence(path: str | Path, colors: tuple[str, ...] = ("red", "green", "blue"), seconds_each: float = 2.0,
+                        width: int = 320, height: int = 240, *, fps: int = 25) -> Path:
+    """A silent clip of solid colours one after another: easy to check cuts and trims by eye or by pixel."""
+    path = Path(path)
+    inputs: list[str] = []
+    for colour in colors:
+        inputs += ["-f", "lavfi", "-i", f"color=c={colour}:size={width}x{height}:rate={fps}:duration={seconds_each}"]
+    joined = "".join(f"[{i}:v]" for i in range(len(colors))) + f"concat=n={len(colors)}:v=1:a=0[v]"
+    _ffmpeg(*inputs, "-filter_complex", joined, "-map", "[v]", "-c:v", "libx264", "-preset", "ultrafast",
+            "-pix_fmt", "yuv420p", "-g", str(fps), "-movflags", "+faststart", str(path))
+    return path

@@ -26,20 +26,7 @@ import httpx
 import pytest
 
 from nemo_nb.local.server import LocalBackend
-
-
-def _raw_api_class() -> type:
-    """``RawApi`` from this folder's conftest.py, loaded by path: ``from conftest import RawApi`` is ambiguous
-    once ``tests/media/conftest.py`` has been imported too."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("_nemo_tests_conftest", Path(__file__).with_name("conftest.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.RawApi
-
-
-RawApi = _raw_api_class()
+from rawapi import RawApi
 
 BOUNDARY = "hostile-boundary-7d1f"
 SAFE_NAME = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]*$")

@@ -521,6 +521,15 @@ class FaultGate:
         await self.app(scope, receive, send)
 
 
+def warm_speech() -> None:
+    """Load the neural voice in its worker now, so the first voiceover does not wait for it."""
+    try:
+        from nemo_nb.local.media.tts import engine
+    except ImportError:  # the voices are optional
+        return
+    engine().warm()
+
+
 def create_app(settings: BackendSettings, data_dir: Path) -> Starlette:
     """The embedded backend's ASGI app over ``data_dir``."""
     from contextlib import asynccontextmanager
@@ -533,6 +542,7 @@ def create_app(settings: BackendSettings, data_dir: Path) -> Starlette:
     async def lifespan(app: Starlette):
         b.store.fail_interrupted_renders()
         b.store.interrupt_running_turns()
+        warm_speech()
         yield
         await b.turns.drain()
         await b.renders.drain()

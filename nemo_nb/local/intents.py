@@ -35,11 +35,19 @@ def script_after_colon(message: str) -> str | None:
     if not match:
         return None
     text = match.group(1).strip().strip("\"“”'")
-    return text if len(text.split()) >= 3 or len(text) >= 12 else None
+    long_enough = len(text.split()) >= 3 or len(text) >= 12 or (script_language(text) and len(text) >= 4)
+    return text if long_enough else None
 
 
-def has_cjk(text: str) -> bool:
-    return bool(re.search(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]", text))
+def script_language(text: str) -> str | None:
+    """The language a script's characters give away: Japanese kana, Korean hangul, Chinese han."""
+    if re.search(r"[\u3040-\u30ff]", text):
+        return "ja"
+    if re.search(r"[\uac00-\ud7af]", text):
+        return "ko"
+    if re.search(r"[\u3400-\u4dbf\u4e00-\u9fff]", text):
+        return "zh"
+    return None
 
 
 def sentences(text: str) -> list[str]:

@@ -104,7 +104,7 @@ class _Parser(argparse.ArgumentParser):
         super().__init__(prog=prog, add_help=True, allow_abbrev=False, **kw)
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise NemoCellError(f"{self.prog}: {message}.", f"Usage: {self.format_usage().strip().removeprefix('usage: ')}")
+        raise NemoCellError(f"{self.prog}: {message}.", "Usage: " + " ".join(self.format_usage().split()[1:]))
 
     def exit(self, status: int = 0, message: str | None = None) -> None:  # type: ignore[override]
         raise _HelpShown()

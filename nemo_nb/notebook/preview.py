@@ -89,8 +89,9 @@ class ProgressView:
         return self
 
     def update(self, fraction: float, label: str | None = None) -> None:
+        finishing = fraction >= 1 > self.fraction
         self.fraction = fraction
-        if self.handle is not None and (self._throttle.ready() or fraction >= 1):
+        if self.handle is not None and (finishing or self._throttle.ready()):
             self.handle.update(self._bundle(label or f"{self.label}… {fraction * 100:.0f}%"), raw=True)
             self.updates += 1
 

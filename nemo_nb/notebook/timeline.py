@@ -23,16 +23,14 @@ COLOURS = {
 TYPE_COLOURS = {VIDEO: "#3b6fc4", AUDIO: "#2e9467", TEXT: "#c2542e"}
 
 
-def _tick_step(total_s: float, max_ticks: int = 10) -> float:
+def _tick_step(total_s: float, max_ticks: int = 8) -> float:
     return next((s for s in NICE_STEPS_S if total_s / s <= max_ticks), NICE_STEPS_S[-1])
 
 
 def _tick_label(t: float, step: float) -> str:
-    if step < 1:
-        return f"{t:.1f}s"
     if t >= 60 and step >= 60:
         return f"{int(t // 60)}:{int(t % 60):02d}"
-    return f"{t:.0f}s"
+    return f"{t:g}s"
 
 
 def _fit(label: str, width: float) -> str:

@@ -38,22 +38,24 @@ MOODS: dict[str, Mood] = {
     # Major sevenths crossfading every 8 s, a slow sway, soft pink air.
     "calm": Mood(
         root_hz=130.81, chords=((0, 4, 7, 11, 16), (5, 9, 12, 16, 19)), bar_s=8.0,
-        tremolo="apulsator=hz=0.25:amount=0.3:offset_r=0.1", noise="pink,lowpass=f=1200", noise_level=0.05, extra=(),
+        tremolo="tremolo=f=0.25:d=0.3", noise="pink,lowpass=f=1200", noise_level=0.05, extra=(),
         gain_db=8.4,
     ),
     # I–V–vi–IV at 120 bpm: eighth-note pumping pad, a plucked bass on the beat, off-beat ticks.
     "upbeat": Mood(
         root_hz=146.83, chords=((0, 4, 7, 12), (7, 11, 14, 19), (9, 12, 16, 21), (5, 9, 12, 17)), bar_s=2.0,
-        tremolo="apulsator=hz=4:amount=0.55:offset_r=0", noise="white,highpass=f=6000,apulsator=mode=sawdown:hz=2:offset_l=0.5:offset_r=0.5", noise_level=0.12,
-        extra=("sine=f={root2}:r={r}:d={d}:samples_per_frame={n},aformat=channel_layouts=stereo,apulsator=mode=sawdown:hz=2:offset_r=0",),
-        gain_db=-0.2,
+        tremolo="tremolo=f=4:d=0.55", noise_level=0.12,
+        noise="white,highpass=f=6000,apulsator=mode=sawdown:hz=2:offset_l=0.5:offset_r=0.5",
+        extra=("sine=f={root2}:r={r}:d={d}:samples_per_frame={n},aformat=channel_layouts=stereo,"
+               "apulsator=mode=sawdown:hz=2:offset_r=0",),
+        gain_db=0.2,
     ),
     # A minor i–VI–III–VII over a low drone, slow swells and wind.
     "cinematic": Mood(
         root_hz=110.0, chords=((0, 3, 7, 12), (-4, 0, 3, 8), (3, 7, 10, 15), (-2, 2, 5, 10)), bar_s=6.0,
-        tremolo="apulsator=hz=0.08:amount=0.5:offset_r=0.25", noise="brown,bandpass=f=300:width_type=o:w=2", noise_level=0.25,
+        tremolo="tremolo=f=0.1:d=0.5", noise="brown,bandpass=f=300:width_type=o:w=2", noise_level=0.25,
         extra=("sine=f={root4}:r={r}:d={d}:samples_per_frame={n},aformat=channel_layouts=stereo",),
-        gain_db=2.2,
+        gain_db=2.5,
     ),
 }
 

@@ -166,9 +166,10 @@ class Piper:
         return self._error is not None
 
     def start_loading(self) -> None:
-        threading.Thread(target=self._load, name="piper-load", daemon=True).start()
+        threading.Thread(target=self.load, name="piper-load", daemon=True).start()
 
-    def _load(self) -> None:
+    def load(self) -> None:
+        """Load the voice unless it is loaded or failed to (waits while another thread loads it)."""
         with self._lock:
             if self._voice is not None or self._error is not None:
                 return
@@ -194,7 +195,7 @@ class Piper:
         """Float samples, sample rate and phoneme spans (in samples) for ``text``."""
         from piper.config import SynthesisConfig
 
-        self._load()
+        self.load()
         if self._voice is None:
             raise PiperUnavailable(self._error)
         voice = self._voice
@@ -317,12 +318,15 @@ def _write_wav(path: Path, samples: np.ndarray, sample_rate: int) -> None:
     """Mono 16-bit WAV, written next to ``path`` and moved into place."""
     pcm = np.clip(np.round(samples * 32767.0), -32767, 32767).astype("<i2")
     part = path.with_name(path.name + ".part")
-    with wave.open(str(part), "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(sample_rate)
-        wav.writeframes(pcm.tobytes())
-    os.replace(part, path)
+    try:
+        with wave.open(str(part), "wb") as wav:
+            wav.setnchannels(1)
+            wav.setsampwidth(2)
+            wav.setframerate(sample_rate)
+            wav.writeframes(pcm.tobytes())
+        os.replace(part, path)
+    finally:
+        part.unlink(missing_ok=True)
 
 
 class Worker:
@@ -376,9 +380,11 @@ class Worker:
         out = Path(str(request.get("out") or ""))
         if not out.is_absolute() or out.suffix.lower() != ".wav":
             raise ValueError("out must be an absolute path to a .wav file")
-        started = time.perf_counter()
+        started, load_s = time.perf_counter(), 0.0
         engine, voice_id, fallback = voice.engine, voice.id, None
         if engine == "piper":
+            self.piper.load()
+            load_s = time.perf_counter() - started
             try:
                 samples, sample_rate, spans = self.piper.synthesize(text, rate)
             except PiperUnavailable as exc:
@@ -388,14 +394,15 @@ class Worker:
             samples, sample_rate, spans = self.espeak.synthesize(text, voice_id, rate)
         if not len(samples):
             raise ValueError("the text produced no speech")
-        synth_s = time.perf_counter() - started
+        synth_s = time.perf_counter() - started - load_s
         peak = float(np.max(np.abs(samples)))
         _write_wav(out, samples * (PEAK / peak) if peak > 1e-6 else samples, sample_rate)
         answer = {
             "duration_s": round(len(samples) / sample_rate, 4), "sample_rate": sample_rate,
             "engine": engine, "voice": voice_id,
             "phonemes": [[s, round(a / sample_rate, 4), round(b / sample_rate, 4)] for s, a, b in spans],
-            "timings": {"synth_s": round(synth_s, 4), "write_s": round(time.perf_counter() - started - synth_s, 4)},
+            "timings": {"load_s": round(load_s, 4), "synth_s": round(synth_s, 4),
+                        "write_s": round(time.perf_counter() - started - load_s - synth_s, 4)},
         }
         if fallback:
             answer["fallback"] = fallback

@@ -113,8 +113,8 @@ def voiceover_plan(message: Message, ctx: TurnContext) -> Plan | None:
     if found is None:
         return refusal(ASK_FOR_SCRIPT)
     lines, source = found
-    language = intents.language(message.instruction) or (
-        "zh" if intents.has_cjk(" ".join(line.text for line in lines)) else ctx.language or "en")
+    language = (intents.language(message.instruction) or intents.script_language(" ".join(l.text for l in lines))
+                or ctx.language or "en")
     gender, pace = voice_wishes(message)
     from nemo_nb.local.media.tts import pick_voice
 
