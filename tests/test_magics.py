@@ -18,7 +18,7 @@ from nemo_nb import samples
 from nemo_nb.api import Reply
 from nemo_nb.api.events import Heartbeat, TextEvent, ToolCall, ToolResult
 from nemo_nb.draft import Draft
-from nemo_nb.notebook import magics as loaded_magics
+from nemo_nb.notebook import get_magics as loaded_magics
 from nemo_nb.notebook.errors import NemoCellError
 from nemo_nb.notebook.live import LiveReply
 from nemo_nb.notebook.magics import NemoMagics, substitute
@@ -349,11 +349,14 @@ def test_options_come_from_config_and_env(ip, monkeypatch):
     monkeypatch.setenv("NEMO_EMBED_LIMIT_MB", "3.5")
     monkeypatch.setenv("NEMO_SKILL", "multilingual-video-dubbing")
     monkeypatch.setenv("NEMO_QUIET", "1")
-    m = NemoMagics(shell=ip)
+    m = NemoMagics()  # no shell config: the environment gives the defaults (%config overrides them)
     assert m.embed_limit_mb == 3.5 and m.skill == "multilingual-video-dubbing" and m.quiet is True
     assert m.export_dir == "nemo_exports" and m.redraw_hz == 10
-    r = run(ip, "%config NemoMagics.embed_limit_mb = -1")
-    assert not r.ok  # validated
+    run(ip, "%config NemoMagics.embed_limit_mb = -1")  # refused by the validator (%config logs it)
+    assert loaded_magics(ip).embed_limit_mb >= 0
+    run(ip, "%config NemoMagics.embed_limit_mb = 25")
+    assert loaded_magics(ip).embed_limit_mb == 25
+    ip.run_line_magic("config", "NemoMagics.embed_limit_mb = 10.0")
     r = run(ip, "%config NemoMagics")
     assert "embed_limit_mb" in r.stdout and "show_tracebacks" in r.stdout
 

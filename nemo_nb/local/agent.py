@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 
-from nemo_nb.local.skills import audio, canvas, captions, edit, overlays, placement, voiceover
+from nemo_nb.local import intents
+from nemo_nb.local.skills import audio, avatar, canvas, captions, dubbing, edit, overlays, placement, voiceover
 from nemo_nb.local.skills.base import Event, Message, Plan, TurnContext, refusal, text
 
 __all__ = ["Agent", "Event", "Plan", "TurnContext"]
@@ -20,8 +21,10 @@ CAPABILITIES = (
     "French, German and more; captions (\"burn in captions\"); titles (add a title \"Launch day\" at the top in "
     "yellow for 4 seconds); background music (\"add calm background music at 25%\", or an uploaded song); "
     "mute or lower the original sound; 16:9, 9:16 or 1:1 (fit or fill); trims (\"trim the first 10 seconds\", "
-    "\"cut from 0:30 to 1:45\", \"remove the last 20 seconds\"); undo; and \"work on <file>\" for several uploads. "
-    "Say \"export\" to render. Nothing was charged for this message."
+    "\"cut from 0:30 to 1:45\", \"remove the last 20 seconds\"); undo; \"work on <file>\" for several uploads; "
+    "dubbing into other languages from your translations (\"dub into Spanish — Spanish: …\"); a talking presenter "
+    "video from a script (\"create a talking avatar video: …\"). Say \"export\" to render. Nothing was charged "
+    "for this message."
 )
 
 
@@ -61,6 +64,15 @@ class Agent:
             plan = exclusive(message, ctx)
             if plan:
                 return plan
+        presenter = avatar.avatar_plan(message, ctx)
+        if presenter:
+            return presenter
+        dub = dubbing.dubbing_plan(message, ctx)
+        if dub:
+            languages = intents.languages(message.instruction)
+            subtitles = dub.cost and len(languages) == 1 and captions.captions_plan(
+                message, ctx, after_voiceover=True, language=languages[0])
+            return combine([dub, subtitles]) if subtitles else dub
         plans: list[Plan] = []
         spoken = voiceover.voiceover_plan(message, ctx)
         ordered: list[Planner] = [placement.add_plan, placement.convert_plan, edit.trim_plan, canvas.canvas_plan]

@@ -542,6 +542,7 @@ def create_app(settings: BackendSettings, data_dir: Path) -> Starlette:
     async def lifespan(app: Starlette):
         b.store.fail_interrupted_renders()
         b.store.interrupt_running_turns()
+        b.renders.clean_leftovers()
         warm_speech()
         yield
         await b.turns.drain()

@@ -16,6 +16,8 @@
 | music_upload  | 1       | lay an uploaded song under the video |
 | music         | 2       | generate an ambient music bed and lay it under the video |
 | voiceover     | 5       | synthesize a voiceover and fit it to the video |
+| dub           | 5       | per target language: speak the translation, fitted line by line |
+| avatar        | 10      | a talking presenter video from a script |
 | export        | 0       | rendering is always free (PROTOCOL.md) |
 
 A turn that does several things costs their sum. Its cost is frozen when it starts (``frozen`` in the
@@ -30,5 +32,6 @@ COSTS: dict[str, int] = {
     "add_media": 1, "output_size": 1, "aspect_ratio": 1, "trim": 1, "title": 1, "captions": 1,
     "audio_level": 1, "music_level": 1, "music_upload": 1,
     "music": 2,
-    "voiceover": 5,
+    "voiceover": 5, "dub": 5,
+    "avatar": 10,
 }

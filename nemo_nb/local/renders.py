@@ -34,6 +34,13 @@ class RenderManager:
         self._tasks: set[asyncio.Task] = set()
         self._failed_once = False
 
+    def clean_leftovers(self) -> None:
+        """Work folders and partial files of renders cut off by a crash."""
+        for leftover in self.out_dir.glob("*.work"):
+            shutil.rmtree(leftover, ignore_errors=True)
+        for partial in self.out_dir.glob("*.part"):
+            partial.unlink(missing_ok=True)
+
     def submit(self, render_id: str) -> None:
         """Queue a render already recorded as pending."""
         if self._slots is None:

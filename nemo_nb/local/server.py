@@ -17,7 +17,7 @@ from nemo_nb.local.settings import BackendSettings, Faults
 def bind_loopback(host: str, port: int) -> socket.socket:
     """A listening socket on loopback (``port`` 0: a free one)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # IPPROTO_TCP: asyncio sets TCP_NODELAY
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1" if host == "localhost" else host, port))
     sock.listen(128)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["load_ipython_extension", "unload_ipython_extension", "magics"]
+__all__ = ["get_magics", "load_ipython_extension", "unload_ipython_extension"]
 
 _loaded: dict[int, Any] = {}
 
@@ -41,7 +41,7 @@ def unload_ipython_extension(ipython: Any) -> None:
         ipython.configurables.remove(magics)
 
 
-def magics(ipython: Any = None) -> Any:
+def get_magics(ipython: Any = None) -> Any:
     """The loaded ``NemoMagics`` of ``ipython`` (default: the running shell), or None."""
     if ipython is None:
         from IPython import get_ipython

@@ -99,7 +99,7 @@ def check_speech(speech: Speech, text: str) -> None:
 
 
 def check_phonemes(speech: Speech) -> None:
-    """Timings ordered and inside the audio; they cover the loud frames, and vowels are where the energy is."""
+    """Timings ordered and inside the audio; they cover the loud frames, and vowels sit where the energy is."""
     spans = speech.phonemes
     assert len(spans) > 10
     starts = [a for _, a, _ in spans]
@@ -115,7 +115,8 @@ def check_phonemes(speech: Speech) -> None:
         vowel[i:j] |= symbol[0] in VOWELS
     assert (covered & loud).sum() >= 0.85 * loud.sum()
     assert (vowel & loud).sum() >= 0.4 * loud.sum()  # the mouth is open for much of the speech
-    assert level[vowel].mean() > 5 * level[~covered].mean()  # pauses are quiet, vowels are not
+    # Vowels are the loud part of speech: aligned timings show it (shifted by 140 ms the ratio falls to ~1).
+    assert level[vowel].mean() > 1.8 * level[~vowel].mean()
 
 
 # --- English: the neural voice ---------------------------------------------------------------------------
@@ -278,7 +279,7 @@ def test_engine_reports_worker_errors_and_keeps_its_worker(fresh: SpeechEngine, 
         fresh.synthesize("Hola.", tmp_path / "dir.wav", language="es")
     pid = fresh.pid
     assert pid is not None
-    assert fresh.synthesize("Hola.", tmp_path / "ok.wav", language="es").duration_s > 0.3
+    assert fresh.synthesize("Hola, amigos.", tmp_path / "ok.wav", language="es").duration_s > 0.5
     assert fresh.pid == pid
 
 
@@ -295,7 +296,7 @@ def test_killed_worker_is_restarted(fresh: SpeechEngine, tmp_path: Path) -> None
 def test_timeout_kills_the_worker_and_the_next_call_works(fresh: SpeechEngine, tmp_path: Path) -> None:
     with pytest.raises(TTSError, match="longer than"):
         fresh.synthesize("Hola. " * 500, tmp_path / "slow.wav", language="es", timeout=0.001)
-    assert fresh.synthesize("Hola.", tmp_path / "ok.wav", language="es").duration_s > 0.3
+    assert fresh.synthesize("Hola, amigos.", tmp_path / "ok.wav", language="es").duration_s > 0.5
 
 
 def test_threads_share_one_engine(fresh: SpeechEngine, tmp_path: Path) -> None:
@@ -366,4 +367,13 @@ def test_duration_output_patch_on_a_small_model() -> None:
     assert _graph_outputs(patched) == [b"output", b"w_ceil"]
     assert patched.endswith(_ld(8, _ld(1, b"") + b"\x10\x0b"))
     assert with_duration_output(patched) == patched  # already an output: unchanged
-    assert with_duration_output(_varint(1 << 3) + _varint(8) + _ld(7, exp)) == _varint(1 << 3) + _varint(8) + _ld(7, exp)
+    no_ceil = _varint(1 << 3) + _varint(8) + _ld(7, exp)
+    assert with_duration_output(no_ceil) == no_ceil
+    assert with_duration_output(b"\x0f\xff") == b"\x0f\xff"  # not protobuf: unchanged
+
+
+def test_one_engine_per_process() -> None:
+    from nemo_nb.local.media.tts import engine
+
+    assert engine() is engine()
+    assert engine().pid is None  # nothing started until first use

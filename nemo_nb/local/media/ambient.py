@@ -79,7 +79,7 @@ def ambient_bed(out_path: str | os.PathLike[str], seconds: float, *, mood: str =
 
 
 def _graph(mood: Mood, seconds: float, rng: random.Random) -> str:
-    """The ffmpeg filter graph: chords (each a stereo pair of detuned sines) faded in turn, noise, extras."""
+    """The ffmpeg filter graph: chords (each a stereo pair of detuned sines) swelling in turn, noise, extras."""
     d, r = f"{seconds:.6f}", SAMPLE_RATE
     root = mood.root_hz * 2 ** (rng.choice(TRANSPOSITIONS) / 12)
     first = rng.randrange(len(mood.chords))
@@ -94,9 +94,10 @@ def _graph(mood: Mood, seconds: float, rng: random.Random) -> str:
             parts += tones
             inputs = "".join(f"[c{i}{side}{k}]" for k in range(len(chord)))
             parts.append(f"{inputs}amix=inputs={len(chord)}:normalize=0,volume={1 / len(chord):.4f}[c{i}{side}]")
-        offset = i / len(chords)
-        parts.append(f"[c{i}l][c{i}r]amerge=inputs=2,apulsator=hz={cycle_hz:.5f}:offset_l={offset:.4f}"
-                     f":offset_r={offset:.4f}[chord{i}]")
+        # Each chord swells and fades once per cycle, chords a bar apart. The gain is computed per 1024
+        # samples (23 ms: steps far below audibility at these rates), much cheaper than apulsator.
+        swell = f"0.5+0.5*sin(2*PI*({cycle_hz:.5f}*t+{i / len(chords):.4f}))"
+        parts.append(f"[c{i}l][c{i}r]amerge=inputs=2,asetnsamples=n=1024,volume='{swell}':eval=frame[chord{i}]")
     chord_inputs = "".join(f"[chord{i}]" for i in range(len(chords)))
     parts.append(f"{chord_inputs}amix=inputs={len(chords)}:normalize=0,{mood.tremolo}[pad]")
     voices.append("[pad]")

@@ -274,6 +274,8 @@ class SpeechEngine:
         request = {"op": "synthesize", "text": clean_text(text), "voice": chosen.id,
                    "rate": check_rate(rate), "out": str(out)}
         answer = self._call(request, timeout)
+        if answer.get("fallback"):
+            log.warning("spoke with espeak-ng instead of %s: %s", chosen.id, answer["fallback"])
         return Speech(
             path=out, duration_s=answer["duration_s"], sample_rate=answer["sample_rate"],
             engine=answer["engine"], voice=answer["voice"],

@@ -46,6 +46,7 @@ SENTENCE_GAP_S = 0.2  # silence piper gets between sentences (espeak-ng makes it
 ESPEAK_WPM = 175  # espeak-ng's normal pace, scaled by the request's rate
 MAX_LINE_BYTES = 1 << 20
 _STRESS = frozenset("ˈˌ")
+_WITHOUT_STRESS = str.maketrans("", "", "ˈˌ")
 _LENGTH = frozenset("ːˑ")
 
 log = logging.getLogger("nemo_nb.tts_worker")
@@ -98,22 +99,25 @@ def with_duration_output(model: bytes) -> bytes:
 
     ModelProto.graph is field 7; GraphProto.node 1, .output 12; NodeProto.output 2, .op_type 4;
     ValueInfoProto.name 1. The model comes back unchanged when there is not exactly one ``Ceil``
-    output or it already is a graph output.
+    output, it already is a graph output, or the bytes do not parse.
     """
     buf = memoryview(model)
-    graph = next(((key_at, s, e) for n, key_at, s, e in _fields(buf, 0, len(buf)) if n == 7), None)
-    if graph is None:
-        return model
-    graph_key, gs, ge = graph
     ceil: set[bytes] = set()
     outputs: set[bytes] = set()
-    for number, _, s, e in _fields(buf, gs, ge):
-        if number == 1:
-            node = [(n, bytes(buf[a:b])) for n, _, a, b in _fields(buf, s, e) if n in (2, 4)]
-            if (4, b"Ceil") in node:
-                ceil.update(value for n, value in node if n == 2)
-        elif number == 12:
-            outputs.update(bytes(buf[a:b]) for n, _, a, b in _fields(buf, s, e) if n == 1)
+    try:
+        graph = next(((key_at, s, e) for n, key_at, s, e in _fields(buf, 0, len(buf)) if n == 7), None)
+        if graph is None:
+            return model
+        graph_key, gs, ge = graph
+        for number, _, s, e in _fields(buf, gs, ge):
+            if number == 1:
+                node = [(n, bytes(buf[a:b])) for n, _, a, b in _fields(buf, s, e) if n in (2, 4)]
+                if (4, b"Ceil") in node:
+                    ceil.update(value for n, value in node if n == 2)
+            elif number == 12:
+                outputs.update(bytes(buf[a:b]) for n, _, a, b in _fields(buf, s, e) if n == 1)
+    except (ValueError, IndexError):
+        return model
     if len(ceil) != 1 or ceil <= outputs:
         return model
     name = ceil.pop()
@@ -306,7 +310,7 @@ class Espeak:
 
     def _spans(self, total: int) -> list[tuple[str, int, int]]:
         """Phoneme events → spans ending where the next phoneme or pause begins; ``(en)`` switches dropped."""
-        marks = [(name.translate({ord(c): None for c in _STRESS}), min(sample, total))
+        marks = [(name.translate(_WITHOUT_STRESS), min(sample, total))
                  for name, sample in self._events if not name.startswith("(")]
         ends = [start for _, start in marks[1:]] + [total]
         return [(name, start, end) for (name, start), end in zip(marks, ends) if name and end > start]

@@ -12,8 +12,11 @@ CAPTIONS = (r"\bcaptions?\b", r"\bsubtitles?\b", r"\bsubs\b", r"字幕")
 REMOVE = r"\b(remove|delete|drop|hide|turn off|no)\b|删除|去掉"
 
 
-def cues_for(ctx: TurnContext, draft: Draft) -> tuple[list[list[Any]], str] | None:
-    """Caption cues: the voiceover's, else the latest uploaded SRT's."""
+def cues_for(ctx: TurnContext, draft: Draft, language: str | None = None) -> tuple[list[list[Any]], str] | None:
+    """Caption cues: a dub's (when a dubbed language is named), else the voiceover's, else an uploaded SRT's."""
+    dub = (draft.raw["m"].get("dub") or {}).get(language) if language else None
+    if isinstance(dub, dict) and dub.get("cues"):
+        return dub["cues"], f"the {intents.LANGUAGE_NAMES.get(language, language)} dub"
     voiceover = draft.raw["m"].get("voiceover")
     if isinstance(voiceover, dict) and voiceover.get("cues"):
         return voiceover["cues"], "the voiceover"
@@ -25,12 +28,14 @@ def cues_for(ctx: TurnContext, draft: Draft) -> tuple[list[list[Any]], str] | No
     return None
 
 
-def captions_plan(message: Message, ctx: TurnContext, *, after_voiceover: bool = False) -> Plan | None:
+def captions_plan(message: Message, ctx: TurnContext, *, after_voiceover: bool = False,
+                  language: str | None = None) -> Plan | None:
     if not message.says(*CAPTIONS):
         return None
     if message.says(REMOVE):
         return Plan("captions", 0, remove_captions)
-    if not after_voiceover and cues_for(ctx, ctx.draft) is None:
+    language = language or intents.language(message.instruction)
+    if not after_voiceover and cues_for(ctx, ctx.draft, language) is None:
         return refusal("Captions come from the voiceover's script (or an uploaded .srt): add a voiceover first, "
                        "e.g. \"add a voiceover: …\". Nothing was charged.")
     colour = intents.colour(message.instruction) or "white"
@@ -38,7 +43,7 @@ def captions_plan(message: Message, ctx: TurnContext, *, after_voiceover: bool =
 
     async def run(c: TurnContext) -> Any:
         d = c.draft
-        found = cues_for(c, d)
+        found = cues_for(c, d, language)
         if found is None:
             async for ev in say("There is no script to caption yet."):
                 yield ev
