@@ -211,7 +211,7 @@ def test_message_streams_live_then_leaves_static_output(connected):
     assert reply.text in data["text/plain"] and reply.text in data["text/markdown"]
     assert "Adding clip.mp4 to the timeline" in data["text/plain"]
     assert "click" not in data["text/plain"].lower()  # GUI phrases translated
-    assert "🔧 add_to_timeline ✓" in data["text/plain"]
+    assert "▸ add_to_timeline ✓" in data["text/plain"]
     assert '<svg class="nemo-timeline"' in data["text/html"]  # the edit's timeline picture
     assert len(r.outputs) <= 6
 
@@ -431,7 +431,7 @@ def test_live_reply_redraws_at_most_10_times_a_second():
                   draft_after=None, credits_used=2)
     bundle = live.finish(reply)
     assert bundle is log[-1]
-    assert "".join(chunks) in bundle["text/plain"] and "🔧 add_voiceover ✓" in bundle["text/plain"]
+    assert "".join(chunks) in bundle["text/plain"] and "▸ add_voiceover ✓" in bundle["text/plain"]
     assert live.updates <= 2 * 10 + 3
 
 

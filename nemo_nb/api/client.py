@@ -118,10 +118,11 @@ def render_status(body: dict[str, Any]) -> dict[str, Any]:
     """Either poll shape (wrapped ``data`` or top-level ``taskId``) → one flat dict."""
     d = body["data"] if isinstance(body.get("data"), dict) else body
     output = d.get("output") if isinstance(d.get("output"), dict) else {}
+    outputs = output.get("outputs") or d.get("outputs")
     return {"id": d.get("id") or d.get("taskId"), "status": str(d.get("status", "pending")),
             "progress": float(d.get("progress") or 0), "url": d.get("outputUrl") or output.get("url"),
             "duration": output.get("duration", d.get("duration")), "size": output.get("size", d.get("size")),
-            "error": d.get("error")}
+            "error": d.get("error"), "outputs": outputs if isinstance(outputs, dict) else {}}
 
 
 def new_render_id() -> str:
@@ -362,38 +363,46 @@ class AsyncSession:
 
     # -- export ----------------------------------------------------------------------------------------
     async def export(self, path: str | os.PathLike[str], progress: Callable[[float], None] | None = None, *,
-                     resume: bool = False) -> Export:
+                     resume: bool = False, language: str | None = None) -> Export:
         """Render the draft to an MP4 at ``path``. ``resume=True`` picks up a render started earlier
-        (even before a kernel restart). A failed render is retried once with a new id."""
+        (even before a kernel restart). A failed render is retried once with a new id. A dubbed draft
+        gives one MP4 with every language as a tagged audio track, plus ``<name>.<lang>.mp4`` per
+        language (``Export.outputs``); ``language="es"`` renders that language alone."""
         path = Path(path).expanduser()
         pending = self.nemo.pending.get(self.id) if resume else None
         if pending:
             render_id = pending["render_id"]
         else:
-            render_id = await self._submit(path)
+            render_id = await self._submit(path, language)
         status = await self._poll(render_id, progress)
         if status["status"] == "failed":
             first_error = status.get("error") or "unknown error"
-            render_id = await self._submit(path)
+            render_id = await self._submit(path, language)
             status = await self._poll(render_id, progress)
             if status["status"] == "failed":
                 self.nemo.pending.clear(self.id)
                 raise errors.RenderFailed(f"the render failed twice: {status.get('error') or first_error}")
         size = await self._download(render_id, status.get("url"), path)
+        outputs = {}
+        for lang, url in status["outputs"].items():
+            target = path.with_name(f"{path.stem}.{lang}{path.suffix}")
+            await self._download(render_id, url, target, language=lang)
+            outputs[lang] = target
         self.nemo.pending.clear(self.id)
         duration = status.get("duration")
         return Export(path=path, url=status.get("url"), duration=float(duration) if duration else None,
-                      size=size, render_id=render_id)
+                      size=size, render_id=render_id, outputs=outputs)
 
-    async def _submit(self, path: Path) -> str:
+    async def _submit(self, path: Path, language: str | None = None) -> str:
         state = await self.state()
         if not state.draft.is_renderable:
             raise errors.NothingToExport("the timeline is empty: nothing to export")
         render_id = new_render_id()
         self.nemo.pending.put(self.id, render_id, path)
+        output = {"format": "mp4", "quality": "high", **({"language": language} if language else {})}
         await self._call("POST", "/api/render/proxy/lambda",
                          json={"id": render_id, "sessionId": self.id, "draft": state.draft.to_json(),
-                               "output": {"format": "mp4", "quality": "high"}},
+                               "output": output},
                          headers={"Idempotency-Key": render_id})
         return render_id
 
@@ -412,7 +421,7 @@ class AsyncSession:
             await clock.sleep(delay)
             delay = min(t.render_poll_max_s, delay * 1.5)
 
-    async def _download(self, render_id: str, url: str | None, path: Path) -> int:
+    async def _download(self, render_id: str, url: str | None, path: Path, language: str | None = None) -> int:
         """Stream the MP4 to ``path`` (via a .part file): the output URL first (no credentials sent
         to it unless it is the API's own host), else the API's fallback download."""
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -421,7 +430,8 @@ class AsyncSession:
         attempts: list[Any] = []
         if url:
             attempts.append(("url", url))
-        attempts.append(("api", f"/api/render/proxy/{render_id}/download"))
+        query = f"?language={language}" if language else ""
+        attempts.append(("api", f"/api/render/proxy/{render_id}/download{query}"))
         last_error: Exception | None = None
         for kind, target in attempts:
             try:

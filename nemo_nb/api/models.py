@@ -101,6 +101,7 @@ class Export:
     duration: float | None
     size: int
     render_id: str
+    outputs: dict[str, Path] = field(default_factory=dict)  # language → its own MP4 (dubbed drafts)
 
     def __str__(self) -> str:
         duration = f"{self.duration:.1f} s, " if self.duration else ""

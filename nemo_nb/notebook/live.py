@@ -25,7 +25,7 @@ ACTION_HINTS = {
 
 def _tool_line(name: str, done: bool, failed: bool = False) -> str:
     mark = "✗" if failed else ("✓" if done else "…")
-    return f"🔧 {name} {mark}"
+    return f"▸ {name} {mark}"
 
 
 class LiveReply:
@@ -36,12 +36,14 @@ class LiveReply:
     """
 
     def __init__(self, prompt: str = "", *, rate: float = 10.0, clock: Callable[[], float] = time.monotonic,
-                 display: Callable[..., Any] | None = None, header: str = ""):
+                 display: Callable[..., Any] | None = None, header: str = "",
+                 sleep: Callable[[float], None] = time.sleep):
         self.prompt = prompt
         self.header = header
         self._display = display
         self._throttle = Throttle(rate, clock)
         self._clock = clock
+        self._sleep = sleep
         self._parts: list[str] = []
         self._tools: dict[str, list[Any]] = {}   # id -> [name, done, failed]
         self._notices: list[str] = []
@@ -142,8 +144,13 @@ class LiveReply:
         return bundle
 
     def _show_final(self, bundle: dict[str, str]) -> None:
+        """The last update keeps the pace too (waiting at most one interval), so no second ever
+        carries more than ``rate`` display messages."""
         self.finished = True
         if self.handle is not None:
+            wait = self._throttle.last + self._throttle.interval - self._clock()
+            if 0 < wait <= self._throttle.interval:
+                self._sleep(wait)
             self.handle.update(bundle, raw=True)
             self.updates += 1
 

@@ -404,7 +404,7 @@ class NemoMagics(Magics):
         text = f"Connected to {where} · skill {nemo.aio.skill.name} · {self._label(session)} is in use."
         next_step = "Next: %nemo upload PATH, then a %%nemo cell with what you want."
         display({"text/plain": f"{text}\n{next_step}", "text/markdown": f"{md_esc(text)}\n\n{md_esc(next_step)}",
-                 "text/html": f'<div class="nemo-connect" style="{CARD}">✅ {esc(text)}'
+                 "text/html": f'<div class="nemo-connect" style="{CARD}">✓ {esc(text)}'
                               f'<div style="{MUTED}">{esc(next_step)}</div></div>'}, raw=True)
 
     def _cmd_disconnect(self, argv: list[str]) -> None:
@@ -503,7 +503,7 @@ class NemoMagics(Magics):
         self._store(out, credits)
         if quiet:
             return
-        text = f"💳 {credits}"
+        text = f"Credits: {credits}"
         extra = ""
         if credits.available == 0:
             extra = f"Out of credits: register to get more — {self.nemo.registration_url()}"

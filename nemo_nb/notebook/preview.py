@@ -138,10 +138,10 @@ class ExportView:
         if how != "embedded":
             ref += f" (over the {self.limit_mb:g} MB embed limit)"
         html = [f'<div class="nemo-export" style="{CARD}">', element,
-                f'<div>🎬 <b>{esc(name)}</b> · {esc(" · ".join(facts))}</div>',
+                f'<div>▶ <b>{esc(name)}</b> · {esc(" · ".join(facts))}</div>',
                 f'<div style="{MUTED}">{esc(ref)} · saved to {esc(e.path)}</div>']
         plain = [f"Exported {e.path} ({' · '.join(facts)}); {ref}"]
-        md = [f"🎬 **{md_esc(name)}** · {md_esc(' · '.join(facts))} · saved to `{e.path}`"]
+        md = [f"▶ **{md_esc(name)}** · {md_esc(' · '.join(facts))} · saved to `{e.path}`"]
         if self.claim_link:
             html.append(f'<div><a href="{esc(self.claim_link)}" target="_blank" rel="noopener noreferrer">'
                         f'Claim this project in your NemoVideo workspace</a> '

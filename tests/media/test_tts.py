@@ -376,4 +376,3 @@ def test_one_engine_per_process() -> None:
     from nemo_nb.local.media.tts import engine
 
     assert engine() is engine()
-    assert engine().pid is None  # nothing started until first use
