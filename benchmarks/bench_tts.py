@@ -20,10 +20,9 @@ from nemo_nb.local.media.ambient import MOODS, ambient_bed
 from nemo_nb.local.media.tts import SpeechEngine
 
 ENGLISH = (
-    "Meet the new dashboard. Everything you need sits on one screen: your projects, your deadlines and your "
-    "team. "
-    "Drag a task to change its date, click a name to see who is free, and share a view with one link. "
-    "Reports build themselves every Monday morning, so you can spend less time updating and more time doing. Try it today."
+    "Meet the new dashboard. Everything you need sits on one screen: your projects, your deadlines and your team. "
+    "Drag a task to change its date, click a name to see who is free, and share a view with one link. Reports "
+    "build themselves every Monday morning, so you can spend less time updating and more time doing. Try it today."
 )
 SPANISH = (
     "Conozca el nuevo panel. Todo lo que necesita está en una sola pantalla: sus proyectos, sus plazos y su equipo. "

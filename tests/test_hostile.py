@@ -967,7 +967,7 @@ def test_user_path_segment_of_someone_else_is_1002(api: RawApi, sid: str, other:
              404, 1002)
     envelope(api.call("POST", "/run_sse", json=sse_body(sid, user_id=them)), 404, 1002)
     envelope(api.call("GET", f"/api/state/other_app/me/{sid}/latest"), 400, 4000, "app")
-    envelope(api.call("GET", f"/api/state/nemo_agent/me/not-a-number/latest"), 404, 1002)
+    envelope(api.call("GET", "/api/state/nemo_agent/me/not-a-number/latest"), 404, 1002)
     envelope(api.call("GET", "/api/state/nemo_agent/me/99999999999999999999/latest"), 404, 1002)
 
 

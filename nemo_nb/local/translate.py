@@ -22,10 +22,10 @@ def translator() -> Translator | None:
     for entry in entry_points(group=GROUP):
         plugin = entry.load()
 
-        def checked(lines: list[str], source: str, target: str, plugin=plugin) -> list[str]:
+        def checked(lines: list[str], source: str, target: str, plugin=plugin, name=entry.name) -> list[str]:
             out = [str(line) for line in plugin(list(lines), source, target)]
             if len(out) != len(lines):
-                raise ValueError(f"translator {entry.name} returned {len(out)} lines for {len(lines)}")
+                raise ValueError(f"translator {name} returned {len(out)} lines for {len(lines)}")
             return out
 
         checked.__name__ = entry.name

@@ -4,6 +4,12 @@ When the picture is unchanged from a single H.264 source the video stream is cop
 encoded (about a second instead of a re-encode). Otherwise every clip, gap, title and sound goes
 through one filter graph, written to ``work_dir`` and passed with ``-/filter_complex`` (no length
 limit, no shell). User text reaches ffmpeg only through ``textfile=`` files with expansion off.
+
+Dubbed drafts (audio segments with ``lang``, see ``timeline``) render every language in the same run:
+the main MP4 carries one language-tagged AAC track per language (the first one default), and one MP4
+per language (``<stem>.<lang>.mp4``) carries that language's track only. The picture is encoded (or
+copied) once and every audio track encoded once: the run has one output, the ``tee`` muxer, which
+writes the same packets into every file. ``language=`` renders a single language instead.
 """
 from __future__ import annotations
 
@@ -12,7 +18,7 @@ import re
 import textwrap
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
@@ -20,10 +26,10 @@ from nemo_nb.draft import CANVAS_PRESETS, Draft
 from nemo_nb.local.media.ffmpeg import run_ffmpeg
 from nemo_nb.local.media.fonts import default_font
 from nemo_nb.local.media.timeline import (
-    Caption, MediaRef, RenderError, Sound, Timeline, Visual, read_timeline,
+    Caption, MediaRef, RenderError, Sound, Timeline, Visual, language_code, read_timeline,
 )
 
-__all__ = ["MediaRef", "RenderError", "RenderPlan", "plan_render", "render"]
+__all__ = ["LANGUAGES", "MediaRef", "RenderError", "RenderPlan", "language_tag", "plan_render", "render"]
 
 # ultrafast: on 2 shared cores a 1080p re-encode takes ~10 s instead of ~16 s with veryfast; the
 # files are larger, which matters little for a loopback backend, and its Constrained Baseline
@@ -52,6 +58,25 @@ _INPUT_SLACK_S = 0.5
 _MIX_FORMAT = f"aresample={SAMPLE_RATE},aformat=sample_fmts=fltp:channel_layouts=stereo"
 _LONE_FORMAT = "aformat=channel_layouts=mono|stereo"  # downmix surround, keep the rate
 _DUCKER = "sidechaincompress=threshold=0.05:ratio=8:attack=20:release=300"
+_SLAVE = "f=mp4:movflags=+faststart"  # each file the tee muxer writes
+# ISO 639-1 → (ISO 639-2/B, the language's English name): MP4 stores three-letter codes.
+LANGUAGES = {
+    "ar": ("ara", "Arabic"), "bg": ("bul", "Bulgarian"), "bn": ("ben", "Bengali"), "ca": ("cat", "Catalan"),
+    "cs": ("cze", "Czech"), "cy": ("wel", "Welsh"), "da": ("dan", "Danish"), "de": ("ger", "German"),
+    "el": ("gre", "Greek"), "en": ("eng", "English"), "es": ("spa", "Spanish"), "et": ("est", "Estonian"),
+    "eu": ("baq", "Basque"), "fa": ("per", "Persian"), "fi": ("fin", "Finnish"), "fr": ("fre", "French"),
+    "ga": ("gle", "Irish"), "gl": ("glg", "Galician"), "gu": ("guj", "Gujarati"), "he": ("heb", "Hebrew"),
+    "hi": ("hin", "Hindi"), "hr": ("hrv", "Croatian"), "hu": ("hun", "Hungarian"), "hy": ("arm", "Armenian"),
+    "id": ("ind", "Indonesian"), "is": ("ice", "Icelandic"), "it": ("ita", "Italian"), "ja": ("jpn", "Japanese"),
+    "ka": ("geo", "Georgian"), "kn": ("kan", "Kannada"), "ko": ("kor", "Korean"), "lt": ("lit", "Lithuanian"),
+    "lv": ("lav", "Latvian"), "mk": ("mac", "Macedonian"), "ml": ("mal", "Malayalam"), "mr": ("mar", "Marathi"),
+    "ms": ("may", "Malay"), "nb": ("nob", "Norwegian Bokmål"), "nl": ("dut", "Dutch"), "no": ("nor", "Norwegian"),
+    "pa": ("pan", "Punjabi"), "pl": ("pol", "Polish"), "pt": ("por", "Portuguese"), "ro": ("rum", "Romanian"),
+    "ru": ("rus", "Russian"), "sk": ("slo", "Slovak"), "sl": ("slv", "Slovenian"), "sq": ("alb", "Albanian"),
+    "sr": ("srp", "Serbian"), "sv": ("swe", "Swedish"), "sw": ("swa", "Swahili"), "ta": ("tam", "Tamil"),
+    "te": ("tel", "Telugu"), "th": ("tha", "Thai"), "tl": ("tgl", "Tagalog"), "tr": ("tur", "Turkish"),
+    "uk": ("ukr", "Ukrainian"), "ur": ("urd", "Urdu"), "vi": ("vie", "Vietnamese"), "zh": ("chi", "Chinese"),
+}
 
 
 @dataclass(frozen=True)
@@ -64,13 +89,41 @@ class RenderPlan:
     width: int
     height: int
     out_path: Path
+    extra_outputs: dict[str, Path] = field(default_factory=dict)  # language → its own MP4; {} for one language
+    languages: tuple[str, ...] = ()  # the main output's audio tracks, in order; () when untagged
+
+
+def language_tag(language: str) -> tuple[str, str]:
+    """(ISO 639-2/B code, name) for a language code: ``"es"`` → ``("spa", "Spanish")``; ``"und"`` if unknown."""
+    primary, _, region = language.partition("-")
+    if primary in LANGUAGES:
+        tag, name = LANGUAGES[primary]
+    elif len(primary) == 3:  # already ISO 639-2
+        tag, name = primary, primary
+    else:
+        tag, name = "und", primary
+    return tag, f"{name} ({region.upper()})" if region else name
 
 
 def plan_render(
-    draft: Draft, resolve: Callable[[str], MediaRef | None], out_path: Path, work_dir: Path
+    draft: Draft, resolve: Callable[[str], MediaRef | None], out_path: Path, work_dir: Path,
+    *, language: str | None = None,
 ) -> RenderPlan:
-    """Check ``draft`` and build the ffmpeg run that renders it to ``out_path``."""
+    """Check ``draft`` and build the ffmpeg run that renders it to ``out_path``.
+
+    A draft with two or more languages also renders ``<stem>.<lang>.mp4`` per language next to
+    ``out_path`` (``RenderPlan.extra_outputs``); ``language`` renders that language alone.
+    """
     timeline = read_timeline(draft, resolve)
+    if language is not None:
+        code = language_code(language)
+        if code not in timeline.languages:
+            known = ", ".join(timeline.languages) or "none: no audio segment has a 'lang'"
+            raise RenderError(f"the draft has no language {language!r}; its languages: {known}")
+        timeline = timeline.only(code)
+    languages = timeline.languages
+    extra = ({lang: out_path.with_name(f"{out_path.stem}.{lang}.mp4") for lang in languages}
+             if len(languages) > 1 else {})
     work_dir.mkdir(parents=True, exist_ok=True)
     graph = _Graph()
     source = _copyable(timeline)
@@ -84,14 +137,21 @@ def plan_render(
         rate = _frame_rate(timeline)
         _add_picture(graph, timeline, width, height, rate, work_dir)
         video_args = ["-map", "[vout]", *VIDEO_CODEC]
-    _add_audio(graph, timeline, copy_input=index)
+    audio = _add_audio(graph, timeline, copy_input=index, languages=languages)
     script = work_dir / "filtergraph.txt"
     script.write_text(";\n".join(graph.filters) + "\n", encoding="utf-8")
-    args = [
-        *graph.inputs, "-/filter_complex", str(script),
-        *video_args, "-map", "[aout]", *AUDIO_CODEC, *CONTAINER, str(_partial(out_path)),
-    ]
-    return RenderPlan(args, timeline.duration_ms / 1000, source is not None, width, height, out_path)
+    audio_args = [arg for label in audio for arg in ("-map", label)] + AUDIO_CODEC + _tags(languages)
+    if extra:
+        # One output, several files: the tee muxer, so each stream is encoded (or copied) once.
+        slaves = [f"[{_SLAVE}]{_tee_path(_partial(out_path))}"] + [
+            f"[{_SLAVE}:select=\\'v,a:0\\']{_tee_path(_partial(extra[lang]))}" for i, lang in enumerate(languages)
+        ]
+        container = [*CONTAINER[:CONTAINER.index("-movflags")], "-f", "tee", "|".join(slaves)]
+    else:
+        container = [*CONTAINER, str(_partial(out_path))]
+    args = [*graph.inputs, "-/filter_complex", str(script), *video_args, *audio_args, *container]
+    return RenderPlan(args, timeline.duration_ms / 1000, source is not None, width, height, out_path,
+                      extra, languages)
 
 
 def render(
@@ -99,17 +159,42 @@ def render(
     on_progress: Callable[[float], None] | None = None,
     cancel: threading.Event | None = None,
 ) -> None:
-    """Run ``plan``; the output appears at ``plan.out_path`` only when complete."""
-    partial = _partial(plan.out_path)
+    """Run ``plan``; its outputs appear only when all are complete (the main one last), never half-written."""
+    finals = [*plan.extra_outputs.values(), plan.out_path]
+    partials = [_partial(path) for path in finals]
+    moved: list[Path] = []
     try:
         run_ffmpeg(plan.args, duration_s=plan.duration_s, on_progress=on_progress, cancel=cancel)
-        os.replace(partial, plan.out_path)
+        for partial, final in zip(partials, finals):
+            os.replace(partial, final)
+            moved.append(final)
+    except BaseException:
+        for final in moved:
+            final.unlink(missing_ok=True)
+        raise
     finally:
-        partial.unlink(missing_ok=True)
+        for partial in partials:
+            partial.unlink(missing_ok=True)
 
 
 def _partial(out_path: Path) -> Path:
     return out_path.with_name(out_path.name + ".part")
+
+
+def _tags(languages: tuple[str, ...]) -> list[str]:
+    """Language code, title and disposition of each audio track (the first one plays by default)."""
+    args: list[str] = []
+    for i, language in enumerate(languages):
+        tag, name = language_tag(language)
+        for key, value in (("language", tag), ("title", name), ("handler_name", name)):
+            args += [f"-metadata:s:a:{i}", f"{key}={value}"]
+        args += [f"-disposition:a:{i}", "default" if i == 0 else "0"]
+    return args
+
+
+def _tee_path(path: Path) -> str:
+    """A file name for the tee muxer's list, its separators and quotes escaped."""
+    return re.sub(r"[^\w/.-]", lambda m: "\\" + m.group(0), str(Path(path).resolve()))
 
 
 class _Graph:
@@ -288,10 +373,13 @@ def _escape(value: str) -> str:
     return re.sub(r"([\\'\[\],;])", r"\\\1", value)
 
 
-def _add_audio(graph: _Graph, timeline: Timeline, copy_input: int | None) -> None:
-    """Clip sound, voiceovers, music (ducked under voice when asked) and audio, mixed to ``[aout]``.
+def _add_audio(graph: _Graph, timeline: Timeline, copy_input: int | None,
+               languages: tuple[str, ...] = ()) -> list[str]:
+    """Clip sound, voiceovers, music (ducked under speech when asked) and audio, mixed; the output labels.
 
-    ``copy_input`` is the input whose video is copied: its own sound is taken from it, at 0.
+    ``copy_input`` is the input whose video is copied: its own sound is taken from it, at 0. With two
+    or more ``languages`` there is one mix per language (``[aout0]``, …): the shared sounds are mixed
+    once per role and split, and each language adds its own speech; else one mix, ``[aout]``.
     """
     placed: list[tuple[str, Sound]] = []  # (input pad, sound)
     for clip in timeline.visuals:
@@ -299,22 +387,57 @@ def _add_audio(graph: _Graph, timeline: Timeline, copy_input: int | None) -> Non
             # When re-encoding, the sound gets its own input so the picture is not decoded early.
             index = graph.input(clip.ref.path, clip.in_ms, clip.dur_ms / 1000) if copy_input is None else copy_input
             start = clip.start_ms if copy_input is None else 0
-            own = Sound(clip.ref, "clip", start, clip.dur_ms, clip.in_ms, clip.volume, 0, 0, duck=False)
+            own = Sound(clip.ref, "clip", start, clip.dur_ms, clip.in_ms, clip.volume, 0, 0, duck=clip.duck)
             placed.append((f"[{index}:a:0]", own))
     for sound in timeline.sounds:
         placed.append((f"[{graph.input(sound.ref.path, sound.in_ms, sound.dur_ms / 1000)}:a:0]", sound))
     seconds = f"{timeline.duration_ms / 1000:.3f}"
+    several = len(languages) > 1
+    outs = [f"[aout{i}]" for i in range(len(languages))] if several else ["[aout]"]
     if not placed:
-        graph.chain("", f"anullsrc=r={SAMPLE_RATE}:cl=stereo,atrim=duration={seconds}", out="[aout]")
-        return
-    # A lone sound keeps its rate (re-encoding 48 kHz stereo would cost the copy path 2x); a mix needs one format.
-    audio_format = _MIX_FORMAT if len(placed) > 1 else _LONE_FORMAT
-    plain: list[str] = []
-    voices: list[str] = []
-    ducked: list[str] = []
+        for out in outs:
+            graph.chain("", f"anullsrc=r={SAMPLE_RATE}:cl=stereo,atrim=duration={seconds}", out=out)
+        return outs
+    if not several:
+        # A lone sound keeps its rate (re-encoding 48 kHz stereo would cost the copy path 2x); a mix needs one format.
+        audio_format = _MIX_FORMAT if len(placed) > 1 else _LONE_FORMAT
+        roles: dict[str, list[str]] = {"plain": [], "voice": [], "ducked": []}
+        for pad, sound in placed:
+            roles[_role(sound)].append(graph.chain(pad, _sound_filters(sound, audio_format)))
+        _mix_down(graph, roles["plain"], roles["voice"], roles["ducked"], seconds, outs[0])
+        return outs
+    shared: dict[str, list[str]] = {"plain": [], "voice": [], "ducked": []}
+    speech: dict[str, list[str]] = {lang: [] for lang in languages}
     for pad, sound in placed:
-        label = graph.chain(pad, _sound_filters(sound, audio_format))
-        (voices if sound.kind == "voiceover" else ducked if sound.duck else plain).append(label)
+        label = graph.chain(pad, _sound_filters(sound, _MIX_FORMAT))
+        (shared[_role(sound)] if sound.lang is None else speech[sound.lang]).append(label)
+    mixes = {lang: {"plain": [], "voice": list(speech[lang]), "ducked": []} for lang in languages}
+    for role, labels in shared.items():
+        if labels:
+            copies = [graph.label() for _ in languages]
+            graph.mix(labels, f"asplit={len(languages)}", out="".join(copies))
+            for lang, copy in zip(languages, copies):
+                mixes[lang][role].append(copy)
+    for lang, out in zip(languages, outs):
+        roles = mixes[lang]
+        if any(roles.values()):
+            _mix_down(graph, roles["plain"], roles["voice"], roles["ducked"], seconds, out)
+        else:
+            graph.chain("", f"anullsrc=r={SAMPLE_RATE}:cl=stereo,atrim=duration={seconds}", out=out)
+    return outs
+
+
+def _role(sound: Sound) -> str:
+    """voice (voiceovers and every language's own segments), ducked (lowered under voice) or plain."""
+    if sound.kind == "voiceover" or sound.lang is not None:
+        return "voice"
+    return "ducked" if sound.duck else "plain"
+
+
+def _mix_down(graph: _Graph, plain: list[str], voices: list[str], ducked: list[str], seconds: str,
+              out: str) -> None:
+    """Mix one audio track into ``out``: the ducked sounds compressed under the voices, the rest as is."""
+    plain = list(plain)
     if voices and ducked:
         voice, sidechain = graph.label(), graph.label()
         graph.mix(voices, "asplit=2", out=voice + sidechain)
@@ -323,7 +446,7 @@ def _add_audio(graph: _Graph, timeline: Timeline, copy_input: int | None) -> Non
         plain += [voice, ducker]
     else:
         plain += voices + ducked
-    graph.mix(plain, f"apad=whole_dur={seconds}", out="[aout]")
+    graph.mix(plain, f"apad=whole_dur={seconds}", out=out)
 
 
 def _sound_filters(sound: Sound, audio_format: str) -> str:

@@ -3,6 +3,11 @@
 Every value that reaches ffmpeg passes through here: numbers are range-checked, kinds, positions and
 colours come from fixed sets, text must be a string, and each ``src`` must resolve to the user's media.
 Anything else raises ``RenderError`` naming the segment.
+
+Languages (dubbing): an audio segment may carry ``lang`` (an ISO 639-1 code such as ``"es"``); it is then
+that language's speech, heard only in that language's mix. Audio without ``lang`` is shared by every
+language. ``m.languages`` orders the languages; languages found only on segments follow in order of
+first appearance. Codes are compared case-insensitively and reported in lower case (``"pt-br"``).
 """
 from __future__ import annotations
 
@@ -34,6 +39,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _VISUAL_KINDS = ("", "video", "image")
 _SOUND_KINDS = ("", "voiceover", "music", "audio")
 _TEXT_KINDS = ("", "title", "caption")
+MAX_LANGUAGES = 16  # each one is another audio encode and another file
+_LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})?")
 
 
 class RenderError(ValueError):
@@ -57,6 +64,7 @@ class Visual:
     dur_ms: int
     in_ms: int
     volume: int  # percent, the clip's own sound
+    duck: bool = False  # its own sound is lowered under speech
 
 
 @dataclass(frozen=True)
@@ -72,6 +80,7 @@ class Sound:
     fade_in_ms: int
     fade_out_ms: int
     duck: bool
+    lang: str | None = None  # None: shared by every language
 
 
 @dataclass(frozen=True)
@@ -101,6 +110,53 @@ class Timeline:
     captions: list[Caption]
     canvas: Canvas | None
     duration_ms: int
+    languages: tuple[str, ...] = ()  # the audio tracks to make, in order; () when no sound has a language
+
+    def only(self, language: str) -> Timeline:
+        """This timeline with the shared sound and ``language``'s speech only, as one language."""
+        sounds = [s for s in self.sounds if s.lang in (None, language)]
+        duration = _end(self.visuals, sounds, self.captions)
+        if duration <= 0:
+            raise RenderError(f"language {language!r} has nothing to render")
+        return Timeline(self.visuals, sounds, self.captions, self.canvas, duration, (language,))
+
+
+def language_code(value: Any, where: str = "language") -> str:
+    """A checked language code (``"es"``, ``"pt-BR"``), lower-cased; ``RenderError`` otherwise."""
+    if not isinstance(value, str) or not _LANGUAGE.fullmatch(value):
+        shown = repr(value)[:40] if isinstance(value, str) else type(value).__name__
+        raise RenderError(f"{where} must be a language code such as \"es\" or \"pt-BR\", not {shown}")
+    return value.lower().replace("_", "-")
+
+
+def draft_languages(draft: Draft) -> tuple[str, ...]:
+    """The languages ``draft`` renders, without resolving its media (``RenderError`` on a bad code)."""
+    found: list[str] = []
+    for t_index, track in enumerate(draft.tracks, 1):
+        if track.type != AUDIO:
+            continue
+        for s_index, raw in enumerate(track.raw["sg"], 1):
+            if isinstance(raw, dict) and (lang := _Seg(raw, t_index, s_index).lang()) is not None:
+                found.append(lang)
+    return _languages(draft, found)
+
+
+def _languages(draft: Draft, found: list[str]) -> tuple[str, ...]:
+    """``m.languages`` in its order, then languages only found on segments, in order of appearance."""
+    listed = draft.raw["m"].get("languages")
+    if listed is None:
+        listed = []
+    if not isinstance(listed, list):
+        raise RenderError('m.languages must be a list of language codes like ["es", "fr", "de"]')
+    ordered = [language_code(code, "each of m.languages") for code in listed]
+    languages = tuple(dict.fromkeys([*ordered, *found]))
+    if len(languages) > MAX_LANGUAGES:
+        raise RenderError(f"the draft has {len(languages)} languages; at most {MAX_LANGUAGES} can be rendered")
+    return languages
+
+
+def _end(visuals: list[Visual], sounds: list[Sound], captions: list[Caption]) -> int:
+    return max((x.start_ms + x.dur_ms for x in (*visuals, *sounds, *captions)), default=0)
 
 
 def read_timeline(draft: Draft, resolve: Callable[[str], MediaRef | None]) -> Timeline:
@@ -127,11 +183,11 @@ def read_timeline(draft: Draft, resolve: Callable[[str], MediaRef | None]) -> Ti
                 sounds.append(seg.sound(resolve))
             elif (caption := seg.caption()) is not None:
                 captions.append(caption)
-    ends = [x.start_ms + x.dur_ms for x in (*visuals, *sounds, *captions)]
-    duration = max(ends, default=0)
+    duration = _end(visuals, sounds, captions)
     if duration <= 0:
         raise RenderError("the draft has nothing to render: add a video, image, audio or text segment")
-    return Timeline(_without_overlaps(visuals), sounds, captions, _canvas(draft), duration)
+    languages = _languages(draft, [s.lang for s in sounds if s.lang is not None])
+    return Timeline(_without_overlaps(visuals), sounds, captions, _canvas(draft), duration, languages)
 
 
 def _without_overlaps(visuals: list[Visual]) -> list[Visual]:
@@ -141,7 +197,7 @@ def _without_overlaps(visuals: list[Visual]) -> list[Visual]:
     for i, v in enumerate(ordered):
         end = min([v.start_ms + v.dur_ms] + [n.start_ms for n in ordered[i + 1:i + 2]])
         if end > v.start_ms:
-            kept.append(Visual(v.ref, v.start_ms, end - v.start_ms, v.in_ms, v.volume))
+            kept.append(Visual(v.ref, v.start_ms, end - v.start_ms, v.in_ms, v.volume, v.duck))
     return kept
 
 
@@ -197,6 +253,17 @@ class _Seg:
             raise self.error(f"'{key}' must be one of {', '.join(a for a in allowed if a)}, not {shown}")
         return value
 
+    def flag(self, key: str) -> bool:
+        value = self.raw.get(key, False)
+        if not isinstance(value, bool):
+            raise self.error(f"'{key}' must be true or false")
+        return value
+
+    def lang(self) -> str | None:
+        """The segment's language (``lang``), None when it is shared by every language."""
+        value = self.raw.get("lang")
+        return None if value is None or value == "" else language_code(value, f"{self.label}: 'lang'")
+
     def media(self, resolve: Callable[[str], MediaRef | None]) -> MediaRef:
         src = self.raw.get("src")
         if not isinstance(src, str) or not src:
@@ -229,7 +296,8 @@ class _Seg:
         if not ref.info.has_video:
             raise self.error("its media has no picture; put audio on an audio track")
         start, duration, in_ms = self.timing(ref, default_start=previous_end)
-        return Visual(ref, start, duration, in_ms, self.number("v", lo=0, hi=MAX_VOLUME, default=100))
+        return Visual(ref, start, duration, in_ms, self.number("v", lo=0, hi=MAX_VOLUME, default=100),
+                      duck=self.flag("duck"))
 
     def sound(self, resolve: Callable[[str], MediaRef | None]) -> Sound:
         kind = self.choice("k", _SOUND_KINDS, default="") or "audio"
@@ -237,15 +305,14 @@ class _Seg:
         if not ref.info.has_audio:
             raise self.error("its media has no sound")
         start, duration, in_ms = self.timing(ref, default_start=0)
-        duck = self.raw.get("duck", False)
-        if not isinstance(duck, bool):
-            raise self.error("'duck' must be true or false")
+        duck = self.flag("duck")
         return Sound(
             ref, kind, start, duration, in_ms,
             volume=self.number("v", lo=0, hi=MAX_VOLUME, default=100),
             fade_in_ms=self.number("fi", lo=0, hi=duration, default=0),
             fade_out_ms=self.number("fo", lo=0, hi=duration, default=0),
             duck=duck,
+            lang=self.lang(),
         )
 
     def caption(self) -> Caption | None:

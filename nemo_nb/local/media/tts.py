@@ -120,6 +120,8 @@ def pick_voice(language: str = "en", gender: str | None = None, voice: str | Non
     lang = normalize_language(language)
     sex = gender.strip().lower() if gender else "male"
     candidates = [v for v in installed if v.language == lang and v.gender == sex]
+    if not candidates:
+        raise TTSError(f"no {sex} {LANGUAGES[lang]} voice is installed: pip install 'nemo-nb[voice]'")
     neural = [v for v in candidates if v.engine == "piper"]
     return (neural or candidates)[0]
 

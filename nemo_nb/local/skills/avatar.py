@@ -10,7 +10,7 @@ from nemo_nb.local import intents, srt
 from nemo_nb.local.credits import COSTS
 from nemo_nb.local.library import inspect
 from nemo_nb.local.skills.base import Message, Plan, TurnContext, new_segment_id, refusal, say, tool
-from nemo_nb.local.skills.voiceover import script_of, voice_name, voice_wishes
+from nemo_nb.local.skills.voiceover import script_of, speaker_for, voice_name
 
 AVATAR = (r"\bavatar\b", r"\bpresenter\b", r"\bspokes(person|man|woman)\b", r"\btalking head\b", r"\bhost\b.*\bvideo\b",
           r"数字人|虚拟主播|主持人")
@@ -53,15 +53,10 @@ def avatar_plan(message: Message, ctx: TurnContext) -> Plan | None:
         return refusal(ASK)
     lines, source = found
     words = sum(len(line.text.split()) for line in lines)
-    language = (intents.language(message.instruction) or intents.script_language(" ".join(l.text for l in lines))
-                or ctx.language or "en")
-    gender, pace = voice_wishes(message)
-    from nemo_nb.local.media.tts import pick_voice
-
-    try:
-        voice = pick_voice(language, gender=gender)
-    except ValueError as exc:
-        return refusal(f"{exc}. Nothing was charged.")
+    speaker = speaker_for(message, ctx, lines)
+    if isinstance(speaker, Plan):
+        return speaker
+    language, voice, pace = speaker
     style, background, (width, height) = look(message, ctx)
     captions = message.says(r"\bcaptions?\b|\bsubtitles?\b|字幕")
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from nemo_nb.draft import AUDIO, VIDEO, Draft
@@ -218,7 +217,7 @@ def speak_language(c: TurnContext, draft: Draft, dub: Dub, lines: list[SourceLin
         slots = [(s.start_ms + lines[0].start_ms, s.end_ms + lines[0].start_ms) for s in span]
     track = draft.track(AUDIO, f"Dub {intents.LANGUAGE_NAMES.get(dub.language, dub.language)}")
     placed = []
-    for index, (text, (start, end)) in enumerate(zip(dub.texts, slots)):
+    for index, (text, (start, _)) in enumerate(zip(dub.texts, slots)):
         following = slots[index + 1][0] if index + 1 < len(slots) else video_ms
         room = max(200, following - start - 80)       # the slot plus the silence after it
         item = c.new_file(f"dub-{dub.language}-{index + 1:02d}.wav")

@@ -80,6 +80,19 @@ def voice_name(voice: Any) -> str:
     return f"{voice.id.split('+')[0].title() if voice.engine == 'piper' else voice.id} ({kind})"
 
 
+def speaker_for(message: Message, ctx: TurnContext, lines: list[Line]) -> tuple[str, Any, float | None] | Plan:
+    """(language, voice, pace) for speaking ``lines``, or a free refusal naming the languages there are."""
+    from nemo_nb.local.media.tts import pick_voice
+
+    language = (intents.language(message.instruction) or intents.script_language(" ".join(l.text for l in lines))
+                or ctx.language or "en")
+    gender, pace = voice_wishes(message)
+    try:
+        return language, pick_voice(language, gender=gender), pace
+    except ValueError as exc:
+        return refusal(f"{exc}. Nothing was charged.")
+
+
 def stretch(path: Path, tempo: float) -> None:
     """Change a WAV's pace in place with ffmpeg's atempo (pitch kept)."""
     from nemo_nb.local.media.ffmpeg import ffmpeg_exe
@@ -113,15 +126,10 @@ def voiceover_plan(message: Message, ctx: TurnContext) -> Plan | None:
     if found is None:
         return refusal(ASK_FOR_SCRIPT)
     lines, source = found
-    language = (intents.language(message.instruction) or intents.script_language(" ".join(l.text for l in lines))
-                or ctx.language or "en")
-    gender, pace = voice_wishes(message)
-    from nemo_nb.local.media.tts import pick_voice
-
-    try:
-        voice = pick_voice(language, gender=gender)
-    except ValueError as exc:
-        return refusal(f"{exc}. Nothing was charged.")
+    speaker = speaker_for(message, ctx, lines)
+    if isinstance(speaker, Plan):
+        return speaker
+    language, voice, pace = speaker
 
     async def run(c: TurnContext) -> Any:
         draft, placed = ensure_video(c)
