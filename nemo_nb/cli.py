@@ -24,6 +24,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="allow URL uploads from loopback/private addresses")
     serve.add_argument("--fault", action="append", default=[], metavar="NAME[=N]",
                        help="inject a failure for client tests (repeatable), e.g. drop_sse_after=3")
+    run = sub.add_parser("run-notebooks", help="run notebooks top to bottom (outputs go to <name>.out.ipynb)")
+    run.add_argument("paths", nargs="+", help="notebook files")
+    run.add_argument("--timeout", type=int, default=600, help="seconds per cell (default 600)")
     return parser
 
 
@@ -56,6 +59,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"nemo-nb: cannot listen on port {args.port}: {exc.strerror}; try --port 0", file=sys.stderr)
             return 1
         return 0
+    if args.command == "run-notebooks":
+        try:
+            from nemo_nb.notebook.execute import run_all
+        except ImportError as exc:
+            print(f"nemo-nb: running notebooks needs nbclient and ipykernel ({exc})", file=sys.stderr)
+            return 2
+        return run_all(args.paths, timeout=args.timeout)
     return 0
 
 

@@ -20,7 +20,11 @@ ss     int     in-point inside the source, ms (trimming)
 n      str     label shown in summaries
 v      int     volume in percent (audio; for video: its own sound)
 fi/fo  int     fade in / fade out, ms (audio)
-duck   bool    lower this audio under speech (music)
+duck   bool    lower this audio under speech (music); on a video: its own sound
+               under the speech of the language being mixed (dubbing)
+lang   str     audio only: the language (ISO 639-1, e.g. "es") whose speech this is;
+               without it the audio is shared by every language. ``m.languages``
+               orders the language tracks (default: order of first appearance)
 tx     str     text (text tracks)
 pos    str     top, center or bottom (text)
 c      str     text colour (name or #rrggbb)

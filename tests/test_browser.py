@@ -94,8 +94,9 @@ def lab(tmp_path, isolated_identity):
 
 WATCH_LIVE = """() => {
   window.__nemoSawLive = false;
-  new MutationObserver(() => {
-    if (document.querySelector('.nemo-live')) window.__nemoSawLive = true;
+  const live = (n) => n.nodeType === 1 && (n.matches('.nemo-live') || !!n.querySelector('.nemo-live'));
+  new MutationObserver((records) => {
+    for (const r of records) for (const n of r.addedNodes) if (live(n)) window.__nemoSawLive = true;
   }).observe(document.body, {subtree: true, childList: true});
 }"""
 KERNEL_IDLE = """() => {
@@ -151,7 +152,8 @@ def test_jupyterlab_runs_the_demo_and_shows_reply_timeline_and_video(lab):
             assert "Adding clip.mp4 to the timeline" in reply.inner_text()
             assert page.evaluate("window.__nemoSawLive"), "the live (streaming) view never appeared"
             assert page.locator(".nemo-live").count() == 0, "a live view was left behind"
-            reply.locator("xpath=ancestor::div[contains(@class,'nemo-reply')]").screenshot(path=str(shots / "reply.png"))
+            card = reply.locator("xpath=ancestor::div[contains(@class,'nemo-reply')]")
+            card.screenshot(path=str(shots / "reply.png"))
 
             timeline = page.locator(".jp-OutputArea-output .nemo-timeline-view svg.nemo-timeline").first
             timeline.scroll_into_view_if_needed()

@@ -335,18 +335,30 @@ async def run_sse(request: Request) -> Response:
 
 # -- renders -----------------------------------------------------------------------------------------
 def render_view(b: Backend, job: dict[str, Any]) -> dict[str, Any]:
-    """A render's status in the configured poll shape."""
+    """A render's status in the configured poll shape.
+
+    A dubbed render adds ``languages`` (its audio tracks, in order) and, when it made one MP4 per
+    language, ``outputs`` ({language: url}) — in ``data`` (wrapped) or in ``output`` (top-level).
+    """
     url = f"{b.public_url}/files/{job['url_key']}/{job['id']}.mp4" if job.get("url_key") else None
     iso = lambda t: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t)) if t else None  # noqa: E731
+    dubbed: dict[str, Any] = {}
+    if url:
+        extra = json.loads(job.get("extra_outputs") or "{}")
+        if extra:
+            dubbed["outputs"] = {lang: f"{b.public_url}/files/{e['url_key']}/{job['id']}.{lang}.mp4"
+                                 for lang, e in extra.items()}
+        if languages := json.loads(job.get("languages") or "[]"):
+            dubbed["languages"] = languages
     if b.settings.render_shape == "toplevel":
         out: dict[str, Any] = {"taskId": job["id"], "status": job["status"], "progress": job["progress"]}
         if url:
-            out["output"] = {"url": url, "duration": job["duration"], "size": job["size"]}
+            out["output"] = {"url": url, "duration": job["duration"], "size": job["size"], **dubbed}
     else:
         data = {"id": job["id"], "status": job["status"], "progress": job["progress"], "outputUrl": url,
                 "createdAt": iso(job["created_at"]), "completedAt": iso(job["completed_at"])}
         if url:
-            data.update(duration=job["duration"], size=job["size"])
+            data.update(duration=job["duration"], size=job["size"], **dubbed)
         out = {"success": True, "data": data}
     if job.get("error"):
         (out if "taskId" in out else out["data"])["error"] = job["error"]
@@ -376,6 +388,17 @@ async def submit_render(request: Request) -> Response:
     output = body.get("output") or {"format": "mp4", "quality": "high"}
     if not isinstance(output, dict) or output.get("format", "mp4") != "mp4":
         raise bad_request("output.format must be 'mp4'")
+    if output.get("language") is not None:  # one language of a dubbed draft: it must be there
+        from nemo_nb.local.media.timeline import RenderError, draft_languages, language_code
+
+        try:
+            language = language_code(output["language"], "output.language")
+            known = draft_languages(Draft(draft))
+        except RenderError as exc:
+            raise bad_request(str(exc)) from None
+        if language not in known:
+            raise bad_request(f"output.language {output['language']!r} is not in the draft; its languages: "
+                              + (", ".join(known) or "none (no audio segment has a 'lang')"))
     if not b.store.add_render(render_id, user_id, session["id"], draft, output):
         raise ApiError(errors.DUPLICATE_RENDER, f"render id {render_id!r} is already used; choose a new one")
     b.renders.submit(render_id)
@@ -402,8 +425,17 @@ async def render_download(request: Request) -> Response:
     job = own_render(request)
     if job["status"] != "completed":
         raise ApiError(errors.NOT_READY, f"the render is {job['status']}; download it once it is completed")
-    return FileResponse(backend(request).data_dir / job["relpath"], media_type="video/mp4",
-                        filename=f"{job['id']}.mp4")
+    relpath, name = job["relpath"], f"{job['id']}.mp4"
+    if (language := request.query_params.get("language")) is not None:  # one language of a dubbed render
+        extra = json.loads(job.get("extra_outputs") or "{}")
+        languages = json.loads(job.get("languages") or "[]")
+        code = language.lower().replace("_", "-")
+        if code in extra:
+            relpath, name = extra[code]["relpath"], f"{job['id']}.{code}.mp4"
+        elif languages != [code]:  # a one-language render is its own file
+            raise bad_request(f"this render has no language {language[:20]!r}; its languages: "
+                              + (", ".join(languages) or "none"))
+    return FileResponse(backend(request).data_dir / relpath, media_type="video/mp4", filename=name)
 
 
 async def cancel_render(request: Request) -> Response:
@@ -421,9 +453,14 @@ async def serve_file(request: Request) -> Response:
     key = request.path_params["key"]
     media = b.store.media_by_url_key(key)
     job = None if media else b.store.render_by_url_key(key)
-    if media is None and job is None:
+    relpath = media["relpath"] if media else job["relpath"] if job else None
+    if relpath is None and "." in key:  # one language's MP4 of a dubbed render: "<render key>.<own key>"
+        parent = b.store.render_by_url_key(key.split(".", 1)[0])
+        extra = json.loads(parent.get("extra_outputs") or "{}") if parent else {}
+        relpath = next((e["relpath"] for e in extra.values()
+                        if secrets.compare_digest(e["url_key"].encode(), key.encode())), None)
+    if relpath is None:
         return JSONResponse({"code": 404, "message": "file not found"}, status_code=404)
-    relpath = media["relpath"] if media else job["relpath"]
     return FileResponse(b.data_dir / relpath)
 
 

@@ -35,11 +35,23 @@ class RenderManager:
         self._failed_once = False
 
     def clean_leftovers(self) -> None:
-        """Work folders and partial files of renders cut off by a crash."""
-        for leftover in self.out_dir.glob("*.work"):
-            shutil.rmtree(leftover, ignore_errors=True)
-        for partial in self.out_dir.glob("*.part"):
-            partial.unlink(missing_ok=True)
+        """Work folders and partial files of renders cut off by a crash.
+
+        Each render has its own folder ``<id>/`` (``<id>.mp4``, ``<id>.<lang>.mp4``, ``work/`` while it
+        runs); older versions wrote ``<id>.mp4`` with a ``<id>.work/`` folder next to it.
+        """
+        for path in self.out_dir.iterdir():
+            if not path.is_dir():
+                if path.name.endswith(".part"):  # older layout
+                    path.unlink(missing_ok=True)
+                continue
+            shutil.rmtree(path / "work", ignore_errors=True)
+            for partial in path.glob("*.part"):
+                partial.unlink(missing_ok=True)
+            # An older work folder, or a render folder left with nothing (its render failed): a finished
+            # render's folder always holds its MP4, also when its id ends in ".work".
+            if not any(path.glob("*.mp4")):
+                shutil.rmtree(path, ignore_errors=True)
 
     def submit(self, render_id: str) -> None:
         """Queue a render already recorded as pending."""
@@ -90,10 +102,12 @@ class RenderManager:
                 return None
             return MediaRef(path=self.media_root / media["relpath"], info=MediaInfo(**media["info"]))
 
-        relpath = f"renders/{job['id']}.mp4"
-        out = self.media_root / relpath
-        work = self.out_dir / f"{job['id']}.work"
-        work.mkdir(exist_ok=True)
+        # Each render has its own folder: ids are unique but may contain dots, so "a.es" must not
+        # meet render "a"'s Spanish file, nor any render its work folder.
+        folder = self.out_dir / job["id"]
+        out = folder / f"{job['id']}.mp4"
+        work = folder / "work"
+        work.mkdir(parents=True, exist_ok=True)
         last = [0.0]
 
         def progress(percent: float) -> None:
@@ -102,14 +116,26 @@ class RenderManager:
                 last[0] = now
                 self.store.update_render(job["id"], progress=round(min(percent, 99.0), 1))
 
+        output = json.loads(job["output"])
+        language = output.get("language") if isinstance(output, dict) else None
         try:
-            plan = plan_render(Draft(json.loads(job["draft"])), resolve, out, work)
+            plan = plan_render(Draft(json.loads(job["draft"])), resolve, out, work, language=language)
             render(plan, on_progress=progress, cancel=cancel)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)  # the render's own folder: nothing of it is kept
+            raise
         finally:
             shutil.rmtree(work, ignore_errors=True)
         info = probe(out)
-        return {"relpath": relpath, "url_key": secrets.token_urlsafe(18), "size": out.stat().st_size,
-                "duration": round(info.duration_s, 3), "copies_video": int(plan.copies_video)}
+        url_key = secrets.token_urlsafe(18)
+        # An extra output's key starts with its render's key (how /files finds it) and has its own secret part.
+        extra = {lang: {"relpath": path.relative_to(self.media_root).as_posix(),
+                        "url_key": f"{url_key}.{secrets.token_urlsafe(12)}", "size": path.stat().st_size}
+                 for lang, path in plan.extra_outputs.items()}
+        return {"relpath": out.relative_to(self.media_root).as_posix(), "url_key": url_key,
+                "size": out.stat().st_size, "duration": round(info.duration_s, 3),
+                "copies_video": int(plan.copies_video), "extra_outputs": json.dumps(extra),
+                "languages": json.dumps(list(plan.languages))}
 
     async def drain(self) -> None:
         for event in self._cancel.values():

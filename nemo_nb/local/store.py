@@ -81,6 +81,18 @@ class Store:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(SCHEMA)
+        self._add_columns("renders", {"extra_outputs": "TEXT", "languages": "TEXT"})
+
+    def _add_columns(self, table: str, columns: dict[str, str]) -> None:
+        """Columns added after a database was made: add the ones an older file lacks."""
+        have = {row["name"] for row in self._db.execute(f"PRAGMA table_info({table})")}
+        for name, kind in columns.items():
+            if name not in have:
+                try:
+                    self._db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+                except sqlite3.OperationalError as exc:  # another process added it meanwhile
+                    if "duplicate column" not in str(exc):
+                        raise
 
     def close(self) -> None:
         with self._lock:

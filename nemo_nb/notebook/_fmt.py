@@ -26,7 +26,7 @@ def md_esc(text: Any) -> str:
     return _MD_SPECIAL.sub(r"\\\1", str(text))
 
 
-def size_text(n: int | float | None) -> str:
+def size_text(n: float | None) -> str:
     if n is None:
         return "?"
     if n < 1e3:

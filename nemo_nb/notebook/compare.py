@@ -7,13 +7,16 @@ reply, timeline picture, video, credits, time) and holds a DataFrame of the resu
 
 Credits per variant: ``Reply.credits_used`` is the account balance before the turn minus after it,
 which other variants' turns disturb when they run at the same time. So the *starts* of the turns are
-taken one at a time: balance, send, wait for the first event (the server has frozen the turn's cost
-by then), balance again. The turns themselves still run concurrently. When the first event takes
-longer than ``start_timeout`` the next variant goes ahead and this one's count is marked approximate.
+taken one at a time: balance, send, wait until the server has accepted the message (the ``/run_sse``
+response headers, seen by a response hook — the turn's cost is frozen by then — or a first event),
+balance again. That costs a few round trips per variant; the turns themselves run concurrently.
+When acceptance takes longer than ``start_timeout`` the next variant goes ahead and this one's
+count is marked approximate (≈, from ``Reply.credits_used``).
 """
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -49,13 +52,49 @@ class Variant:
         return self.error is None
 
 
+class RunStarts:
+    """Signals when the server has accepted a message (``/run_sse`` answered with headers): by then
+    the turn's cost is frozen on the account. An httpx response hook on the client's own connection
+    pool, for the duration of a compare; it reads only the request's ``session_id``."""
+
+    def __init__(self, http: Any):
+        self.http = http
+        self.waiting: dict[str, asyncio.Event] = {}
+
+    async def hook(self, response: Any) -> None:
+        request = response.request
+        if not request.url.path.endswith("/run_sse"):
+            return
+        try:
+            session_id = str(json.loads(request.content)["session_id"])
+        except (ValueError, KeyError, TypeError, RuntimeError):
+            return
+        event = self.waiting.get(session_id)
+        if event is not None:
+            event.set()
+
+    def expect(self, session_id: str) -> asyncio.Event:
+        return self.waiting.setdefault(session_id, asyncio.Event())
+
+    def __enter__(self) -> RunStarts:  # noqa: PYI034
+        hooks = getattr(self.http, "event_hooks", None)
+        if hooks is not None:
+            hooks["response"].append(self.hook)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        hooks = getattr(self.http, "event_hooks", None)
+        if hooks is not None and self.hook in hooks["response"]:
+            hooks["response"].remove(self.hook)
+
+
 async def _send_counted(aio: Any, session: Any, prompt: str, start_lock: asyncio.Lock, start_timeout: float,
-                        on_event: Callable[[Any], None]) -> tuple[Any, int | None, bool]:
+                        starts: RunStarts | None, on_event: Callable[[Any], None]) -> tuple[Any, int | None, bool]:
     """Send with the turn's start serialised (see the module doc): (reply, credits used, exact?)."""
-    first = asyncio.Event()
+    accepted = starts.expect(session.id) if starts is not None else asyncio.Event()
 
     def seen(event: Any) -> None:
-        first.set()
+        accepted.set()  # a first event also proves the server took the message
         on_event(event)
 
     await start_lock.acquire()
@@ -63,10 +102,10 @@ async def _send_counted(aio: Any, session: Any, prompt: str, start_lock: asyncio
     try:
         before = await aio.credits()
         task = asyncio.ensure_future(session.send(prompt, seen))
-        waiter = asyncio.ensure_future(first.wait())
+        waiter = asyncio.ensure_future(accepted.wait())
         await asyncio.wait({task, waiter}, timeout=start_timeout, return_when=asyncio.FIRST_COMPLETED)
         waiter.cancel()
-        exact = first.is_set() or task.done()
+        exact = accepted.is_set() or task.done()
         held = await aio.credits()
         start_lock.release()
         released = True
@@ -79,7 +118,7 @@ async def _send_counted(aio: Any, session: Any, prompt: str, start_lock: asyncio
 
 
 async def _one(aio: Any, v: Variant, paths: Sequence[Path], export_dir: Path | None, start_lock: asyncio.Lock,
-               start_timeout: float, notify: Notify) -> None:
+               start_timeout: float, starts: RunStarts | None, notify: Notify) -> None:
     v.started = time.perf_counter()
     chars = [0]
 
@@ -98,7 +137,7 @@ async def _one(aio: Any, v: Variant, paths: Sequence[Path], export_dir: Path | N
             await session.upload(*paths)
         notify(v.index, "waiting for the agent…")
         v.reply, v.credits_used, v.credits_exact = await _send_counted(aio, session, v.prompt, start_lock,
-                                                                        start_timeout, on_event)
+                                                                        start_timeout, starts, on_event)
         v.draft = v.reply.draft_after if v.reply.draft_after is not None else session.draft
         if export_dir is not None and v.draft is not None and v.draft.is_renderable:
             notify(v.index, "rendering…")
@@ -109,7 +148,7 @@ async def _one(aio: Any, v: Variant, paths: Sequence[Path], export_dir: Path | N
         if v.export is not None:
             v.poster = await asyncio.to_thread(poster_png, v.export.path, v.export.duration)
         notify(v.index, f"done in {seconds_text(v.seconds)}")
-    except Exception as exc:  # one variant failing does not stop the others
+    except Exception as exc:  # noqa: BLE001 — one variant failing does not stop the others
         v.finished = time.perf_counter()
         v.seconds = v.finished - v.started
         v.error = str(exc) or type(exc).__name__
@@ -126,13 +165,20 @@ async def run_compare(aio: Any, prompts: Sequence[str], paths: Sequence[Path] = 
     if export_dir is not None:
         export_dir.mkdir(parents=True, exist_ok=True)
 
+    http = getattr(getattr(aio, "transport", None), "http", None)
+    starts = RunStarts(http) if http is not None else None
+
     async def guarded(v: Variant) -> None:
         async with slots:
-            await _one(aio, v, list(paths), export_dir, start_lock, start_timeout, report)
+            await _one(aio, v, list(paths), export_dir, start_lock, start_timeout, starts, report)
 
     t0 = time.perf_counter()
     before = await aio.credits()
-    await asyncio.gather(*(guarded(v) for v in variants))
+    if starts is not None:
+        with starts:
+            await asyncio.gather(*(guarded(v) for v in variants))
+    else:
+        await asyncio.gather(*(guarded(v) for v in variants))
     after = await aio.credits()
     return CompareResult(variants, wall_seconds=time.perf_counter() - t0,
                          credits_total=max(0, before.available - after.available), media=[Path(p).name for p in paths])
@@ -175,15 +221,18 @@ class CompareResult:
         return [v for v in self.variants if not v.ok]
 
     def _column(self, v: Variant) -> str:
-        parts = [f'<div class="nemo-variant" style="border:1px solid #ddd;border-radius:6px;padding:8px;min-width:0">',
+        parts = ['<div class="nemo-variant" style="border:1px solid #ddd;border-radius:6px;padding:8px;min-width:0">',
                  f'<div style="{MUTED}">Variant {v.index + 1} · session {esc(v.session_id or "–")}</div>',
-                 f'<div class="nemo-prompt" style="font-weight:bold;margin:4px 0;white-space:pre-wrap">{esc(v.prompt)}</div>']
+                 ('<div class="nemo-prompt" style="font-weight:bold;margin:4px 0;white-space:pre-wrap">'
+                  f'{esc(v.prompt)}</div>')]
         if v.error:
             parts.append(f'<div style="color:#c0392b">✗ {esc(v.error)}</div>')
         if v.reply is not None:
             parts.append(f'<div class="nemo-text" style="white-space:pre-wrap;max-height:12em;overflow:auto">'
                          f'{esc(v.reply.text)}</div>')
-        if v.draft is not None:
+        if v.draft is not None and not v.draft.tracks:
+            parts.append(f'<div style="{MUTED};margin-top:6px">Timeline: empty</div>')
+        elif v.draft is not None:
             parts.append(f'<div style="margin-top:6px">{timeline_svg(v.draft, 360)}</div>')
         if v.export is not None:
             element, _ = video_html(v.export, self.limit_mb, v.poster, max_height=200)
@@ -201,11 +250,12 @@ class CompareResult:
                 + (f" · {self.credits_total} credits in all" if self.credits_total is not None else "")
                 + (f" · media: {', '.join(self.media)}" if self.media else " · no media uploaded"))
         df = self.df
-        html = [f'<div class="nemo-compare" style="font:13px sans-serif;margin:4px 0">',
+        html = ['<div class="nemo-compare" style="font:13px sans-serif;margin:4px 0">',
                 f'<div style="{MUTED};margin-bottom:4px">{esc(head)}</div>',
-                f'<div style="display:grid;grid-template-columns:repeat({n},minmax(220px,1fr));gap:8px;overflow-x:auto">',
+                (f'<div style="display:grid;grid-template-columns:repeat({n},minmax(220px,1fr));gap:8px;'
+                 'overflow-x:auto">'),
                 *(self._column(v) for v in self.variants), "</div>",
-                df.drop(columns=["reply"]).to_html(index=False, border=0, classes="nemo-compare-table", na_rep=""),
+                df.drop(columns=["reply", "timeline"]).to_html(index=False, border=0, classes="nemo-compare-table", na_rep=""),
                 "</div>"]
         plain = [head]
         for v in self.variants:

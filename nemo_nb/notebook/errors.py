@@ -24,7 +24,18 @@ class NemoCellError(Exception):
 
     def _render_traceback_(self) -> list[str]:
         first, *rest = self.lines()
-        return [f"{RED}nemo:{RESET} {first}", *rest]
+        label = f"{RED}nemo:{RESET}" if _colours() else "nemo:"
+        return [f"{label} {first}", *rest]
+
+
+def _colours() -> bool:
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+    except ImportError:
+        return False
+    return shell is None or str(getattr(shell, "colors", "")).lower() != "nocolor"
 
 
 NOT_CONNECTED = NemoCellError(
@@ -64,7 +75,7 @@ def short(exc: BaseException) -> NemoCellError:
 
 def _has_request(exc: BaseException) -> bool:
     try:
-        exc.request  # type: ignore[attr-defined]  # httpx raises RuntimeError when unset
+        _ = exc.request  # type: ignore[attr-defined]  # httpx raises RuntimeError when unset
     except RuntimeError:
         return False
     return True

@@ -23,9 +23,23 @@ ACTION_HINTS = {
 }
 
 
-def _tool_line(name: str, done: bool, failed: bool = False) -> str:
+def _args_text(args: Any) -> str:
+    """A tool call's scalar arguments, short: ``(language=en, voice=alloy)``."""
+    if not isinstance(args, dict):
+        return ""
+    items = []
+    for key, value in args.items():
+        if isinstance(value, (str, int, float, bool)):
+            text = str(value)
+            items.append(f"{key}={text if len(text) <= 24 else text[:23] + '…'}")
+        if len(items) == 2:
+            break
+    return f" ({', '.join(items)})" if items else ""
+
+
+def _tool_line(name: str, done: bool, failed: bool = False, args: str = "") -> str:
     mark = "✗" if failed else ("✓" if done else "…")
-    return f"▸ {name} {mark}"
+    return f"▸ {name}{args} {mark}"
 
 
 class LiveReply:
@@ -45,7 +59,7 @@ class LiveReply:
         self._clock = clock
         self._sleep = sleep
         self._parts: list[str] = []
-        self._tools: dict[str, list[Any]] = {}   # id -> [name, done, failed]
+        self._tools: dict[str, list[Any]] = {}   # id -> [name, done, failed, args text]
         self._notices: list[str] = []
         self._dirty = False
         self._beats = 0
@@ -73,14 +87,14 @@ class LiveReply:
         if kind is TextEvent:
             if event.delta:
                 self._parts.append(event.delta)
-        elif kind is Heartbeat:
+        elif kind is Heartbeat:  # nothing new: redraw only to keep the elapsed time moving
             self._beats += 1
-            if not self._dirty:
+            if not self._dirty and self._clock() - self._throttle.last < 1.0:
                 return
         elif kind is ToolCall:
-            self._tools[event.id] = [event.name, False, False]
+            self._tools[event.id] = [event.name, False, False, _args_text(event.args)]
         elif kind is ToolResult:
-            entry = self._tools.setdefault(event.id, [event.name, False, False])
+            entry = self._tools.setdefault(event.id, [event.name, False, False, ""])
             entry[1] = True
             result = event.result
             entry[2] = isinstance(result, dict) and bool(result.get("error"))
@@ -103,7 +117,7 @@ class LiveReply:
         self._throttle.mark()
 
     def _tool_lines(self) -> list[str]:
-        return [_tool_line(name, done, failed) for name, done, failed in self._tools.values()]
+        return [_tool_line(name, done, failed, args) for name, done, failed, args in self._tools.values()]
 
     def _live_bundle(self) -> dict[str, str]:
         text = self.text
@@ -121,10 +135,12 @@ class LiveReply:
         return {"text/plain": plain, "text/html": "".join(html)}
 
     # -- the end of the turn ---------------------------------------------------------------------------
-    def finish(self, reply: Any, *, extra_html: str = "", extra_text: str = "") -> dict[str, str]:
+    def finish(self, reply: Any, *, extra_html: str = "", extra_text: str = "", timeline_shown: bool = False
+               ) -> dict[str, str]:
         """Replace the live view with the static reply; returns the bundle shown."""
         bundle = reply_bundle(reply, header=self.header, elapsed=self._clock() - self.started,
-                              tool_lines=self._tool_lines() or None, extra_html=extra_html, extra_text=extra_text)
+                              tool_lines=self._tool_lines() or None, extra_html=extra_html, extra_text=extra_text,
+                              timeline_shown=timeline_shown)
         self._show_final(bundle)
         return bundle
 
@@ -156,10 +172,10 @@ class LiveReply:
 
 
 def reply_bundle(reply: Any, *, header: str = "", elapsed: float | None = None, tool_lines: list[str] | None = None,
-                 extra_html: str = "", extra_text: str = "") -> dict[str, str]:
+                 extra_html: str = "", extra_text: str = "", timeline_shown: bool = False) -> dict[str, str]:
     """A finished ``Reply`` as static Markdown, HTML and plain text."""
     if tool_lines is None:
-        tool_lines = [_tool_line(call.name, True) for call in reply.tool_calls]
+        tool_lines = [_tool_line(call.name, True, args=_args_text(call.args)) for call in reply.tool_calls]
     meta = [header] if header else []
     if reply.credits_used is not None:
         meta.append(f"{reply.credits_used} credit{'' if reply.credits_used == 1 else 's'} used")
@@ -168,7 +184,7 @@ def reply_bundle(reply: Any, *, header: str = "", elapsed: float | None = None, 
     changes = list(reply.changes or [])
     # A silent turn's text *is* the changes in words; otherwise list them under the reply.
     change_list = [] if reply.silent else changes
-    hints = [ACTION_HINTS[a] for a in reply.actions if a in ACTION_HINTS]
+    hints = [ACTION_HINTS[a] for a in reply.actions if a in ACTION_HINTS and not (a == "state" and timeline_shown)]
     meta_line = " · ".join(meta)
 
     html = [f'<div class="nemo-reply" style="{CARD}">']
@@ -180,7 +196,8 @@ def reply_bundle(reply: Any, *, header: str = "", elapsed: float | None = None, 
     html.append(f'<div class="nemo-text" style="white-space:pre-wrap">{esc(reply.text)}</div>')
     if change_list:
         html.append(f'<details><summary style="cursor:pointer;{MUTED}">What changed ({len(change_list)})</summary>'
-                    '<ul style="margin:2px 0">' + "".join(f"<li>{esc(c)}</li>" for c in change_list) + "</ul></details>")
+                    '<ul style="margin:2px 0">' + "".join(f"<li>{esc(c)}</li>" for c in change_list)
+                    + "</ul></details>")
     if hints:
         html.append(f'<div style="{MUTED}">' + " · ".join(esc(h).replace("`", "") for h in hints) + "</div>")
     html.append(extra_html)

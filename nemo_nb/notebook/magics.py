@@ -46,6 +46,17 @@ USAGE = """\
 Options: %config NemoMagics.embed_limit_mb = 10  (also skill, language, quiet, export_dir, show_tracebacks,
 redraw_hz, show_timeline, claim_link, compare_concurrency, backend_options); %config NemoMagics shows them all."""
 
+# The embedded backend started by "%nemo connect --local" renders a few jobs at once (so the variants of
+# a compare do not queue behind each other) and is polled often: on loopback a poll costs ~1 ms.
+LOCAL_RENDER_WORKERS = max(1, min(4, os.cpu_count() or 1))
+
+
+def local_timings() -> Any:
+    from nemo_nb.api import Timings
+
+    return Timings(render_poll_min_s=0.1, render_poll_max_s=1.0, drop_poll_s=0.5)
+
+
 _VAR = re.compile(r"(\\?)\{\{\s*([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*\}\}")
 _IDENT = re.compile(r"^[A-Za-z_]\w*$")
 
@@ -150,7 +161,8 @@ class NemoMagics(Magics):
 
     embed_limit_mb = Float(help="embed exported videos up to this size (MB) in the notebook; larger ones are "
                                 "referenced by path or URL [NEMO_EMBED_LIMIT_MB]").tag(config=True)
-    skill = Unicode(None, allow_none=True, help="skill profile of the attribution headers [NEMO_SKILL]").tag(config=True)
+    skill = Unicode(None, allow_none=True, help="skill profile of the attribution headers [NEMO_SKILL]"
+                    ).tag(config=True)
     language = Unicode(help="language of new sessions [NEMO_LANGUAGE]").tag(config=True)
     quiet = Bool(help="no live output by default; results go to --out variables [NEMO_QUIET]").tag(config=True)
     export_dir = Unicode(help="where %nemo export and compare save MP4s [NEMO_EXPORT_DIR]").tag(config=True)
@@ -243,23 +255,34 @@ class NemoMagics(Magics):
         self._uploads: dict[str, list[Path]] = {}  # session id -> local files uploaded through the magics
         self.last_prompt: str | None = None   # the text of the last message sent (after {{var}})
         self._atexit = False
+        self._deferred: _LastOnly | None = None
 
     # -- entry point -------------------------------------------------------------------------------
     @no_var_expand
     @line_cell_magic
     def nemo(self, line: str, cell: str | None = None) -> None:
         """NemoVideo from the notebook. ``%nemo help`` lists the commands."""
+        self._deferred = _LastOnly() if type(self.shell).__name__ == "TerminalInteractiveShell" else None
         try:
             self._dispatch(line, cell)
         except _HelpShown:
-            return None
+            return
         except (NemoCellError, KeyboardInterrupt):
             raise
         except Exception as exc:
             if self.show_tracebacks:
                 raise
             raise short(exc) from None
-        return None
+        finally:
+            if self._deferred is not None:
+                self._deferred.flush()
+            self._deferred = None
+
+    @property
+    def _out(self) -> Any:
+        """How views display: in place in a kernel (None: IPython's display); in a terminal, which
+        cannot update an output in place, only the last version (``_LastOnly``)."""
+        return self._deferred
 
     def _dispatch(self, line: str, cell: str | None) -> None:
         ns = self.shell.user_ns if self.shell is not None else {}
@@ -362,7 +385,7 @@ class NemoMagics(Magics):
         if nemo is not None:
             try:
                 nemo.close()
-            except Exception:  # closing must not fail a cell or the interpreter's exit
+            except Exception:  # noqa: BLE001, S110 — closing must not fail a cell or the interpreter's exit
                 pass
 
     # -- connection and sessions -----------------------------------------------------------------------
@@ -383,7 +406,8 @@ class NemoMagics(Magics):
         kw: dict[str, Any] = {"skill": skill, "language": language}
         if args.local:
             data_dir = Path(args.data_dir).expanduser() if args.data_dir else None
-            nemo = Nemo.local(data_dir, backend_options=dict(self.backend_options), **kw)
+            options = {"render_workers": LOCAL_RENDER_WORKERS, **self.backend_options}
+            nemo = Nemo.local(data_dir, backend_options=options, timings=local_timings(), **kw)
         else:
             nemo = Nemo(args.url or None, **kw)
         try:
@@ -391,7 +415,7 @@ class NemoMagics(Magics):
         except BaseException:
             try:
                 nemo.close()
-            except Exception:
+            except Exception:  # noqa: BLE001, S110 — the first error is the one to show
                 pass
             raise
         self.nemo, self.is_local = nemo, bool(args.local)
@@ -442,7 +466,8 @@ class NemoMagics(Magics):
             rows.append(("▶" if sid == self._current else "", sid, self._name_of(sid), ", ".join(files),
                          session.draft.summary()))
         head = ("", "id", "name", "uploaded here", "timeline (last seen)")
-        html = ('<table class="nemo-sessions" style="font:13px sans-serif"><tr>' + "".join(f"<th>{h}</th>" for h in head)
+        html = ('<table class="nemo-sessions" style="font:13px sans-serif"><tr>'
+                + "".join(f"<th>{h}</th>" for h in head)
                 + "</tr>" + "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in r) + "</tr>" for r in rows)
                 + "</table>")
         plain = "\n".join(f"{r[0] or ' '} {r[1]}  {r[2]}  {r[3]}  {r[4]}" for r in rows) or "No sessions."
@@ -466,7 +491,8 @@ class NemoMagics(Magics):
         from nemo_nb.notebook.preview import ProgressView
 
         paths = self._expand(list(raw_paths))
-        bar = None if quiet else ProgressView(f"Uploading {', '.join(p.name for p in paths)}", rate=self.redraw_hz).start()
+        label = f"Uploading {', '.join(p.name for p in paths)}"
+        bar = None if quiet else ProgressView(label, rate=self.redraw_hz, display=self._out).start()
         try:
             files = session.upload(*paths, progress=(lambda sent, total: bar.update(sent / total if total else 1))
                                    if bar else None)
@@ -530,7 +556,7 @@ class NemoMagics(Magics):
         from nemo_nb.notebook.preview import ExportView, ProgressView
 
         path = self._export_path(session, to, resume)
-        bar = None if quiet else ProgressView("Rendering", rate=self.redraw_hz).start()
+        bar = None if quiet else ProgressView("Rendering", rate=self.redraw_hz, display=self._out).start()
         try:
             result = session.export(path, progress=(lambda pct: bar.update(pct / 100)) if bar else None, resume=resume)
         except BaseException as exc:
@@ -545,7 +571,7 @@ class NemoMagics(Magics):
         if self.claim_link:
             try:
                 link = session.claim_link()
-            except Exception:  # the preview still shows without it
+            except Exception:  # noqa: BLE001 — the preview still shows without it
                 link = None
         bar.replace(ExportView(result, limit_mb=self.embed_limit_mb, claim_link=link).bundle())
 
@@ -554,7 +580,8 @@ class NemoMagics(Magics):
         args = _parser("message").parse_args(tokens)
         text = substitute(cell, self.shell.user_ns if self.shell is not None else {}).strip()
         if not text:
-            raise NemoCellError("The cell is empty.", "Write the message under %%nemo, e.g. 'add my clip to the timeline'.")
+            raise NemoCellError("The cell is empty.",
+                                "Write the message under %%nemo, e.g. 'add my clip to the timeline'.")
         session = self._session(args.session)
         quiet = self._quiet(args.quiet)
         from nemo_nb.routing import route
@@ -577,7 +604,8 @@ class NemoMagics(Magics):
         from nemo_nb.notebook.timeline import timeline_svg
 
         self.last_prompt = text
-        live = None if quiet else LiveReply(text, rate=self.redraw_hz, header=self._label(session)).start()
+        live = None if quiet else LiveReply(text, rate=self.redraw_hz, header=self._label(session),
+                                            display=self._out).start()
         try:
             reply = session.send(text, on_event=live.on_event if live else None,
                                  on_still_working=live.on_still_working if live else None)
@@ -594,11 +622,13 @@ class NemoMagics(Magics):
         self._store(out, reply)
         if live is None:
             return
-        extra = ""
         if self.show_timeline and reply.changes and reply.draft_after is not None:
-            extra = (f'<div style="margin-top:6px">{timeline_svg(reply.draft_after)}</div>'
-                     f'<div style="{MUTED}">{esc(reply.draft_after.summary())}</div>')
-        live.finish(reply, extra_html=extra)
+            summary = reply.draft_after.summary()
+            live.finish(reply, extra_html=f'<div style="margin-top:6px">{timeline_svg(reply.draft_after)}</div>'
+                                          f'<div style="{MUTED}">{esc(summary)}</div>',
+                        extra_text=summary, timeline_shown=True)
+        else:
+            live.finish(reply)
 
     # -- compare ---------------------------------------------------------------------------------------
     def _cmd_compare(self, argv: list[str]) -> None:
@@ -637,7 +667,7 @@ class NemoMagics(Magics):
             raise NemoCellError(f"{missing[0]} is gone: the variants re-upload the files of {self._label(base)}.",
                                 "Put the file back, or upload another with %nemo upload.")
         quiet = self._quiet(args.quiet)
-        status = None if quiet else CompareStatus(prompts, rate=self.redraw_hz).start()
+        status = None if quiet else CompareStatus(prompts, rate=self.redraw_hz, display=self._out).start()
         relay: queue.SimpleQueue = queue.SimpleQueue()
         notify = (lambda i, s: relay.put((status.set, (i, s)))) if status else None
         export_dir = None if args.no_export else Path(self.export_dir).expanduser()
@@ -661,6 +691,26 @@ class NemoMagics(Magics):
             raise NemoCellError(f"{len(result.failed)} of {len(result.variants)} variants failed "
                                 f"(variant {first.index + 1}: {first.error.splitlines()[0]}).",
                                 "The grid above shows every variant; the others finished.")
+
+
+class _LastOnly:
+    """A ``display`` for shells that cannot update an output in place (IPython in a terminal): keeps
+    the latest version of a live view and shows it once, when the magic ends."""
+
+    def __init__(self) -> None:
+        self.last: Any = None
+
+    def __call__(self, obj: Any, **kw: Any) -> _LastOnly:
+        self.last = obj
+        return self
+
+    def update(self, obj: Any, **kw: Any) -> None:
+        self.last = obj
+
+    def flush(self) -> None:
+        if self.last is not None:
+            display(self.last, raw=True)
+        self.last = None
 
 
 def _uploads_bundle(files: list[Any], label: str) -> dict[str, str]:

@@ -16,7 +16,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from nemo_nb.notebook._fmt import CARD, MUTED, Throttle, bar_html, bar_text, esc, md_esc, seconds_text, size_text
+from nemo_nb.notebook._fmt import (
+    CARD,
+    MUTED,
+    Throttle,
+    bar_html,
+    bar_text,
+    esc,
+    md_esc,
+    seconds_text,
+    size_text,
+)
 
 MB = 1_000_000
 POSTER_WIDTH = 480
@@ -28,7 +38,7 @@ def ffmpeg_path() -> str | None:
         import imageio_ffmpeg
 
         return imageio_ffmpeg.get_ffmpeg_exe()
-    except Exception:  # not installed, or no binary for this platform
+    except Exception:  # noqa: BLE001 — not installed, or no binary for this platform
         return shutil.which("ffmpeg")
 
 
@@ -77,7 +87,8 @@ class ProgressView:
         self.updates = 0
 
     def _bundle(self, label: str, failed: bool = False) -> dict[str, str]:
-        return {"text/plain": bar_text(self.fraction, label), "text/html": bar_html(self.fraction, label, failed=failed)}
+        return {"text/plain": bar_text(self.fraction, label),
+                "text/html": bar_html(self.fraction, label, failed=failed)}
 
     def start(self) -> ProgressView:
         display = self._display
@@ -120,8 +131,8 @@ def video_html(export: Any, limit_mb: float, poster: bytes | None, *, max_height
 class ExportView:
     """A finished export: poster, playable video, duration, size, path, and the claim link."""
 
-    def __init__(self, export: Any, *, limit_mb: float = 10.0, claim_link: str | None = None, poster: bytes | None = None,
-                 make_poster: bool = True):
+    def __init__(self, export: Any, *, limit_mb: float = 10.0, claim_link: str | None = None,
+                 poster: bytes | None = None, make_poster: bool = True):
         self.export = export
         self.limit_mb = limit_mb
         self.claim_link = claim_link
@@ -145,13 +156,15 @@ class ExportView:
         if self.claim_link:
             html.append(f'<div><a href="{esc(self.claim_link)}" target="_blank" rel="noopener noreferrer">'
                         f'Claim this project in your NemoVideo workspace</a> '
-                        f'<span style="{MUTED}">(the link carries a one-time claim code: share it with care)</span></div>')
+                        f'<span style="{MUTED}">(the link carries a one-time claim code: share it with care)'
+                        '</span></div>')
             md.append(f"[Claim this project in your NemoVideo workspace]({self.claim_link})")
             plain.append("Claim link: in the HTML view of this output (it carries a one-time claim code).")
         if not self.poster:
             plain.append("(no poster frame: ffmpeg was not available)")
         html.append("</div>")
-        data: dict[str, str] = {"text/plain": "\n".join(plain), "text/html": "".join(html), "text/markdown": "\n\n".join(md)}
+        data: dict[str, str] = {"text/plain": "\n".join(plain), "text/html": "".join(html),
+                                "text/markdown": "\n\n".join(md)}
         if self.poster:
             data["image/png"] = base64.b64encode(self.poster).decode("ascii")
         return data

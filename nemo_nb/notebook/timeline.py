@@ -14,6 +14,7 @@ LABEL_W, RIGHT_PAD, TOP_PAD = 96, 14, 6
 LANE_H, LANE_GAP, AXIS_H = 24, 6, 22
 MAX_BARS = 2000          # bars drawn; the rest are counted in a note (the table has them all)
 TABLE_ROWS = 60
+OPEN_TABLE_ROWS = 12     # a short table shows open; a longer one folded under its summary
 CHAR_W = 6.4             # rough width of one 11 px sans-serif character
 NICE_STEPS_S = (0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200)
 COLOURS = {
@@ -50,9 +51,9 @@ def timeline_svg(draft: Draft, width: int = 720) -> str:
     total_ms = max(draft.duration_ms, max((s.end_ms for _, s in draft.segments()), default=0), 1000)
     plot_w = width - LABEL_W - RIGHT_PAD
     scale = plot_w / total_ms
-    out = [f'<svg class="nemo-timeline" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-           f'viewBox="0 0 {width} {height}" role="img" aria-label="{esc(draft.summary())}" '
-           f'style="font-family:sans-serif;font-size:11px;max-width:100%;height:auto">']
+    out = [(f'<svg class="nemo-timeline" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}" role="img" aria-label="{esc(draft.summary())}" '
+            'style="font-family:sans-serif;font-size:11px;max-width:100%;height:auto">')]
     axis_y = TOP_PAD + lanes * (LANE_H + LANE_GAP)
     step = _tick_step(total_ms / 1000)
     t = 0.0
@@ -64,8 +65,8 @@ def timeline_svg(draft: Draft, width: int = 720) -> str:
         t = round(t + step, 6)
     out.append(f'<line x1="{LABEL_W}" y1="{axis_y}" x2="{LABEL_W + plot_w}" y2="{axis_y}" stroke="#999"/>')
     if not tracks:
-        out.append(f'<text x="{LABEL_W + 6}" y="{TOP_PAD + 16}" fill="#888">empty timeline: upload a video and '
-                   f'ask for it to be added</text>')
+        note = _fit("empty timeline: upload a video and ask for it to be added", plot_w)
+        out.append(f'<text x="{LABEL_W + 6}" y="{TOP_PAD + 16}" fill="#888">{esc(note)}</text>')
     drawn = skipped = 0
     for lane, track in enumerate(tracks):
         y = TOP_PAD + lane * (LANE_H + LANE_GAP)
@@ -114,7 +115,7 @@ class TimelineView:
     def bundle(self) -> dict[str, str]:
         summary = self.draft.summary()
         df = self.draft.segments_df() if self.table else None
-        parts = [f'<div class="nemo-timeline-view" style="font:13px sans-serif;margin:4px 0">']
+        parts = ['<div class="nemo-timeline-view" style="font:13px sans-serif;margin:4px 0">']
         if self.title:
             parts.append(f'<div style="{MUTED}">{esc(self.title)}</div>')
         parts.append(f'<div class="nemo-summary" style="margin:2px 0 6px">{esc(summary)}</div>')
@@ -126,8 +127,9 @@ class TimelineView:
         if df is not None and len(df):
             table = df.to_html(index=False, border=0, max_rows=TABLE_ROWS, classes="nemo-segments",
                                na_rep="")
-            parts.append(f'<details><summary style="cursor:pointer;{MUTED}">{len(df)} segments (table)</summary>'
-                         f"{table}</details>")
+            opened = " open" if len(df) <= OPEN_TABLE_ROWS else ""
+            parts.append(f'<details{opened}><summary style="cursor:pointer;{MUTED}">{len(df)} segment'
+                         f'{"" if len(df) == 1 else "s"}</summary>{table}</details>')
             plain.append(df.to_string(index=False, max_rows=TABLE_ROWS, na_rep=""))
         parts.append("</div>")
         md = "\n\n".join(x for x in (f"*{md_esc(self.title)}*" if self.title else "", md_esc(summary),

@@ -68,7 +68,8 @@ def audio_streams(path: Path) -> list[tuple[str, bool, str]]:
     """(language, default?, title) of each audio stream, read from ``ffmpeg -i``."""
     import subprocess
 
-    text = subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", str(path)], capture_output=True, text=True).stderr
+    text = subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", str(path)], capture_output=True, text=True,
+                          check=False).stderr
     found: list[tuple[str, bool, str]] = []
     for block in re.split(r"\n(?=\s*Stream #)", text):
         head = block.strip().splitlines()[0]

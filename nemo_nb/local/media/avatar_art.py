@@ -22,7 +22,7 @@ EYE_STATES = ("open", "half", "closed")
 VISEMES = ("rest", "closed", "fv", "teeth", "small", "wide", "open", "round")
 
 # Regions in head units (u0, v0, u1, v1); the eye and mouth sprites are crops of exactly these.
-_EYES_UV = (-0.215, -0.105, 0.215, 0.015)
+_EYES_UV = (-0.215, -0.11, 0.215, 0.015)
 _MOUTH_UV = (-0.165, 0.150, 0.165, 0.355)
 _TORSO_UV = (-0.60, 0.95, 0.60, 1.25)
 _EYE_X, _EYE_Y = 0.125, -0.04
@@ -165,16 +165,6 @@ def _egg(cu: float, cv: float, a: float, b: float, chin: float, n: int = 120) ->
     return pts
 
 
-def _superellipse_top(cu: float, cv: float, a: float, b: float, n: float, steps: int = 80) -> list[Point]:
-    """The upper half of a superellipse, from the left end over the top to the right end."""
-    pts = []
-    for i in range(steps + 1):
-        t = math.pi + math.pi * i / steps
-        c, s = math.cos(t), math.sin(t)
-        pts.append((cu + a * math.copysign(abs(c) ** (2 / n), c), cv + b * math.copysign(abs(s) ** (2 / n), s)))
-    return pts
-
-
 def _arc(cu: float, cv: float, a: float, b: float, t0: float, t1: float, steps: int = 60) -> list[Point]:
     """Points on an ellipse from angle ``t0`` to ``t1`` (degrees; 90 is the top, y grows downwards)."""
     pts = []
@@ -253,11 +243,12 @@ def draw_figure(style: PresenterStyle, layout: Layout, ss: int) -> Image.Image:
     img = Image.new("RGBA", (layout.width * ss, layout.height * ss), (0, 0, 0, 0))
     pen = Pen(img, layout, ss)
     _hair_back(pen, style)
-    # Neck, with the shadow under the chin.
-    pen.polygon([(-0.125, 0.15), (0.125, 0.15), (0.135, 0.95), (-0.135, 0.95)], style.skin)
+    _torso(pen, style, layout.bottom_v)
+    # Neck, with the shadow under the chin, then what the clothes put in front of it.
+    pen.polygon([(-0.125, 0.15), (0.125, 0.15), (0.13, 0.66), (-0.13, 0.66)], style.skin)
     chin = [(u, v + 0.075) for u, v in _egg(0.0, 0.0, 0.33, 0.42, 0.2) if v > 0 and abs(u) < 0.13]
     pen.polygon([(-0.13, 0.15), (0.13, 0.15), *sorted(chin, reverse=True)], style.skin_shade)
-    _torso(pen, style, layout.bottom_v)
+    _collar(pen, style)
     if style.hair_style != "long":
         for side in (-1, 1):
             pen.ellipse(side * 0.315, 0.025, 0.055, 0.085, style.skin)
@@ -293,8 +284,8 @@ def _hair_back(pen: Pen, style: PresenterStyle) -> None:
     """Hair behind the head (and, for long hair, behind the shoulders)."""
     hair = style.hair
     if style.hair_style == "long":
-        top = _superellipse_top(0.0, 0.05, 0.45, 0.58, 2.3)
-        pen.polygon([*top, (0.47, 0.55), (0.42, 0.92), (-0.42, 0.92), (-0.47, 0.55)], mix(hair, "#000000", 0.12))
+        right = _arc(0.0, -0.06, 0.40, 0.47, 90, -5) + _bezier((0.398, 0.0), (0.40, 0.35), (0.46, 0.6), (0.50, 0.92))
+        pen.polygon([*_mirror(right)[::-1], *right], mix(hair, "#000000", 0.12))
     elif style.hair_style == "curly":
         shade = mix(hair, "#000000", 0.05)
         pen.ellipse(0.0, -0.13, 0.40, 0.40, shade)
@@ -302,7 +293,7 @@ def _hair_back(pen: Pen, style: PresenterStyle) -> None:
             t = math.radians(deg)
             pen.ellipse(0.37 * math.cos(t), -0.11 - 0.37 * math.sin(t), 0.12, 0.12, shade)
     else:
-        pen.polygon(_egg(0.0, -0.09, 0.345, 0.39, 0.0), hair)
+        pen.polygon(_egg(0.0, -0.10, 0.355, 0.40, 0.0), hair)
 
 
 def _hair_front(pen: Pen, style: PresenterStyle) -> None:
@@ -310,41 +301,41 @@ def _hair_front(pen: Pen, style: PresenterStyle) -> None:
     hair, kind = style.hair, style.hair_style
     highlight = mix(hair, "#ffffff", 0.14)
     if kind == "short":
-        outer = _arc(0.0, -0.085, 0.348, 0.40, -8, 188)
-        hairline = _bezier((-0.335, -0.03), (-0.33, -0.30), (0.05, -0.37), (0.336, -0.05))
+        # Volume above the skull, a side parting on the left and a fringe swept to the right.
+        outer = _arc(0.0, -0.10, 0.36, 0.435, -12, 192)
+        hairline = _bezier((-0.335, -0.03), (-0.33, -0.20), (-0.26, -0.29), (-0.13, -0.305))
+        hairline += _bezier((-0.13, -0.305), (0.02, -0.24), (0.24, -0.25), (0.339, -0.05))
         pen.polygon([*outer, *hairline], hair)
-        # A swept fringe and a highlight line along it.
-        pen.polygon([*_bezier((-0.30, -0.22), (-0.1, -0.36), (0.2, -0.33), (0.336, -0.05)),
-                     *_bezier((0.336, -0.05), (0.18, -0.25), (-0.05, -0.28), (-0.30, -0.22))], hair)
-        pen.line(_bezier((-0.18, -0.37), (0.0, -0.43), (0.2, -0.39), steps=20), 0.018, highlight)
+        pen.line(_bezier((-0.13, -0.30), (-0.15, -0.40), (-0.11, -0.47), (-0.04, -0.52), steps=20), 0.007,
+                 mix(hair, "#000000", 0.22))
+        pen.line(_bezier((0.0, -0.46), (0.14, -0.45), (0.26, -0.38), (0.31, -0.25), steps=24), 0.02, highlight)
+        pen.line(_bezier((-0.05, -0.27), (0.08, -0.29), (0.2, -0.27), (0.29, -0.17), steps=24), 0.01, highlight)
         for side in (-1, 1):  # sideburns
-            pen.polygon([(side * 0.335, -0.06), (side * 0.29, -0.06), (side * 0.30, 0.05), (side * 0.325, 0.05)], hair)
+            pen.polygon([(side * 0.345, -0.07), (side * 0.29, -0.07), (side * 0.305, 0.035), (side * 0.325, 0.04)],
+                        hair)
     elif kind == "long":
         outer = _arc(0.0, -0.06, 0.37, 0.44, -2, 182)
         hairline = _bezier((-0.33, -0.02), (-0.30, -0.30), (-0.02, -0.33), (0.02, -0.27))
         hairline += _bezier((0.02, -0.27), (0.12, -0.30), (0.31, -0.22), (0.33, -0.02))
-        pen.polygon([*outer, *hairline[::-1]], style.hair)
-        # Locks framing the face down to the jaw.
-        for side in (-1, 1):
-            lock = _bezier((side * 0.37, -0.06), (side * 0.38, 0.2), (side * 0.36, 0.34), (side * 0.30, 0.46))
-            lock += _bezier((side * 0.30, 0.46), (side * 0.32, 0.25), (side * 0.30, 0.05), (side * 0.27, -0.12))
+        pen.polygon([*outer, *hairline], style.hair)
+        for side in (-1, 1):  # thin locks along the temples
+            lock = _bezier((side * 0.37, -0.08), (side * 0.36, 0.06), (side * 0.34, 0.16), (side * 0.31, 0.24))
+            lock += _bezier((side * 0.31, 0.24), (side * 0.32, 0.1), (side * 0.315, 0.0), (side * 0.29, -0.12))
             pen.polygon(lock, hair)
         pen.line(_bezier((-0.22, -0.40), (-0.05, -0.47), (0.15, -0.45), steps=20), 0.02, highlight)
-        pen.line(_bezier((-0.02, -0.28), (-0.05, -0.38), (-0.12, -0.45), steps=12), 0.008, mix(hair, "#000000", 0.25))
+        pen.line(_bezier((0.02, -0.28), (0.0, -0.36), (-0.04, -0.42), steps=12), 0.006, mix(hair, "#000000", 0.15))
     else:  # curly: a scalloped hairline under the cloud of curls
         outer = _arc(0.0, -0.11, 0.37, 0.40, -5, 185)
         hairline = _bezier((-0.34, -0.08), (-0.28, -0.31), (0.28, -0.31), (0.34, -0.08))
-        pen.polygon([*outer, *hairline[::-1]], hair)
+        pen.polygon([*outer, *hairline], hair)
         for i in range(1, 8):
             u, v = _bezier((-0.34, -0.08), (-0.28, -0.31), (0.28, -0.31), (0.34, -0.08), steps=8)[i]
             pen.ellipse(u, v + 0.012, 0.045, 0.035, hair)
-        for deg in range(10, 171, 32):
-            t = math.radians(deg)
-            pen.line(_arc(0.23 * math.cos(t), -0.20 - 0.23 * math.sin(t), 0.05, 0.05, 200, 340, steps=10),
-                     0.012, highlight)
+        pen.line(_arc(0.0, -0.13, 0.30, 0.33, 125, 60, steps=20), 0.016, mix(hair, "#ffffff", 0.1))
 
 
 def _torso(pen: Pen, style: PresenterStyle, bottom: float) -> None:
+    """Shoulders and chest in the style's clothes (what lies behind the neck)."""
     top, shade, shirt = style.top, style.top_shade, style.shirt
     right = _bezier((0.0, 0.64), (0.55, 0.64), (1.0, 0.70), (1.02, 1.1)) + [(1.03, bottom)]
     pen.polygon([*_mirror(right)[::-1], *right], top)
@@ -354,41 +345,55 @@ def _torso(pen: Pen, style: PresenterStyle, bottom: float) -> None:
                  0.014, seam)
     if style.outfit == "suit":
         pen.polygon([(-0.17, 0.6), (0.17, 0.6), (0.0, 1.32)], shirt)
-        tie = style.tie or shade
-        pen.polygon([(-0.045, 0.70), (0.045, 0.70), (0.032, 0.79), (-0.032, 0.79)], tie)
-        pen.polygon([(-0.03, 0.785), (0.03, 0.785), (0.068, 1.22), (0.0, 1.3), (-0.068, 1.22)], tie)
-        pen.line([(-0.034, 0.79), (0.034, 0.79)], 0.008, mix(tie, "#000000", 0.25))
-        shirt_shade = mix(shirt, "#000000", 0.12)
         for side in (-1, 1):
-            pen.polygon([(side * 0.15, 0.585), (side * 0.05, 0.70), (side * 0.005, 0.73), (side * 0.10, 0.83)],
-                        shirt_shade)
-            pen.polygon([(side * 0.15, 0.585), (side * 0.045, 0.70), (side * 0.10, 0.81)], shirt)
             pen.polygon([(side * 0.18, 0.6), (side * 0.34, 0.80), (side * 0.29, 0.835), (side * 0.345, 0.9),
                          (side * 0.035, 1.38), (0.0, 1.34), (side * 0.02, 1.3)], shade)
-            pen.polygon([(side * 0.18, 0.6), (side * 0.02, 1.3)], shade)
         pen.ellipse(0.0, 1.48, 0.022, 0.022, mix(top, "#000000", 0.35))
         # A pocket square on the left breast.
         pen.polygon([(0.50, 1.06), (0.64, 1.06), (0.62, 1.0), (0.58, 1.03), (0.55, 0.99)], shirt)
         pen.line([(0.48, 1.065), (0.66, 1.065)], 0.012, shade)
     elif style.outfit == "sweater":
-        pen.polygon(_egg(0.0, 0.615, 0.205, 0.105, 0.0), shade)
-        pen.polygon(_egg(0.0, 0.595, 0.16, 0.08, 0.0), style.skin)
-        pen.ellipse(0.0, 0.585, 0.15, 0.06, style.skin_shade)
-        for side in (-1, 1):  # collar tips of the shirt underneath
-            pen.polygon([(side * 0.17, 0.62), (side * 0.02, 0.69), (side * 0.12, 0.77)], shirt)
-        pen.polygon([(-1.2, 1.36), (1.2, 1.36), (1.2, 1.43), (-1.2, 1.43)], shade)
-        pen.polygon([(-1.2, 1.48), (1.2, 1.48), (1.2, 1.51), (-1.2, 1.51)], shirt)
-    else:  # blazer over a tee
+        pen.polygon([(-1.02, 1.36), (1.02, 1.36), (1.025, 1.43), (-1.025, 1.43)], shade)
+        pen.polygon([(-1.025, 1.48), (1.025, 1.48), (1.025, 1.51), (-1.025, 1.51)], shirt)
+    else:  # an open blazer over a tee
         pen.polygon([(-0.22, 0.6), (0.22, 0.6), (0.16, bottom), (-0.16, bottom)], shirt)
-        pen.polygon(_egg(0.0, 0.61, 0.17, 0.09, 0.0), mix(shirt, "#000000", 0.1))
-        pen.polygon(_egg(0.0, 0.595, 0.14, 0.07, 0.0), style.skin)
-        pen.ellipse(0.0, 0.585, 0.135, 0.055, style.skin_shade)
         for side in (-1, 1):
             pen.polygon([(side * 0.22, 0.6), (side * 0.38, 0.82), (side * 0.32, 0.86), (side * 0.37, 0.93),
                          (side * 0.17, bottom), (side * 0.13, bottom), (side * 0.21, 0.62)], shade)
     # A clip-on microphone.
-    pen.ellipse(-0.34 if style.outfit != "suit" else -0.30, 1.02, 0.03, 0.04, "#1c1c22")
-    pen.ellipse(-0.348 if style.outfit != "suit" else -0.308, 1.007, 0.01, 0.012, "#5a5a66")
+    mic_u = -0.30 if style.outfit == "suit" else -0.34
+    pen.polygon([(mic_u - 0.012, 0.975), (mic_u + 0.012, 0.975), (mic_u + 0.01, 1.0), (mic_u - 0.01, 1.0)], "#8a8a96")
+    pen.ellipse(mic_u, 1.025, 0.021, 0.03, "#1c1c22")
+    pen.ellipse(mic_u - 0.006, 1.014, 0.006, 0.008, "#4a4a56")
+
+
+def _neckline(pen: Pen, style: PresenterStyle, band: str, depth: float) -> None:
+    """A round neckline in front of the neck's base: a band, and skin below the neck inside it."""
+    pen.polygon(_arc(0.0, 0.60, 0.20, depth + 0.045, 180, 360), band)
+    pen.polygon(_arc(0.0, 0.60, 0.13, depth, 180, 360), style.skin)
+
+
+def _collar(pen: Pen, style: PresenterStyle) -> None:
+    """What the clothes put in front of the neck: shirt collar and tie, or a round neckline."""
+    if style.outfit == "suit":
+        shirt = style.shirt
+        shirt_shade = mix(shirt, "#000000", 0.12)
+        pen.polygon([(-0.13, 0.6), (0.13, 0.6), (0.0, 0.73)], shirt_shade)
+        tie = style.tie or style.top_shade
+        pen.polygon([(-0.045, 0.70), (0.045, 0.70), (0.032, 0.79), (-0.032, 0.79)], tie)
+        pen.polygon([(-0.03, 0.785), (0.03, 0.785), (0.068, 1.22), (0.0, 1.3), (-0.068, 1.22)], tie)
+        pen.line([(-0.034, 0.79), (0.034, 0.79)], 0.008, mix(tie, "#000000", 0.25))
+        for side in (-1, 1):
+            pen.polygon([(side * 0.15, 0.585), (side * 0.05, 0.70), (side * 0.005, 0.73), (side * 0.10, 0.83)],
+                        shirt_shade)
+            pen.polygon([(side * 0.15, 0.585), (side * 0.045, 0.70), (side * 0.10, 0.81)], shirt)
+    elif style.outfit == "sweater":
+        _neckline(pen, style, style.top_shade, 0.07)
+        gold = "#e2b65a"
+        pen.line(_arc(0.0, 0.60, 0.125, 0.11, 195, 345, steps=30), 0.006, gold)
+        pen.ellipse(0.0, 0.725, 0.014, 0.018, gold)
+    else:
+        _neckline(pen, style, mix(style.shirt, "#000000", 0.08), 0.055)
 
 
 # --- eyes ---------------------------------------------------------------------------------------------------
@@ -399,10 +404,10 @@ def _eye_outline(side: int) -> tuple[list[Point], list[Point]]:
     upper, lower = [], []
     for i in range(25):
         t = i / 24
-        x = ex + side * (-0.052 + 0.104 * t)  # inner corner → outer corner
+        x = ex + side * (-0.057 + 0.114 * t)  # inner corner → outer corner
         tilt = -0.006 * t
-        upper.append((x, ey + tilt - 0.034 * math.sin(math.pi * t) ** 0.85))
-        lower.append((x, ey + tilt + 0.024 * math.sin(math.pi * t) ** 1.1))
+        upper.append((x, ey + tilt - 0.037 * math.sin(math.pi * t) ** 0.85))
+        lower.append((x, ey + tilt + 0.026 * math.sin(math.pi * t) ** 1.1))
     return upper, lower
 
 
@@ -425,10 +430,10 @@ def draw_eyes(style: PresenterStyle, figure: Image.Image, layout: Layout, ss: in
         ball = Image.new("RGBA", crop.size, (0, 0, 0, 0))
         ball_pen = Pen(ball, layout, ss, (box[0], box[1]))
         ball_pen.polygon(outline, _SCLERA)
-        ball_pen.ellipse(ex, _EYE_Y - 0.002, 0.027, 0.027, style.iris)
-        ball_pen.ellipse(ex, _EYE_Y - 0.002, 0.019, 0.019, mix(style.iris, "#000000", 0.25))
-        ball_pen.ellipse(ex, _EYE_Y - 0.002, 0.012, 0.012, _PUPIL)
-        ball_pen.ellipse(ex - 0.009, _EYE_Y - 0.012, 0.006, 0.006, "#ffffff")
+        ball_pen.ellipse(ex, _EYE_Y - 0.002, 0.03, 0.03, style.iris)
+        ball_pen.ellipse(ex, _EYE_Y - 0.002, 0.021, 0.021, mix(style.iris, "#000000", 0.25))
+        ball_pen.ellipse(ex, _EYE_Y - 0.002, 0.013, 0.013, _PUPIL)
+        ball_pen.ellipse(ex - 0.01, _EYE_Y - 0.013, 0.0065, 0.0065, "#ffffff")
         mask = Image.new("L", crop.size, 0)
         ImageDraw.Draw(mask).polygon([pen.xy(u, v) for u, v in outline], fill=255)
         crop.paste(ball, (0, 0), ImageChops.multiply(mask, ball.getchannel("A")))

@@ -144,7 +144,7 @@ def plan_render(
     if extra:
         # One output, several files: the tee muxer, so each stream is encoded (or copied) once.
         slaves = [f"[{_SLAVE}]{_tee_path(_partial(out_path))}"] + [
-            f"[{_SLAVE}:select=\\'v,a:0\\']{_tee_path(_partial(extra[lang]))}" for i, lang in enumerate(languages)
+            f"[{_SLAVE}:select=\\'v,a:{i}\\']{_tee_path(_partial(extra[lang]))}" for i, lang in enumerate(languages)
         ]
         container = [*CONTAINER[:CONTAINER.index("-movflags")], "-f", "tee", "|".join(slaves)]
     else:
