@@ -84,7 +84,7 @@ def synthetic(chunks: int, pace_s: float) -> dict[str, Any]:
     exact = exact and "".join(parts) in rec.last["text/plain"]
     span = max(rec.times[-1] - rec.times[0], stream_s, 1e-9)
     return {"messages": len(rec.times), "max_per_s": max_per_second(rec.times),
-            "avg_per_s": len(rec.times) / max(span, 1.0),
+            "avg_per_s": (len(rec.times) - 1) / max(span, 1.0),  # n messages = n - 1 intervals
             "stream_s": stream_s, "exact": exact}
 
 
@@ -147,7 +147,7 @@ def real_turn(shell: Any, chunks: int) -> dict[str, Any]:
     expected = "".join(f"w{i} " for i in range(chunks)).strip()
     final = pub.pub.outputs[-1]["data"]["text/plain"]
     reply = shell.user_ns["bench_reply"]
-    return {"messages": len(times), "max_per_s": max_per_second(times), "avg_per_s": len(times) / max(took, 1.0),
+    return {"messages": len(times), "max_per_s": max_per_second(times), "avg_per_s": (len(times) - 1) / max(took, 1.0),
             "turn_s": took, "exact": reply.text == expected and expected in final}
 
 

@@ -2,7 +2,8 @@
 
 Opens tests/notebooks/demo.ipynb, runs all cells (a %%nemo cell and an export against the embedded
 backend), and checks the page: the reply streamed (a live view appeared, then the static reply with
-its text), the timeline SVG picture, and a <video> the browser can play (metadata loaded).
+its text), the timeline SVG picture, a <video> the browser can play (metadata loaded), and the claim
+button (a live widget) fetching its link — which the saved notebook does not contain.
 Screenshots go to the test's tmp dir (and to tests/artifacts/ when NEMO_TEST_ARTIFACTS is set).
 Skips, saying why, when /usr/bin/chromium is not installed (CI installs it: see .ci/run).
 """
@@ -172,6 +173,22 @@ def test_jupyterlab_runs_the_demo_and_shows_reply_timeline_and_video(lab):
             duration = page.evaluate("document.querySelector('video.nemo-video').duration")
             assert 1.5 < duration < 2.5, duration
             page.locator(".jp-OutputArea-output .nemo-export").first.screenshot(path=str(shots / "export.png"))
+
+            # the claim button is a live widget: clicking fetches the link; saving keeps no claim code
+            button = page.locator(".jp-OutputArea-output button.jupyter-button", has_text="Claim this project")
+            button.scroll_into_view_if_needed()
+            button.click()
+            link = page.locator("a.nemo-claim-link")
+            link.wait_for(timeout=30_000)
+            assert "/workspace/claim?ct=clm_" in link.get_attribute("href")
+            page.evaluate("window.jupyterapp.commands.execute('docmanager:save')")
+            saved = lab["root"] / "demo.ipynb"
+            deadline = time.monotonic() + 30
+            while "<video" not in saved.read_text() and time.monotonic() < deadline:
+                time.sleep(0.3)
+            content = saved.read_text()
+            assert "<video" in content and "nemo-timeline" in content, "the notebook was not saved with outputs"
+            assert "clm_" not in content and "nmv_usr_" not in content
             page.screenshot(path=str(shots / "notebook.png"))
             assert run_seconds < 90
         finally:

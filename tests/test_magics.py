@@ -5,6 +5,7 @@ final static bundle), and every captured byte is checked for the client's token.
 """
 from __future__ import annotations
 
+import json
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from nemo_nb.notebook.timeline import timeline_svg
 
 pytest.importorskip("IPython")
 SEEN: list[str] = []  # every output of the module, for the final token check
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 @dataclass
@@ -60,6 +62,7 @@ def run(ip, code: str) -> Run:
     token = _token(ip)
     if token:
         assert token not in r.text(), f"the token leaked into the output of {code!r}"
+    assert "clm_" not in r.text(), f"a claim token leaked into the output of {code!r}"
     return r
 
 
@@ -244,7 +247,8 @@ def test_cell_routing_credits_status_upload_export(connected):
     assert r.ok and "nemo-timeline" in r.final["text/html"]
     assert "Video: clip.mp4" in str(connected.user_ns["st"])
     r = run(connected, "%%nemo --out e\nexport")
-    assert r.ok and "<video" in r.final["text/html"] and connected.user_ns["e"].path.exists()
+    assert r.ok and any("<video" in o["data"].get("text/html", "") for o in r.outputs)
+    assert connected.user_ns["e"].path.exists()
 
 
 def test_var_substitution_and_json_braces(connected):
@@ -351,26 +355,53 @@ def test_export_embeds_small_videos_and_references_big_ones(connected, env):
     r = run(connected, "%nemo export --to out.mp4 --out ex")
     assert r.ok, r.text()
     assert "nemo-progress" in r.outputs[0]["data"]["text/html"]  # the bar came first
-    data = r.final
+    data = [o for o in r.outputs if "nemo-export" in o["data"].get("text/html", "")][-1]["data"]
     assert "<video" in data["text/html"] and 'src="data:video/mp4;base64,' in data["text/html"]
     assert 'poster="data:image/png;base64,iVBOR' in data["text/html"] and data["image/png"].startswith("iVBOR")
-    assert "workspace/claim?ct=" in data["text/html"] and "ct=" not in data["text/plain"]
+    export_out = [o for o in r.outputs if "nemo-export" in o["data"].get("text/html", "")][-1]["data"]
+    assert "<video" in export_out["text/html"]
+    claim = r.outputs[-1]["data"]  # the claim button: a live widget with a saved snapshot, no link in it
+    assert WIDGET_VIEW in claim and "%nemo claim" in claim["text/html"] and "%nemo claim" in claim["text/plain"]
+    assert "ct=" not in json.dumps(claim)
     export = connected.user_ns["ex"]
     assert export.path == Path("out.mp4") and (env.work / "out.mp4").stat().st_size == export.size
     assert "2.0 s" in data["text/plain"]
 
     connected.run_line_magic("config", "NemoMagics.embed_limit_mb = 0")
     try:
+        connected.run_line_magic("config", "NemoMagics.claim_link = False")
         r = run(connected, "%nemo export --to sub/dir/big.mp4")
         assert r.ok
         assert 'src="sub/dir/big.mp4"' in r.final["text/html"] and "data:video/mp4" not in r.final["text/html"]
         assert "over the 0 MB embed limit" in r.final["text/plain"]
     finally:
         connected.run_line_magic("config", "NemoMagics.embed_limit_mb = 10.0")
+        connected.run_line_magic("config", "NemoMagics.claim_link = True")
 
     r = run(connected, "%nemo export --resume")  # no pending render: starts a new one in export_dir
-    assert r.ok and "<video" in r.final["text/html"]
+    assert r.ok and any("<video" in o["data"].get("text/html", "") for o in r.outputs)
     assert list((env.work / "exports").glob("nemo_*.mp4"))
+
+
+def test_claim_button_fetches_the_link_only_when_clicked(connected):
+    from nemo_nb.notebook.preview import ClaimButton
+
+    fresh_session(connected, "claim", upload=False)
+    r = run(connected, "%nemo claim")
+    assert r.ok and WIDGET_VIEW in r.final and "never saved in the notebook" in r.final["text/plain"]
+    session = loaded_magics(connected)._sessions[loaded_magics(connected)._current]
+    button = ClaimButton(session.claim_link)
+    assert button.link.value == ""
+    button._click()
+    assert "/workspace/claim?ct=clm_" in button.link.value and 'target="_blank"' in button.link.value
+    assert "clm_" not in json.dumps(button._repr_mimebundle_())  # the snapshot never holds it
+
+    def broken() -> str:
+        raise RuntimeError("no network <here>")
+
+    failing = ClaimButton(broken)
+    failing._click()
+    assert "no network &lt;here&gt;" in failing.link.value and not failing.button.disabled
 
 
 def test_export_of_an_empty_timeline_fails_short(connected):
@@ -534,8 +565,6 @@ def test_unload_and_reload(ip):
 
 
 def test_no_output_ever_held_a_token(env):
-    import json
-
     if len(SEEN) < 50:
         pytest.skip("run the whole module: this checks every output the other tests produced")
     tokens = [entry["token"] for entry in json.loads((env.config / "tokens.json").read_text()).values()]

@@ -63,7 +63,9 @@ def test_demo_notebook_runs_and_saves_static_outputs(tmp_path, monkeypatch, isol
     assert '<svg class="nemo-timeline"' in html and "Timeline (1 track): 1. Video: clip.mp4" in html
     assert "<video" in html and 'src="data:video/mp4;base64,' in html
     assert (work / "demo.mp4").stat().st_size > 10_000
-    # nothing is widget-only
+    # nothing is widget-only: the claim button (the one widget) carries an HTML snapshot
+    widgets = [out for out in outs if WIDGET_VIEW in out.get("data", {})]
+    assert widgets, "the export should offer the claim button"
     for out in outs:
         data = out.get("data", {})
         if WIDGET_VIEW in data:
@@ -79,7 +81,7 @@ def test_demo_notebook_runs_and_saves_static_outputs(tmp_path, monkeypatch, isol
     content = saved.read_text()
     for token in tokens:
         assert token not in content
-    assert "nmv_usr_" not in content
+    assert "nmv_usr_" not in content and "clm_" not in content  # no token, no claim token
     if os.environ.get("NEMO_TEST_ARTIFACTS"):  # keep the executed notebook when asked (not committed)
         artifacts = Path(__file__).parent / "artifacts"
         artifacts.mkdir(exist_ok=True)

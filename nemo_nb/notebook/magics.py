@@ -34,12 +34,13 @@ from traitlets import Bool, Dict, Float, Int, TraitError, Unicode, default, vali
 from nemo_nb.notebook._fmt import CARD, MUTED, esc, md_esc, seconds_text
 from nemo_nb.notebook.errors import NOT_CONNECTED, NemoCellError, short
 
-COMMANDS = ("connect", "disconnect", "new", "sessions", "use", "upload", "status", "credits", "export", "compare",
-            "help")
+COMMANDS = ("connect", "disconnect", "new", "sessions", "use", "upload", "status", "credits", "export", "claim",
+            "compare", "help")
 USAGE = """\
 %nemo connect [--local] [--url URL] [--skill NAME] [--language xx] [--data-dir DIR]
 %nemo new [NAME] [--language xx]      %nemo sessions      %nemo use NAME_OR_ID      %nemo disconnect
 %nemo upload PATH…   %nemo status   %nemo credits   %nemo export [--to PATH] [--resume]   (each: [--out VAR])
+%nemo claim                           a button that opens the workspace claim link (never saved in the notebook)
 %%nemo [--session NAME] [--out VAR] [--quiet]      the cell is one message; {{var}} inserts a Python value
 %%nemo compare [--no-export] [--out VAR]           one prompt per line, each in its own session, concurrently
 %nemo compare --from VAR [--no-export] [--out VAR] VAR: a list of prompts
@@ -148,7 +149,7 @@ def _parser(command: str) -> _Parser:
         p.add_argument("--no-export", action="store_true", help="compare replies and timelines only")
     if command in ("upload", "status", "credits", "export", "compare", "message", "new", "use"):
         p.add_argument("--out", help="store the result in this variable")
-    if command in ("upload", "status", "export", "compare", "message"):
+    if command in ("upload", "status", "export", "compare", "message", "claim"):
         p.add_argument("--session", help="a session name or id (default: the current one)")
     if command in ("upload", "status", "credits", "export", "compare", "message"):
         p.add_argument("--quiet", action="store_true", default=None, help="no output (use --out)")
@@ -170,7 +171,7 @@ class NemoMagics(Magics):
     redraw_hz = Float(help="live views redraw at most this often per second [NEMO_REDRAW_HZ]").tag(config=True)
     show_timeline = Bool(help="after a reply that changed the timeline, show its picture [NEMO_SHOW_TIMELINE]"
                          ).tag(config=True)
-    claim_link = Bool(help="show the workspace claim link under exports [NEMO_CLAIM_LINK]").tag(config=True)
+    claim_link = Bool(help="show the claim button (a live widget) under exports [NEMO_CLAIM_LINK]").tag(config=True)
     compare_concurrency = Int(help="variants of %nemo compare running at once [NEMO_COMPARE_CONCURRENCY]"
                               ).tag(config=True)
     backend_options = Dict(help="extra settings of the embedded backend started by %nemo connect --local, "
@@ -567,13 +568,30 @@ class NemoMagics(Magics):
         self._store(out, result)
         if bar is None:
             return
-        link = None
+        bar.replace(ExportView(result, limit_mb=self.embed_limit_mb).bundle())
         if self.claim_link:
-            try:
-                link = session.claim_link()
-            except Exception:  # noqa: BLE001 — the preview still shows without it
-                link = None
-        bar.replace(ExportView(result, limit_mb=self.embed_limit_mb, claim_link=link).bundle())
+            self._claim(session)
+
+    def _cmd_claim(self, argv: list[str]) -> None:
+        args = _parser("claim").parse_args(argv)
+        self._claim(self._session(args.session), explicit=True)
+
+    def _claim(self, session: Any, explicit: bool = False) -> None:
+        """The claim button (a live widget: the link, which holds a claim code, is never saved in an
+        output). In a terminal there is no notebook to save: the link is printed when asked for."""
+        if type(self.shell).__name__ == "TerminalInteractiveShell":
+            if explicit:
+                print(f"Claim link (one-time code, valid 7 days): {session.claim_link()}")
+            return
+        try:
+            from nemo_nb.notebook.preview import ClaimButton
+
+            button = ClaimButton(session.claim_link)
+        except ImportError:
+            if explicit:
+                raise NemoCellError("The claim button needs ipywidgets.", "pip install ipywidgets") from None
+            return
+        display(button)
 
     # -- messages ----------------------------------------------------------------------------------------
     def _cell_message(self, tokens: list[str], cell: str) -> None:

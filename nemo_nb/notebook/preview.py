@@ -3,6 +3,10 @@
 The poster (PNG, extracted with ffmpeg) is always embedded. The video is embedded as a base64
 data URI when it is at most ``embed_limit_mb``; larger files are referenced by a path relative to
 the notebook's folder when possible (JupyterLab serves it), else by the render's URL.
+
+The workspace claim link carries a claim token, and no secret may land in a saved notebook: so it is
+never part of an output. ``ClaimButton`` is a widget that fetches a fresh link when clicked and shows
+it only in the live widget; its saved snapshot (HTML and plain text) just says how to get one.
 """
 from __future__ import annotations
 
@@ -129,13 +133,11 @@ def video_html(export: Any, limit_mb: float, poster: bytes | None, *, max_height
 
 
 class ExportView:
-    """A finished export: poster, playable video, duration, size, path, and the claim link."""
+    """A finished export: poster, playable video, duration, size and path."""
 
-    def __init__(self, export: Any, *, limit_mb: float = 10.0, claim_link: str | None = None,
-                 poster: bytes | None = None, make_poster: bool = True):
+    def __init__(self, export: Any, *, limit_mb: float = 10.0, poster: bytes | None = None, make_poster: bool = True):
         self.export = export
         self.limit_mb = limit_mb
-        self.claim_link = claim_link
         self.poster = poster if poster is not None or not make_poster else poster_png(export.path, export.duration)
 
     def bundle(self) -> dict[str, str]:
@@ -153,13 +155,6 @@ class ExportView:
                 f'<div style="{MUTED}">{esc(ref)} · saved to {esc(e.path)}</div>']
         plain = [f"Exported {e.path} ({' · '.join(facts)}); {ref}"]
         md = [f"▶ **{md_esc(name)}** · {md_esc(' · '.join(facts))} · saved to `{e.path}`"]
-        if self.claim_link:
-            html.append(f'<div><a href="{esc(self.claim_link)}" target="_blank" rel="noopener noreferrer">'
-                        f'Claim this project in your NemoVideo workspace</a> '
-                        f'<span style="{MUTED}">(the link carries a one-time claim code: share it with care)'
-                        '</span></div>')
-            md.append(f"[Claim this project in your NemoVideo workspace]({self.claim_link})")
-            plain.append("Claim link: in the HTML view of this output (it carries a one-time claim code).")
         if not self.poster:
             plain.append("(no poster frame: ffmpeg was not available)")
         html.append("</div>")
@@ -171,3 +166,45 @@ class ExportView:
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         return self.bundle()
+
+
+CLAIM_SNAPSHOT = ("Claim this project in your NemoVideo workspace: click the claim button in a running notebook, "
+                  "or run %nemo claim. The link carries a one-time claim code, so it is never saved in the notebook.")
+
+
+class ClaimButton:
+    """"Claim this project": a button that fetches the workspace claim link when clicked.
+
+    The link lives only in the live widget (an ``HTML`` widget's value); the output's saved
+    snapshot (``text/html`` / ``text/plain``) only says how to get one.
+    """
+
+    def __init__(self, fetch: Callable[[], str]):
+        import ipywidgets as widgets
+
+        self.fetch = fetch
+        self.button = widgets.Button(description="Claim this project", icon="external-link",
+                                     tooltip="Get a link that gives this session to your NemoVideo account",
+                                     layout=widgets.Layout(width="auto"))
+        self.link = widgets.HTML(value="")
+        self.button.on_click(self._click)
+        self.box = widgets.HBox([self.button, self.link])
+
+    def _click(self, _button: Any = None) -> None:
+        self.button.disabled = True
+        try:
+            url = self.fetch()
+        except Exception as exc:  # noqa: BLE001 — shown in the widget; the notebook goes on
+            self.link.value = f'<span style="color:#c0392b">{esc(str(exc).splitlines()[0])}</span>'
+        else:
+            self.link.value = (f'<a class="nemo-claim-link" href="{esc(url)}" target="_blank" '
+                               f'rel="noopener noreferrer">Open the claim page</a> <span style="{MUTED}">'
+                               "(one-time code, valid 7 days; not saved in the notebook)</span>")
+        finally:
+            self.button.disabled = False
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        data = dict(self.box._repr_mimebundle_(include=include, exclude=exclude) or {})
+        data["text/plain"] = CLAIM_SNAPSHOT
+        data["text/html"] = f'<div class="nemo-claim" style="{MUTED}">{esc(CLAIM_SNAPSHOT)}</div>'
+        return data
