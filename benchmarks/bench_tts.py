@@ -61,7 +61,7 @@ def main() -> None:
         finally:
             engine.close()
         for mood in MOODS:
-            times = [timed(lambda: ambient_bed(folder / f"{mood}.wav", 30, mood=mood)) for _ in range(args.runs)]
+            times = [timed(lambda m=mood: ambient_bed(folder / f"{m}.wav", 30, mood=m)) for _ in range(args.runs)]
             rows.append((f"ambient bed 30 s, {mood} (median of {args.runs})", statistics.median(times), "stereo WAV"))
     width = max(len(name) for name, _, _ in rows)
     print(f"{'work':<{width}}  {'seconds':>8}  note")

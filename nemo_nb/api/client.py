@@ -509,12 +509,15 @@ class AsyncNemo:
         return body["data"]
 
     async def session(self, session_id: str | None = None, *, language: str | None = None) -> AsyncSession:
-        """A new session, or ``session_id``'s (checked with the server)."""
+        """A new session, or ``session_id``'s (checked with the server: an unknown id raises
+        ``SessionNotFound`` and makes no new session)."""
         if session_id is None:
             data = await self._create_session(language)
             return AsyncSession(self, data["session_id"], data.get("task_id", ""))
         session = AsyncSession(self, str(session_id))
-        await session.state()
+        body = await self.transport.call("GET", f"/api/state/{APP}/me/{session.id}/latest")  # 1002 raised as is
+        session._state = SessionState.from_data(body.get("data") or {})
+        session.task_id = session._state.task_id
         return session
 
     def registration_url(self) -> str:
