@@ -47,8 +47,10 @@ class Transport:
         self.clock = clock or Clock()
         self.retry_after_cap_s = retry_after_cap_s
         self.attempts = attempts
+        loopback = httpx.URL(self.api_url).host in ("127.0.0.1", "localhost", "::1")
         self.http = httpx.AsyncClient(base_url=self.api_url, timeout=httpx.Timeout(timeout_s),
-                                      limits=httpx.Limits(max_connections=32, max_keepalive_connections=16))
+                                      limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
+                                      trust_env=not loopback)  # proxies (HTTPS_PROXY) are for the cloud only
 
     async def aclose(self) -> None:
         await self.http.aclose()
