@@ -175,8 +175,13 @@ def run_all(page, lab: Lab, timeout_s: float = 240) -> None:
 
 def cell_of(page, source_start: str):
     """The code cell whose source starts with ``source_start``."""
-    return page.locator(".jp-CodeCell").filter(
-        has=page.locator(".jp-InputArea-editor .cm-line").first.filter(has_text=source_start)).first
+    index = page.evaluate("""(start) => [...document.querySelectorAll('.jp-Notebook .jp-Cell')].findIndex(
+      c => c.classList.contains('jp-CodeCell') &&
+           (c.querySelector('.jp-InputArea-editor .cm-content') || {}).innerText?.trim().startsWith(start))""",
+                          source_start)
+    if index < 0:
+        raise SystemExit(f"no cell starting with {source_start!r}")
+    return page.locator(".jp-Notebook .jp-Cell").nth(index)
 
 
 def scroll_to(page, locator, top_margin: int = 8) -> None:
@@ -228,9 +233,51 @@ def shoot_quick_start(page, lab: Lab, out: Path) -> None:
 
 
 def arrange_quick_start(page) -> None:
-    """The voiceover cell at the top; below it the timeline; the export's player at the bottom."""
-    voiceover = cell_of(page, "%%nemo")
-    scroll_to(page, voiceover)
+    """The voiceover cell at the top, the export's player at the bottom.
+
+    The reply already draws the timeline lanes, so section 3 (status, title, undo) is folded with
+    JupyterLab's own heading toggle (it shows "4 cells hidden"), and the notebook is zoomed out
+    (View > Zoom Out Active Widget, 10 % a step) until the voiceover cell and the export cell fit the window.
+    """
+    heading = page.locator(".jp-MarkdownCell").filter(has=page.locator("h2", has_text="3. The timeline")).first
+    heading.locator(".jp-collapseHeadingButton").dispatch_event("click")  # the button shows on hover only
+    page.wait_for_timeout(300)
+    cells = page.locator(".jp-Notebook .jp-Cell")
+    focus_cell(page, cells.count() - 1)  # the active cell (outline, cell toolbar) out of the picture
+    top = cell_of(page, "%%nemo").locator(".jp-InputArea").first
+    export = cell_of(page, "%nemo export")
+    claim = export.locator("button.jupyter-button")  # the claim button, a live widget under the player
+    bottom = claim.first if claim.count() else export.locator(".jp-OutputArea").first
+    fit(page, top, bottom)
+
+
+def fit(page, top, bottom, *, max_steps: int = 3) -> None:
+    """Scroll (zooming out if need be) so ``top`` .. ``bottom`` fill the notebook's part of the window."""
+    toolbar = page.locator(".jp-NotebookPanel-toolbar").first
+    for step in range(max_steps + 1):
+        scroll_to(page, top, 0)
+        avail = VIEWPORT["height"] - toolbar.bounding_box()["y"] - toolbar.bounding_box()["height"]
+        t, b = top.bounding_box(), bottom.bounding_box()
+        need = b["y"] + b["height"] - t["y"]
+        if need + 2 <= avail or step == max_steps:
+            break
+        page.evaluate("window.jupyterapp.commands.execute('application:zoom-out-widget')")
+        page.wait_for_timeout(400)
+    if need > avail:
+        print("warning: the cells do not fit the window entirely", file=sys.stderr)
+    scroll_to(page, top, max(1, min(6, (avail - need) / 2)))  # more would show the cell above's tail
+
+
+def focus_cell(page, index: int) -> None:
+    """Make cell ``index`` the active cell, in command mode (no caret), with the mouse out of the way."""
+    page.evaluate("""(i) => {
+      const nb = window.jupyterapp.shell.currentWidget.content;
+      nb.activeCellIndex = i;
+      nb.deselectAll();
+      nb.mode = 'command';
+      nb.node.focus();
+    }""", index)
+    page.mouse.move(VIEWPORT["width"] - 5, VIEWPORT["height"] - 5)
 
 
 def shoot_compare(page, lab: Lab, out: Path) -> None:

@@ -31,7 +31,9 @@ c      str     text colour (name or #rrggbb)
 fs     int     font size in px at the canvas height (text)
 ====== ======= ==========================================================
 
-Draft metadata of our own: ``m.canvas = {"w": 1920, "h": 1080, "fit": "fit" | "fill"}``.
+Draft metadata of our own: ``m.canvas = {"w": 1920, "h": 1080, "fit": "fit" | "fill"}``;
+``m.languages`` (the order of a dubbed draft's audio tracks); ``m.voiceover`` and ``m.dub`` (the
+scripts and caption cues the agent made, so captions and dubs can follow them).
 
 Views for people: ``tracks_df()`` / ``segments_df()`` (pandas, imported on first use), ``summary()``
 (the one-line timeline of the protocol) and ``diff(before)`` (what an edit changed, in sentences).
@@ -50,7 +52,7 @@ VIDEO, AUDIO, TEXT = 0, 1, 7
 TRACK_TYPES = {VIDEO: "video", AUDIO: "audio", TEXT: "text"}
 
 OWN_SEGMENT_FIELDS = (
-    "id", "k", "st", "d", "src", "url", "ss", "n", "v", "fi", "fo", "duck", "tx", "pos", "c", "fs",
+    "id", "k", "st", "d", "src", "url", "ss", "n", "v", "fi", "fo", "duck", "lang", "tx", "pos", "c", "fs",
 )
 
 CANVAS_PRESETS = {"16:9": (1920, 1080), "9:16": (1080, 1920), "1:1": (1080, 1080)}
@@ -64,7 +66,7 @@ NAMED_IN_SUMMARY = 3  # segment names shown per track before "+N more"
 SHORT_TEXT = 40  # characters of a label or text shown in summaries and diffs
 STYLE_FIELDS = {
     "k": "kind", "pos": "position", "c": "colour", "fs": "font size", "fi": "fade in",
-    "fo": "fade out", "duck": "ducking",
+    "fo": "fade out", "duck": "ducking", "lang": "language",
 }
 
 
