@@ -56,7 +56,7 @@ def main() -> int:
                 assert "Added an English voiceover" in reply.text, reply.text
                 totals.append(total)
                 firsts.append(first[0])
-                copied.append(_video_copied(clip, out.path))
+                copied.append(video_copied(clip, out.path))
                 print(f"run {run + 1}: total {total:.2f} s, first text {first[0] * 1000:.0f} ms, "
                       f"video copied: {copied[-1]}")
             print(f"median upload→turn→export→download {statistics.median(totals):.2f} s (target <= 5 s); "
@@ -69,16 +69,11 @@ def main() -> int:
     return 0
 
 
-def _video_copied(source: Path, output: Path) -> bool:
+def video_copied(source: Path, output: Path) -> bool:
     """The output's video packets are the source's, byte for byte."""
-    from nemo_nb.local.media.ffmpeg import ffmpeg_exe
+    from nemo_nb.local.media.probe import video_packet_hashes
 
-    def hashes(path: Path) -> list[str]:
-        text = subprocess.run([ffmpeg_exe(), "-loglevel", "error", "-i", str(path), "-map", "0:v:0", "-c", "copy",
-                               "-f", "framemd5", "-"], capture_output=True, text=True, check=True).stdout
-        return [line.rsplit(",", 1)[-1].strip() for line in text.splitlines() if line and not line.startswith("#")]
-
-    return hashes(source) == hashes(output)
+    return video_packet_hashes(source) == video_packet_hashes(output)
 
 
 if __name__ == "__main__":

@@ -41,14 +41,10 @@ SCRIPT_150 = " ".join([
 
 
 def video_copied(source: Path, output: Path) -> bool:
-    from nemo_nb.local.media.ffmpeg import ffmpeg_exe
+    """The output's video packets are the source's, byte for byte."""
+    from nemo_nb.local.media.probe import video_packet_hashes
 
-    def hashes(path: Path) -> list[str]:
-        text = subprocess.run([ffmpeg_exe(), "-loglevel", "error", "-i", str(path), "-map", "0:v:0", "-c", "copy",
-                               "-f", "framemd5", "-"], capture_output=True, text=True, check=True).stdout
-        return [line.rsplit(",", 1)[-1].strip() for line in text.splitlines() if line and not line.startswith("#")]
-
-    return hashes(source) == hashes(output)
+    return video_packet_hashes(source) == video_packet_hashes(output)
 
 
 def main() -> int:

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from nemo_nb.local.media.ffmpeg import ffmpeg_exe
-from nemo_nb.local.media.probe import probe
+from nemo_nb.local.media.probe import probe, video_packet_hashes  # noqa: F401  (re-exported for tests)
 
 PCM_RATE = 16000
 
@@ -46,9 +46,3 @@ def tone_level(samples: Any, hz: float) -> float:
     """Amplitude of one frequency in ``samples`` (a single-bin DFT)."""
     t = np.arange(len(samples)) / PCM_RATE
     return float(2 * abs(np.dot(samples, np.exp(-2j * np.pi * hz * t))) / len(samples))
-
-
-def video_packet_hashes(path: Path) -> list[str]:
-    """Per-packet MD5 of the first video stream, copied (not decoded)."""
-    text = ffmpeg("-i", str(path), "-map", "0:v:0", "-c", "copy", "-f", "framemd5", "-").decode()
-    return [line.rsplit(",", 1)[-1].strip() for line in text.splitlines() if line and not line.startswith("#")]

@@ -115,6 +115,15 @@ def parse_probe_output(text: str, name: str = "file") -> MediaInfo:
     )
 
 
+def video_packet_hashes(path: str | os.PathLike[str]) -> list[str]:
+    """Per-packet MD5 of the first video stream, read without decoding: equal lists mean the video
+    stream was copied, not re-encoded."""
+    done = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-protocol_whitelist",
+                           "file", "-i", str(path), "-map", "0:v:0", "-c", "copy", "-f", "framemd5", "-"],
+                          capture_output=True, text=True, timeout=120, check=True)
+    return [line.rsplit(",", 1)[-1].strip() for line in done.stdout.splitlines() if line and not line.startswith("#")]
+
+
 def sha256_file(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
     """Hex SHA-256 of a file, read in ``chunk``-sized blocks."""
     digest = hashlib.sha256()
