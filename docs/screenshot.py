@@ -24,6 +24,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -42,9 +44,9 @@ KERNEL_IDLE = """() => {
   const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
   return !!k && k.status === 'idle';
 }"""
-VIDEO_READY = """() => {
-  const v = document.querySelector('.jp-OutputArea-output video.nemo-video');
-  return !!v && (v.readyState >= 2 || (v.poster && v.readyState >= 1));
+ALL_VIDEOS_READY = """() => {
+  const vs = [...document.querySelectorAll('.jp-OutputArea-output video.nemo-video')];
+  return vs.length > 0 && vs.every(v => v.readyState >= 2 || (v.poster && v.readyState >= 1 && v.networkState !== 2));
 }"""
 RUN_FINISHED = """() => {
   const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')].map(p => p.textContent);
@@ -59,7 +61,7 @@ def free_port() -> int:
 
 
 def write_settings(settings: Path) -> None:
-    """JupyterLab user settings: every cell rendered (no windowing), no news toast, no line-number clutter."""
+    """JupyterLab user settings: every cell rendered (no windowing), no news toast, the light theme."""
     files = {
         "notebook-extension/tracker": {"windowingMode": "none"},
         "apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
@@ -72,7 +74,7 @@ def write_settings(settings: Path) -> None:
 
 
 class Lab:
-    """JupyterLab on 127.0.0.1 in ``tmp``, serving ``root``; a context manager that stops it."""
+    """JupyterLab on 127.0.0.1 in ``tmp``, serving ``root``; see ``jupyterlab()``."""
 
     def __init__(self, tmp: Path, root: Path):
         self.tmp, self.root = tmp, root
@@ -80,14 +82,15 @@ class Lab:
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = tmp / "jupyter.log"
 
-    def __enter__(self) -> Lab:
+    def start(self) -> None:
         env = {k: v for k, v in os.environ.items()
                if k not in ("NEMO_TOKEN", "NEMO_API_URL", "NEMO_CLIENT_ID", "NEMO_WEB_URL", "SKILL_SOURCE")}
         env.update({"NEMO_CONFIG_DIR": str(self.tmp / "nemo-config"), "NEMO_DATA_DIR": str(self.tmp / "nemo-data"),
                     "JUPYTER_CONFIG_DIR": str(self.tmp / "jconfig"), "JUPYTER_RUNTIME_DIR": str(self.tmp / "jruntime"),
                     "JUPYTER_DATA_DIR": str(self.tmp / "jdata"),
                     "JUPYTERLAB_SETTINGS_DIR": str(self.tmp / "jsettings"),
-                    "JUPYTERLAB_WORKSPACES_DIR": str(self.tmp / "jworkspaces"), "IPYTHONDIR": str(self.tmp / "ipython")})
+                    "JUPYTERLAB_WORKSPACES_DIR": str(self.tmp / "jworkspaces"),
+                    "IPYTHONDIR": str(self.tmp / "ipython")})
         # JUPYTER_DATA_DIR is private, so make sure the venv's kernelspec (python3) is still found
         env["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(Path(sys.prefix) / "share" / "jupyter"),
                                                             os.environ.get("JUPYTER_PATH", "")]))
@@ -108,20 +111,20 @@ class Lab:
                     r = httpx.get(f"{self.base}/api/status", headers={"Authorization": f"token {self.token}"},
                                   timeout=2)
                     if r.is_success:
-                        return self
+                        return
                 except httpx.HTTPError:
                     pass
                 if self.proc.poll() is not None or time.monotonic() > deadline:
                     raise SystemExit("JupyterLab did not start:\n" + self.log_tail())
                 time.sleep(0.3)
         except BaseException:
-            self.__exit__(None, None, None)
+            self.stop()
             raise
 
     def log_tail(self, n: int = 3000) -> str:
         return self.log_path.read_text(errors="replace")[-n:].replace(self.token, "<token>")
 
-    def __exit__(self, *exc: object) -> None:
+    def stop(self) -> None:
         self.proc.terminate()
         try:
             self.proc.wait(timeout=20)
@@ -129,6 +132,17 @@ class Lab:
             self.proc.kill()
             self.proc.wait()
         self.log.close()
+
+
+@contextmanager
+def jupyterlab(tmp: Path, root: Path) -> Iterator[Lab]:
+    """A running JupyterLab, stopped (with its kernels) on the way out."""
+    lab = Lab(tmp, root)
+    lab.start()
+    try:
+        yield lab
+    finally:
+        lab.stop()
 
 
 def open_notebook(page, lab: Lab, name: str) -> None:
@@ -158,9 +172,11 @@ def open_notebook(page, lab: Lab, name: str) -> None:
 
 
 def run_all(page, lab: Lab, timeout_s: float = 240) -> None:
+    """Run every cell (outputs saved in the notebook, if any, cleared first); exit if one fails."""
     from playwright.sync_api import TimeoutError as PWTimeout
 
-    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    page.evaluate("window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs')")
+    page.evaluate("void window.jupyterapp.commands.execute('notebook:run-all-cells')")
     try:
         page.wait_for_function(RUN_FINISHED, timeout=timeout_s * 1000)
         page.wait_for_function(KERNEL_IDLE, timeout=60_000)
@@ -200,7 +216,16 @@ def save(page, lab: Lab, out: Path) -> None:
     if lab.token in visible:
         raise SystemExit("the token is visible on the page; not saving the screenshot")
     page.evaluate("document.activeElement && document.activeElement.blur()")
-    png = page.screenshot(type="png", animations="disabled", caret="hide")
+    # wait for a still picture: the players show a loading spinner for a moment after they scroll into view
+    png, deadline = b"", time.monotonic() + 15
+    while time.monotonic() < deadline:
+        page.wait_for_timeout(700)
+        shot = page.screenshot(type="png", caret="hide")
+        if shot == png:
+            break
+        png = shot
+    else:
+        print("warning: the page did not settle; saving the last picture", file=sys.stderr)
     if len(png) > MAX_BYTES:
         try:
             from PIL import Image
@@ -218,17 +243,16 @@ def save(page, lab: Lab, out: Path) -> None:
 
 
 def shoot_quick_start(page, lab: Lab, out: Path) -> None:
+    """The voiceover prompt, its reply with the timeline lanes, and the export's player, in one window."""
     from playwright.sync_api import TimeoutError as PWTimeout
 
     open_notebook(page, lab, QUICK_START.name)
     run_all(page, lab)
-    video = page.locator(".jp-OutputArea-output video.nemo-video").first
-    video.scroll_into_view_if_needed()
+    arrange_quick_start(page)
     try:
-        page.wait_for_function(VIDEO_READY, timeout=30_000)
+        page.wait_for_function(ALL_VIDEOS_READY, timeout=30_000)
     except PWTimeout:
         raise SystemExit("the exported video did not load") from None
-    arrange_quick_start(page)
     save(page, lab, out)
 
 
@@ -281,9 +305,18 @@ def focus_cell(page, index: int) -> None:
 
 
 def shoot_compare(page, lab: Lab, out: Path) -> None:
+    """The %%nemo compare cell: four prompts, each with its reply, timeline and player, and the table."""
+    from playwright.sync_api import TimeoutError as PWTimeout
+
     open_notebook(page, lab, COMPARE.name)
     run_all(page, lab)
-    scroll_to(page, cell_of(page, "%%nemo compare"))
+    cell = cell_of(page, "%%nemo compare")
+    focus_cell(page, page.locator(".jp-Notebook .jp-Cell").count() - 1)
+    scroll_to(page, cell.locator(".jp-InputArea").first, 4)
+    try:
+        page.wait_for_function(ALL_VIDEOS_READY, timeout=30_000)
+    except PWTimeout:
+        raise SystemExit("the compared videos did not load") from None
     save(page, lab, out)
 
 
@@ -306,7 +339,7 @@ def main(argv: list[str] | None = None) -> int:
             root = tmp / "notebooks"
             root.mkdir()
             shutil.copy(notebook, root / notebook.name)
-            with Lab(tmp, root) as lab, sync_playwright() as p:
+            with jupyterlab(tmp, root) as lab, sync_playwright() as p:
                 browser = p.chromium.launch_persistent_context(
                     str(tmp / "chromium-profile"), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
                     viewport=VIEWPORT, device_scale_factor=1, color_scheme="light")

@@ -75,7 +75,7 @@ class Agent:
             return combine([dub, subtitles]) if subtitles else dub
         plans: list[Plan] = []
         spoken = voiceover.voiceover_plan(message, ctx)
-        ordered: list[Planner] = [placement.add_plan, placement.convert_plan, edit.trim_plan, canvas.canvas_plan]
+        ordered: list[Planner] = [placement.convert_plan, edit.trim_plan, canvas.canvas_plan]
         for planner in ordered:
             if plan := planner(message, ctx):
                 plans.append(plan)
@@ -86,6 +86,9 @@ class Agent:
         for planner in later:
             if plan := planner(message, ctx):
                 plans.append(plan)
+        if not any(p.action != "help" for p in plans):  # "add my clip": only when nothing else is asked
+            if adding := placement.add_plan(message, ctx):  # (the other skills place the video themselves)
+                plans.insert(0, adding)
         if not plans:
             return help_plan(ctx)
         if all(p.action == "help" for p in plans):

@@ -164,3 +164,11 @@ def clock_text(ms: int) -> str:
     """95000 → ``1:35``."""
     total = int(round(ms / 1000))
     return f"{total // 60}:{total % 60:02d}"
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut at a word boundary to at most ``limit`` characters, with an ellipsis when cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:")
+    return cut + "…"

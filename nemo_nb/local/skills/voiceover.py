@@ -244,7 +244,7 @@ def describe(lines: list[Line], voice: Any, language: str, pace: float, video_ms
     first = lines[0]
     parts = [f"Added an {name} voiceover: {len(lines)} sentences, {speech:.1f} s of speech over the "
              f"{video_ms / 1000:.1f} s video, voice {voice_name(voice)}, pace {pace:.2f}×. It starts at "
-             f"{intents.seconds_text(first.at_ms)} with “{first.text[:60]}”."]
+             f"{intents.seconds_text(first.at_ms)} with “{intents.shorten(first.text, 60)}”."]
     coverage = speech * 1000 / max(1, video_ms)
     if coverage < 0.5:
         missing = int((video_ms * 0.8 / 1000 - speech) * 2.5)
