@@ -5,11 +5,12 @@ ACCEPTED: dict[str, str] = {
     **dict.fromkeys(("mp4", "mov", "avi", "webm", "mkv"), "video"),
     **dict.fromkeys(("jpg", "jpeg", "png", "gif", "webp"), "image"),
     **dict.fromkeys(("mp3", "wav", "m4a", "aac"), "audio"),
-    # scripts and subtitles for voiceovers, dubbing and avatars (the avatar seed accepts TXT too)
-    **dict.fromkeys(("txt", "md", "srt"), "document"),
+    # scripts and subtitles for voiceovers, dubbing and avatars (the avatar seed lists TXT, DOCX, PDF;
+    # the embedded backend reads PDF/DOCX when their parsers are installed)
+    **dict.fromkeys(("txt", "md", "srt", "pdf", "docx"), "document"),
 }
 ACCEPTED_TEXT = ("video mp4, mov, avi, webm, mkv; image jpg, png, gif, webp; audio mp3, wav, m4a, aac; "
-                 "scripts and subtitles txt, md, srt")
+                 "scripts and subtitles txt, md, srt, pdf, docx")
 MAX_UPLOAD_BYTES = 500 * 1024 * 1024
 
 

@@ -97,7 +97,7 @@ def test_route_paths_to_upload(text, paths):
 @pytest.mark.parametrize("text", [
     "https://example.com/video.mp4",
     "add a title saying see demo.mp4",
-    "/tmp/notes.pdf",
+    "/tmp/notes.exe",
     "make it 9:16 and 1/2 speed",
     "use the mp4/mov presets",
 ])

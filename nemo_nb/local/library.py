@@ -11,23 +11,19 @@ from nemo_nb.formats import media_kind
 from nemo_nb.local import uploads
 from nemo_nb.local.store import Store
 
-MAX_DOCUMENT_BYTES = 2 * 1024 * 1024
 DOCUMENT_INFO = {"kind": "document", "duration_s": 0.0, "width": 0, "height": 0, "fps": 0.0, "has_audio": False,
                  "has_video": False, "video_codec": "", "audio_codec": "", "pix_fmt": ""}
 
 
 def check_document(path: Path) -> dict[str, Any]:
-    """A script or subtitle file: UTF-8 text of a sane size, else ``ProbeError``."""
+    """A script or subtitle file whose text can be read, else ``ProbeError``."""
+    from nemo_nb.local.documents import DocumentError, read_text
     from nemo_nb.local.media.probe import ProbeError
 
-    if path.stat().st_size > MAX_DOCUMENT_BYTES:
-        raise ProbeError(f"{path.name}: text files are limited to {MAX_DOCUMENT_BYTES // 1024 // 1024} MB")
     try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ProbeError(f"{path.name}: not UTF-8 text") from None
-    if "\x00" in text or not text.strip():
-        raise ProbeError(f"{path.name}: empty or not text")
+        read_text(path)
+    except DocumentError as exc:
+        raise ProbeError(str(exc)) from None
     return dict(DOCUMENT_INFO)
 
 
@@ -95,4 +91,6 @@ class Library:
         media = self.store.media(media_id, user_id)
         if not media or media["file_type"] != "document":
             return None
-        return self.path(media).read_text(encoding="utf-8-sig")
+        from nemo_nb.local.documents import read_text
+
+        return read_text(self.path(media))

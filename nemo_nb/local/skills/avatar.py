@@ -18,7 +18,8 @@ SCRIPT_TO_VIDEO = r"\bscript\b.*\b(into|to|as)\b.*\b(mp4|video)\b"
 PAUSE_MS = 350
 SWEET_SPOT_WORDS = 200
 ASK = ("To make a presenter video I need the script: send it after a colon (\"create a talking avatar video: "
-       "Hello, I'm …\") or upload it as a .txt or .md file and ask again. Under 200 words is the sweet spot. "
+       "Hello, I'm …\") or upload it as a .txt, .md, .pdf or .docx file and ask again. Under 200 words is the "
+       "sweet spot. "
        "Nothing was charged.")
 
 

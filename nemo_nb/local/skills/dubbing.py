@@ -58,7 +58,7 @@ def source_lines(ctx: TurnContext, draft: Draft) -> tuple[list[SourceLine], str,
         content = ctx.document_text(upload) or ""
         if name.endswith(".srt") and (cues := srt.parse(content)):
             return [SourceLine(c.start_ms, c.end_ms, c.text) for c in cues], upload["filename"], ctx.language
-        if name.endswith((".txt", ".md")) and (sentences := intents.sentences(content)):
+        if name.endswith((".txt", ".md", ".pdf", ".docx")) and (sentences := intents.sentences(content)):
             return spread(sentences, video_end_ms(draft)), upload["filename"], ctx.language
     return None
 
