@@ -98,7 +98,7 @@ def env(tmp_path_factory):
     ns = SimpleNamespace(root=root, data=root / "data", config=root / "config", work=root / "work")
     ns.work.mkdir()
     ns.clip = samples.make_clip(ns.work / "clip.mp4", seconds=2)
-    (ns.work / "notes.docx").write_text("not a video")
+    (ns.work / "notes.exe").write_text("not a video")
     return ns
 
 
@@ -195,7 +195,7 @@ def test_upload_records_files_and_fails_short_on_bad_paths(connected, env):
     m = loaded_magics(connected)
     assert m._uploads[m._current] == [env.clip.resolve()]
     failed_short(run(connected, "%nemo upload missing.mp4"), "no such file: missing.mp4", "relative to")
-    failed_short(run(connected, "%nemo upload notes.docx"), "notes.docx is not a supported type", "Accepted types")
+    failed_short(run(connected, "%nemo upload notes.exe"), "notes.exe is not a supported type", "Accepted types")
     failed_short(run(connected, "%nemo upload"), "the following arguments are required: paths")
 
 
