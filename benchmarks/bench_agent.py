@@ -8,13 +8,13 @@ Usage: python benchmarks/bench_agent.py [--runs 5]
 from __future__ import annotations
 
 import argparse
-import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _server import embedded_server
 
 from nemo_nb import Nemo, samples
 from nemo_nb.api.events import TextEvent
@@ -31,10 +31,7 @@ def main() -> int:
     assert 55 <= len(SCRIPT.split()) <= 65, len(SCRIPT.split())
     with tempfile.TemporaryDirectory() as tmp:
         clip = samples.make_clip(Path(tmp) / "demo.mp4", seconds=30, width=1920, height=1080, fps=30, audio=False)
-        server = subprocess.Popen([sys.executable, "-m", "nemo_nb.cli", "serve", "--port", "0", "--data-dir",
-                                   f"{tmp}/data", "--credits", "10000"], stdout=subprocess.PIPE, text=True)
-        try:
-            url = re.search(r"http://\S+", server.stdout.readline()).group(0)
+        with embedded_server(f"{tmp}/data", "--credits", "10000") as (url, _):
             time.sleep(4)  # the backend warms the neural voice at start, as it does for a user
             nemo = Nemo(url, config_directory=f"{tmp}/config")
             totals, firsts, copied = [], [], []
@@ -63,9 +60,6 @@ def main() -> int:
                   f"median first text {statistics.median(firsts) * 1000:.0f} ms (target <= 300 ms); "
                   f"video copied in {sum(copied)}/{len(copied)} runs")
             nemo.close()
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
     return 0
 
 

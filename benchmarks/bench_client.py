@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import re
 import statistics
 import subprocess
 import sys
@@ -22,6 +21,7 @@ import time
 from pathlib import Path
 
 import httpx
+from _server import embedded_server
 
 
 def event_stream(n: int) -> bytes:
@@ -147,10 +147,7 @@ def bench_upload(mb: int, runs: int) -> None:
         samples.make_clip(big, seconds=2)
         with big.open("ab") as f:  # a real MP4 padded to size: the backend still probes it
             f.truncate(mb * 1024 * 1024)
-        server = subprocess.Popen([sys.executable, "-m", "nemo_nb.cli", "serve", "--port", "0", "--data-dir",
-                                   f"{tmp}/data", "--max-upload-mb", str(mb + 10)], stdout=subprocess.PIPE, text=True)
-        try:
-            url = re.search(r"http://\S+", server.stdout.readline()).group(0)
+        with embedded_server(f"{tmp}/data", "--max-upload-mb", str(mb + 10)) as (url, _):
             http = httpx.Client(base_url=url)
             token = http.post("/api/auth/anonymous-token", headers={"X-Client-Id": "bench-bare"}).json()["data"]
             headers = {"Authorization": "Bearer " + token["token"], **skill_profile().headers()}
@@ -174,9 +171,6 @@ def bench_upload(mb: int, runs: int) -> None:
             print(f"upload {mb} MB: bare {statistics.median(bare_t):.2f} s, nemo_nb {statistics.median(ours_t):.2f} s; "
                   f"throughput ratio median {statistics.median(ratios):.2f} (target >= 0.8); "
                   f"peak RSS growth median {statistics.median(growth):.1f} MB (target <= 64)")
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
 
 
 def main() -> int:

@@ -9,13 +9,13 @@ Usage: python benchmarks/bench_dub_avatar.py [--runs 3]
 from __future__ import annotations
 
 import argparse
-import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _server import embedded_server
 
 from nemo_nb import Nemo, samples
 
@@ -55,10 +55,7 @@ def main() -> int:
     assert 145 <= words <= 155, words
     with tempfile.TemporaryDirectory() as tmp:
         clip = samples.make_demo_clip(Path(tmp) / "demo.mp4", seconds=30, width=1920, height=1080)
-        server = subprocess.Popen([sys.executable, "-m", "nemo_nb.cli", "serve", "--port", "0", "--data-dir",
-                                   f"{tmp}/data", "--credits", "100000"], stdout=subprocess.PIPE, text=True)
-        try:
-            url = re.search(r"http://\S+", server.stdout.readline()).group(0)
+        with embedded_server(f"{tmp}/data", "--credits", "100000") as (url, _):
             time.sleep(4)  # the backend warms the neural voice at start
             nemo = Nemo(url, config_directory=f"{tmp}/config")
             dubs, avatars, copied = [], [], []
@@ -83,9 +80,6 @@ def main() -> int:
             print(f"median dub (turn + export of all outputs) {statistics.median(dubs):.2f} s (target <= 10 s); "
                   f"median avatar (turn + export) {statistics.median(avatars):.2f} s (target <= 60 s)")
             nemo.close()
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
     return 0
 
 

@@ -8,9 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -18,6 +16,7 @@ import uuid
 from pathlib import Path
 
 import httpx
+from _server import embedded_server
 
 from nemo_nb import samples
 from nemo_nb.config import skill_profile
@@ -80,12 +79,8 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         clip = samples.make_clip(Path(tmp) / "clip.mp4", seconds=2)
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "nemo_nb.cli", "serve", "--port", "0", "--data-dir", f"{tmp}/data",
-             "--heartbeat", "0.25", "--fault", f"heartbeats_only={args.heartbeats_only}"],
-            stdout=subprocess.PIPE, text=True)
-        try:
-            url = re.search(r"http://\S+", proc.stdout.readline()).group(0)
+        with embedded_server(f"{tmp}/data", "--heartbeat", "0.25",
+                             "--fault", f"heartbeats_only={args.heartbeats_only}") as (url, proc):
             idle = rss_kib(proc.pid)[0]
             walls, failures = [], 0
             for i in range(args.runs):
@@ -100,9 +95,6 @@ def main() -> int:
             now, peak = rss_kib(proc.pid)
             print(f"median wall {statistics.median(walls):.2f} s; server RSS idle {idle / 1024:.0f} MiB, "
                   f"after {now / 1024:.0f} MiB, peak {peak / 1024:.0f} MiB")
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
     return 1 if failures else 0
 
 

@@ -33,12 +33,7 @@ def inspect(path: Path) -> dict[str, Any]:
 
     if media_kind(path.name) == "document":
         return check_document(path)
-    info = probe(path)
-    if info.has_video and not (info.width and info.height):  # e.g. text named .png: no picture size
-        from nemo_nb.local.media.probe import ProbeError
-
-        raise ProbeError(f"{path.name}: no picture size")
-    return dataclasses.asdict(info)
+    return dataclasses.asdict(probe(path))
 
 
 class Library:

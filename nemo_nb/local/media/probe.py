@@ -102,6 +102,8 @@ def parse_probe_output(text: str, name: str = "file") -> MediaInfo:
         if round(abs(rotation)) % 180 == 90:  # ffmpeg auto-rotates on decode: report the displayed size
             width, height = height, width
 
+    if video is not None and not (width and height):  # e.g. a script named .png: "video" with no picture
+        raise ProbeError(f"{name}: a picture stream without a size")
     if video is None:
         kind = "audio"
     elif _is_still(demuxer, duration):
