@@ -18,7 +18,16 @@ from __future__ import annotations
 
 from nemo_nb.draft.diff import STYLE_FIELDS
 from nemo_nb.draft.fields import (
-    AUDIO, CANVAS_FIELDS, CANVAS_PRESETS, META_FIELDS, SEGMENT_FIELDS, TEXT, TRACK_TYPES, VIDEO, Field, FieldError,
+    AUDIO,
+    CANVAS_FIELDS,
+    CANVAS_PRESETS,
+    META_FIELDS,
+    SEGMENT_FIELDS,
+    TEXT,
+    TRACK_TYPES,
+    VIDEO,
+    Field,
+    FieldError,
 )
 from nemo_nb.draft.model import Cue, Draft, Segment, Track, new_segment_id
 from nemo_nb.draft.views import NAMED_IN_SUMMARY, SEGMENT_COLUMNS, SHORT_TEXT, TRACK_COLUMNS

@@ -99,7 +99,7 @@ class Number(Field):
         if not self.lo <= value <= hi:  # also false for NaN; JSON ints may be too big for a float
             shown = f"{value:g}" if isinstance(value, float) or abs(value) < 1e15 else "a huge number"
             raise FieldError(f"'{self.key}' = {shown} is outside {self.lo}..{hi}")
-        return int(round(value))
+        return round(value)
 
 
 @dataclass(frozen=True)
@@ -261,7 +261,7 @@ def check_segment(raw: Mapping[str, Any], track_type: int, *, passive: bool = Fa
         if key == "d":
             duration = checked
     if duration is not None and isinstance(start := raw.get("st"), (int, float)):
-        check_end(int(round(start)), duration)
+        check_end(round(start), duration)
 
 
 def check_end(start_ms: int, duration_ms: int) -> None:
@@ -305,7 +305,7 @@ def check_script(value: Any) -> dict[str, Any]:
         language_code(value["language"], "the script's language")
     for cue in value.get("cues") or []:
         if not (isinstance(cue, list) and len(cue) == 3 and isinstance(cue[2], str)
-                and all(isinstance(t, int) and not isinstance(t, bool) and 0 <= t for t in cue[:2])
+                and all(isinstance(t, int) and not isinstance(t, bool) and t >= 0 for t in cue[:2])
                 and cue[0] <= cue[1]):
             raise FieldError(f"a cue is [start_ms, end_ms, text], not {str(cue)[:60]}")
     return value

@@ -14,10 +14,17 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 
 from nemo_nb.draft import diff as _diff
 from nemo_nb.draft import views as _views
-from nemo_nb.draft.views import as_int
 from nemo_nb.draft.fields import (
-    AUDIO, META_FIELDS, TEXT, TRACK_TYPES, VIDEO, FieldError, check_field, check_segment,
+    AUDIO,
+    META_FIELDS,
+    TEXT,
+    TRACK_TYPES,
+    VIDEO,
+    FieldError,
+    check_field,
+    check_segment,
 )
+from nemo_nb.draft.views import as_int
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -111,13 +118,13 @@ class Segment:
     def retimed(self, *, start_ms: int | None = None, duration_ms: int | None = None, in_ms: int | None = None,
                 new_id: bool = False) -> Segment:
         """A copy (unknown keys kept) with another start, duration or in-point, and a fresh id if asked."""
-        copied = Segment(dict(self.raw), self.track_type)
+        raw = dict(self.raw)
         if new_id:
-            copied.raw["id"] = new_segment_id()
+            raw["id"] = new_segment_id()
         for key, value in (("st", start_ms), ("d", duration_ms), ("ss", in_ms)):
             if value is not None:
-                copied.set(key, value)
-        return copied
+                raw[key] = check_field(key, value, None)
+        return Segment(raw, self.track_type)
 
     def __repr__(self) -> str:
         return f"Segment({self.kind or '?'} {self.start_ms}-{self.end_ms}ms {self.label!r})"
@@ -378,8 +385,9 @@ class Draft:
 
     def refresh_duration(self) -> int:
         """Set ``d`` to the end of the last segment and return it."""
-        self.raw["d"] = max((s.end_ms for _, s in self.segments()), default=0)
-        return self.raw["d"]
+        duration = max((s.end_ms for _, s in self.segments()), default=0)
+        self.raw["d"] = duration
+        return duration
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Draft) and self.raw == other.raw

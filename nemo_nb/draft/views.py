@@ -79,10 +79,10 @@ def _frame(columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> pd.DataFram
     """A DataFrame built column by column, with the same dtypes whether or not there are rows."""
     import pandas as pd
 
-    values = list(zip(*rows)) if rows else [()] * len(columns)
+    values = list(zip(*rows, strict=True)) if rows else [()] * len(columns)
     return pd.DataFrame({
         name: pd.Series(list(column), dtype=_dtype(name, empty=not rows))
-        for name, column in zip(columns, values)
+        for name, column in zip(columns, values, strict=True)
     })
 
 

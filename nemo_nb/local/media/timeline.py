@@ -21,8 +21,17 @@ from nemo_nb.draft import AUDIO, TEXT, VIDEO, Draft
 from nemo_nb.draft import fields as schema
 from nemo_nb.draft.colours import COLOURS
 from nemo_nb.draft.fields import (
-    CANVAS_PX, FONT_PX, MAX_CANVAS_AREA, MAX_DURATION_MS, MAX_LANGUAGES, MAX_TEXT_CHARS, MAX_VOLUME, POSITIONS,
-    REQUIRED, SEGMENT_FIELDS, FieldError,
+    CANVAS_PX,
+    FONT_PX,
+    MAX_CANVAS_AREA,
+    MAX_DURATION_MS,
+    MAX_LANGUAGES,
+    MAX_TEXT_CHARS,
+    MAX_VOLUME,
+    POSITIONS,
+    REQUIRED,
+    SEGMENT_FIELDS,
+    FieldError,
 )
 from nemo_nb.local.media.probe import MediaInfo
 
@@ -148,7 +157,8 @@ def _languages(draft: Draft, found: list[str]) -> tuple[str, ...]:
 
 
 def _end(visuals: list[Visual], sounds: list[Sound], captions: list[Caption]) -> int:
-    return max((x.start_ms + x.dur_ms for x in (*visuals, *sounds, *captions)), default=0)
+    items: list[Visual | Sound | Caption] = [*visuals, *sounds, *captions]
+    return max((x.start_ms + x.dur_ms for x in items), default=0)
 
 
 def read_timeline(draft: Draft, resolve: Callable[[str], MediaRef | None]) -> Timeline:

@@ -23,23 +23,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nemo_nb.draft.languages import NAMED, language_name
+
 MAX_TEXT_CHARS = 5000
 MIN_RATE, MAX_RATE = 0.5, 2.0
 PIPER_VOICE_ID = "joe"
 
-# Language code → name; the espeak-ng voice for each (female: the same voice with the ``+f3`` variant).
-LANGUAGES: Mapping[str, str] = {
-    "en": "English", "es": "Spanish", "fr": "French", "de": "German", "it": "Italian",
-    "pt": "Portuguese", "nl": "Dutch", "ru": "Russian", "zh": "Chinese", "ja": "Japanese",
-    "ko": "Korean", "hi": "Hindi", "ar": "Arabic",
-}
+# The espeak-ng voice for each language with a voice (female: the same voice with the ``+f3`` variant).
 _ESPEAK_VOICES = {
     "en": "en-us", "es": "es", "fr": "fr", "de": "de", "it": "it", "pt": "pt-br", "nl": "nl", "ru": "ru",
     "zh": "cmn", "ja": "ja", "ko": "ko", "hi": "hi", "ar": "ar",
 }
+# Language code → name, for the languages with a voice (names from nemo_nb.draft.languages).
+LANGUAGES: Mapping[str, str] = {code: language_name(code) for code in _ESPEAK_VOICES}
 _ESPEAK_FEMALE = "+f3"
 _ESPEAK_NOTES = {"en": " (US)", "pt": " (Brazilian)", "zh": " (Mandarin)", "ja": " (reads kana; kanji are spelled out)"}
-_ALIASES = {"cmn": "zh", "mandarin": "zh", **{name.lower(): key for key, name in LANGUAGES.items()}}
+_ALIASES = {"cmn": "zh", **{name: code for name, code in NAMED.items() if code in LANGUAGES}}
 _GENDERS = ("male", "female")
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")

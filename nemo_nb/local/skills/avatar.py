@@ -5,12 +5,12 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from nemo_nb.draft import VIDEO, Draft
+from nemo_nb.draft import TEXT, VIDEO, Draft
 from nemo_nb.local import intents, srt
 from nemo_nb.local.credits import COSTS
 from nemo_nb.local.library import inspect
-from nemo_nb.local.skills.base import Message, Plan, TurnContext, new_segment_id, refusal, say, tool
-from nemo_nb.local.skills.voiceover import script_of, speaker_for, voice_name
+from nemo_nb.local.skills.base import Message, Plan, TurnContext, refusal, say, tool
+from nemo_nb.local.skills.voiceover import Line, script_of, speaker_for, voice_name
 
 AVATAR = (r"\bavatar\b", r"\bpresenter\b", r"\bspokes(person|man|woman)\b", r"\btalking head\b", r"\bhost\b.*\bvideo\b",
           r"数字人|虚拟主播|主持人")
@@ -87,7 +87,7 @@ def avatar_plan(message: Message, ctx: TurnContext) -> Plan | None:
     return Plan("avatar", COSTS["avatar"], run)
 
 
-def make_presenter(c: TurnContext, lines: list, voice: Any, language: str, pace: float, style: str,
+def make_presenter(c: TurnContext, lines: list[Line], voice: Any, language: str, pace: float, style: str,
                    background: str, width: int, height: int, captions: bool) -> dict[str, Any]:
     """Speak the script line by line, join with pauses, draw the presenter, and put it on a new draft."""
     from nemo_nb.local.media.avatar import render_presenter
@@ -118,20 +118,17 @@ def make_presenter(c: TurnContext, lines: list, voice: Any, language: str, pace:
     srt_item.path.write_text(srt.format_srt(cues), encoding="utf-8")
     srt_entry = c.register(srt_item, inspect(srt_item.path), kind="captions", language=language)
     draft = Draft()
-    length = int(round(inspect(video.path)["duration_s"] * 1000))
-    draft.track(VIDEO, "Video").add({"id": new_segment_id(), "k": "video", "st": 0, "d": length,
-                                     "src": entry["media_id"], "url": entry["cdn_url"], "ss": 0,
-                                     "n": f"Presenter ({style})", "v": 100})
+    length = round(inspect(video.path)["duration_s"] * 1000)
+    draft.track(VIDEO, "Video").add_video("video", 0, length, src=entry["media_id"], url=entry["cdn_url"],
+                                          name=f"Presenter ({style})")
     draft.set_canvas(width, height, "fit")
-    draft.raw["m"]["voiceover"] = {"language": language, "voice": voice.id, "srt": srt_entry["media_id"],
-                                   "cues": [[q.start_ms, q.end_ms, q.text] for q in cues]}
+    draft.set_voiceover(language=language, voice=voice.id, srt=srt_entry["media_id"],
+                        cues=[(q.start_ms, q.end_ms, q.text) for q in cues])
     if captions:
-        from nemo_nb.draft import TEXT
-
         track = draft.track(TEXT, "Captions")
         for q in cues:
-            track.add({"id": new_segment_id(), "k": "caption", "st": q.start_ms, "d": q.end_ms - q.start_ms,
-                       "tx": q.text, "n": q.text, "pos": "bottom", "c": "white", "fs": max(14, height // 22)})
+            track.add_text("caption", q.text, q.start_ms, q.end_ms - q.start_ms, pos="bottom", colour="white",
+                           font_px=max(14, height // 22))
     previous = c.draft
     if previous.is_renderable:  # keep the earlier timeline for "work on …" / undo
         c.state.setdefault("drafts_by_media", {})["previous"] = previous.to_json()
