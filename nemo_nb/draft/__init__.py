@@ -16,7 +16,6 @@ draft survives a round trip.
 """
 from __future__ import annotations
 
-from nemo_nb.draft.diff import STYLE_FIELDS
 from nemo_nb.draft.fields import (
     AUDIO,
     CANVAS_FIELDS,
@@ -34,6 +33,6 @@ from nemo_nb.draft.views import NAMED_IN_SUMMARY, SEGMENT_COLUMNS, SHORT_TEXT, T
 
 __all__ = [
     "AUDIO", "CANVAS_FIELDS", "CANVAS_PRESETS", "META_FIELDS", "NAMED_IN_SUMMARY", "SEGMENT_COLUMNS",
-    "SEGMENT_FIELDS", "SHORT_TEXT", "STYLE_FIELDS", "TEXT", "TRACK_COLUMNS", "TRACK_TYPES", "VIDEO", "Cue",
+    "SEGMENT_FIELDS", "SHORT_TEXT", "TEXT", "TRACK_COLUMNS", "TRACK_TYPES", "VIDEO", "Cue",
     "Draft", "Field", "FieldError", "Segment", "Track", "new_segment_id",
 ]

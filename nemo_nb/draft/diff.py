@@ -9,10 +9,9 @@ from nemo_nb.draft.views import as_int, secs, segment_name, short, span, track_b
 if TYPE_CHECKING:  # pragma: no cover
     from nemo_nb.draft.model import Draft, Segment, Track
 
-# Fields a diff describes in their own sentences (timing, volume, text, media), or does not mention.
+# Fields a diff describes in their own sentences (timing, volume, text, media), or does not mention;
+# every other field of the schema is style: "Title: changed position, colour."
 _DESCRIBED = ("id", "st", "d", "src", "url", "ss", "n", "v", "tx")
-# Every other schema field is style: "Title: changed position, colour."
-STYLE_FIELDS = {key: field.label for key, field in SEGMENT_FIELDS.items() if key not in _DESCRIBED}
 
 
 def diff(before: Draft, after: Draft) -> list[str]:
@@ -114,7 +113,8 @@ def _segment_changes(subject: str, old: Segment, new: Segment) -> list[str]:
     if old.src != new.src:
         before, after = short(old.label) or "the media", short(new.label) or "new media"
         changes.append(f"{subject}: replaced {before} with {after}.")
-    style = [name for key, name in STYLE_FIELDS.items() if old.get(key) != new.get(key)]
+    style = [field.label for key, field in SEGMENT_FIELDS.items()
+             if key not in _DESCRIBED and old.get(key) != new.get(key)]
     if style:
         changes.append(f"{subject}: changed {', '.join(style)}.")
     return changes

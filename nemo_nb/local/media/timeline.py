@@ -20,26 +20,13 @@ from typing import Any
 from nemo_nb.draft import AUDIO, TEXT, VIDEO, Draft
 from nemo_nb.draft import fields as schema
 from nemo_nb.draft.colours import COLOURS
-from nemo_nb.draft.fields import (
-    CANVAS_PX,
-    FONT_PX,
-    MAX_CANVAS_AREA,
-    MAX_DURATION_MS,
-    MAX_LANGUAGES,
-    MAX_TEXT_CHARS,
-    MAX_VOLUME,
-    POSITIONS,
-    REQUIRED,
-    SEGMENT_FIELDS,
-    FieldError,
-)
+from nemo_nb.draft.fields import REQUIRED, SEGMENT_FIELDS, FieldError
 from nemo_nb.local.media.probe import MediaInfo
 
-# The limits come from the field schema (nemo_nb.draft.fields); they stay importable from here.
+# COLOURS (nemo_nb.draft.colours) stays importable from here.
 __all__ = [
-    "CANVAS_PX", "COLOURS", "FONT_PX", "MAX_CANVAS_AREA", "MAX_DURATION_MS", "MAX_LANGUAGES", "MAX_SEGMENTS",
-    "MAX_TEXT_CHARS", "MAX_VOLUME", "POSITIONS", "Canvas", "Caption", "MediaRef", "RenderError", "Sound",
-    "Timeline", "Visual", "draft_languages", "language_code", "read_timeline",
+    "COLOURS", "Canvas", "Caption", "MediaRef", "RenderError", "Sound", "Timeline", "Visual", "draft_languages",
+    "language_code", "read_timeline",
 ]
 
 MAX_SEGMENTS = 500
