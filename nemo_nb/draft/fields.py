@@ -7,6 +7,8 @@ it to ``SEGMENT_FIELDS``; keys the schema does not know are kept and passed back
 
 The cloud documents only ``t`` (tracks), ``tt`` (track type: 0 video, 1 audio/BGM, 7 text/title),
 ``sg`` (segments), ``d`` (duration, ms) and ``m`` (metadata); the rest is nemo_nb's own vocabulary.
+A track may also carry ``n`` (its name: the agent finds its "Voiceover", "Music", "Captions" or
+"Dub <language>" track by it) and ``id`` (diffs match tracks by it).
 """
 from __future__ import annotations
 
