@@ -229,6 +229,10 @@ def equal(facet: str, wanted: Any, actual: Any, tolerance: float | None = None) 
         return wanted == actual
     if kind == "colour":
         return values.same_colour(wanted, actual)
+    if kind == "position":
+        return values.position(wanted) == values.position(actual)
+    if kind == "language" and isinstance(wanted, str) and isinstance(actual, str):
+        return values.language_code(wanted) == values.language_code(actual)
     if kind == "ratio":
         return abs(float(actual) / float(wanted) - 1) <= tol
     if kind == "kept":

@@ -118,13 +118,13 @@ def changes(before: dict[str, Any], after: dict[str, Any], named: set[str], *, i
     out = []
     for facet in sorted((set(before) | set(after)) - free):
         old, new = before.get(facet), after.get(facet)
-        if facet in lower_ok and old is not None and new is not None and ordered("<=", new, old):
-            continue
         if facet == "titles" and "titles" in lower_ok:
             out += _titles_cut_only(old or (), new or (), allowed=1 if "title-edit" in free else 0)
             continue
         if facet == "titles" and "title-edit" in free:
             out += _other_titles_kept(before, after)
+            continue
+        if facet in lower_ok and old is not None and new is not None and ordered("<=", new, old):
             continue
         if not same(facet, old, new):
             out.append(f"{facet}: {_show(old)} → {_show(new)}")

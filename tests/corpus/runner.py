@@ -64,7 +64,11 @@ class Session:
         return int(self.api.call("GET", "/api/credits/balance/simple").json()["data"]["available"])
 
     def say(self, message: str) -> list[Any]:
-        return self.api.sse(self.sid, message)
+        """The turn's events; a message the server refuses becomes one error event."""
+        try:
+            return self.api.sse(self.sid, message)
+        except AssertionError as refused:  # RawApi.sse asserts HTTP 200
+            return [{"type": "error", "message": f"the server refused the message: {refused}"}]
 
 
 def reply_text(events: list[Any]) -> str:
@@ -136,6 +140,8 @@ class Runner:
             return outcome
         try:
             self._run(case, session, outcome)
+        except Exception as exc:  # a harness bug must not stop the other cases; it is reported as broken
+            outcome.setup_error = f"harness error: {exc!r}"
         finally:
             session.api.close()
         outcome.seconds = time.perf_counter() - started
