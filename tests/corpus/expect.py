@@ -150,8 +150,8 @@ def parse_check(facet: str, spec: Any) -> Check:
         return Check(facet, "==", (Operand(None, _literal(facet, spec)),), source=repr(spec))
     text = spec.strip()
     if " & " in text:
-        parts = tuple(parse_check(facet, part) for part in text.split(" & "))
-        return Check(facet, "all", source=text, parts=parts)
+        both = tuple(parse_check(facet, part) for part in text.split(" & "))
+        return Check(facet, "all", source=text, parts=both)
     if text in ("any", "unchanged"):
         return Check(facet, text, source=text)
     op = next((o for o in OPS if text.startswith(o + " ") or text == o), "==")
@@ -242,7 +242,7 @@ def equal(facet: str, wanted: Any, actual: Any, tolerance: float | None = None) 
     if isinstance(wanted, (int, float)) and isinstance(actual, (int, float)):
         return abs(float(actual) - float(wanted)) <= tol + 1e-9
     if isinstance(wanted, tuple) and isinstance(actual, tuple) and len(wanted) == len(actual):
-        return all(equal(facet, w, a, tolerance) for w, a in zip(wanted, actual))
+        return all(equal(facet, w, a, tolerance) for w, a in zip(wanted, actual, strict=True))
     return wanted == actual
 
 
@@ -250,10 +250,10 @@ def _same_ranges(wanted: tuple[tuple[Any, ...], ...], actual: tuple[tuple[Any, .
     """Kept ranges: ``[[3, 24]]`` (one source) or ``[[name, 3, 24], …]``; ends within ``tol`` seconds."""
     if len(wanted) != len(actual):
         return False
-    for want, got in zip(wanted, actual):
+    for want, got in zip(wanted, actual, strict=True):
         if len(want) == 3 and want[0] != got[0]:
             return False
-        if any(abs(float(w) - float(g)) > tol for w, g in zip(want[-2:], got[-2:])):
+        if any(abs(float(w) - float(g)) > tol for w, g in zip(want[-2:], got[-2:], strict=True)):
             return False
     return True
 
@@ -262,7 +262,7 @@ def same(facet: str, before: Any, after: Any) -> bool:
     """Whether a facet is unchanged (within its usual tolerance)."""
     if facet == "titles":
         return len(before or ()) == len(after or ()) and all(
-            same_title(a, b) for a, b in zip(before or (), after or ()))
+            same_title(a, b) for a, b in zip(before or (), after or (), strict=True))
     return equal(facet, before, after)
 
 

@@ -36,6 +36,10 @@ class Title:
         return self.text, values.colour_family(self.colour), self.position
 
 
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def seconds(ms: Any) -> float:
     return round(float(ms or 0) / 1000, 3) if isinstance(ms, (int, float)) and not isinstance(ms, bool) else 0.0
 
@@ -131,68 +135,78 @@ def _caption_language(captions: list[dict[str, Any]], text: str | None, voice: d
     return None
 
 
+def _music(segs: list[dict[str, Any]], uploads: dict[str, str]) -> dict[str, Any]:
+    music = sorted(segs, key=lambda s: s.get("st") or 0)
+    if not music:
+        return {"music.present": False, "music.source": None, "music.volume": None, "music.fade_in": None,
+                "music.fade_out": None, "music.span": None}
+    return {"music.present": True, "music.source": uploads.get(str(music[0].get("src")), "generated"),
+            "music.volume": _volume(music), "music.fade_in": seconds(music[0].get("fi")),
+            "music.fade_out": seconds(music[-1].get("fo")), "music.span": _span(music)}
+
+
+def _voiceover(spoken: list[dict[str, Any]], voice: dict[str, Any]) -> dict[str, Any]:
+    language = voice.get("language") or next((s.get("lang") for s in spoken if s.get("lang")), None)
+    pace = voice.get("pace")
+    return {"voiceover.present": bool(spoken), "voiceover.text": _text(spoken),
+            "voiceover.language": values.language_code(language) if spoken else None,
+            "voiceover.gender": _gender(voice) if spoken else None,
+            "voiceover.pace": round(float(pace), 3) if spoken and isinstance(pace, (int, float)) else None,
+            "voiceover.volume": _volume(spoken), "voiceover.span": _span(spoken)}
+
+
+def _captions(captions: list[dict[str, Any]], voice: dict[str, Any], voice_text: str | None,
+              dubs: dict[str, str]) -> dict[str, Any]:
+    text = _text(captions)
+    if not captions:
+        return {"captions.present": False, "captions.text": None, "captions.language": None,
+                "captions.colour": None, "captions.position": None, "captions.span": None}
+    return {"captions.present": True, "captions.text": text,
+            "captions.language": _caption_language(captions, text, voice, voice_text, dubs),
+            "captions.colour": next((s.get("c") for s in captions if s.get("c")), "white"),
+            "captions.position": values.position(next((s.get("pos") for s in captions if s.get("pos")), "bottom")),
+            "captions.span": _span(captions)}
+
+
+def _other(seg: dict[str, Any], uploads: dict[str, str]) -> tuple[str, str]:
+    return str(seg.get("k") or "?"), uploads.get(str(seg.get("src"))) or str(seg.get("tx") or seg.get("n") or "")
+
+
+def _titles(segs: list[dict[str, Any]]) -> tuple[Title, ...]:
+    found = (Title(str(s.get("tx") or s.get("n") or ""), s.get("c"), values.position(s.get("pos")),
+                   seconds(s.get("st")), seconds(s.get("d"))) for s in segs)
+    return tuple(sorted(found, key=lambda t: (t.start, t.text)))
+
+
 def snapshot(state: dict[str, Any]) -> dict[str, Any]:
     """The facets of a session state (``GET /api/state/…/latest`` → ``data.state``)."""
-    draft = state.get("draft") if isinstance(state.get("draft"), dict) else {}
+    draft = _mapping(state.get("draft"))
     uploads = {u["media_id"]: str(u.get("filename")) for u in state.get("video_infos") or []
                if isinstance(u, dict) and u.get("media_id")}
-    meta = draft.get("m") if isinstance(draft.get("m"), dict) else {}
-    dub_meta = meta.get("dub") if isinstance(meta.get("dub"), dict) else {}
-    voice = meta.get("voiceover") if isinstance(meta.get("voiceover"), dict) else {}
+    meta = _mapping(draft.get("m"))
+    dub_meta, voice = _mapping(meta.get("dub")), _mapping(meta.get("voiceover"))
     roles: dict[str, list[dict[str, Any]]] = {}
     for track, seg in _segments(draft):
         roles.setdefault(_role(track, seg, uploads, set(dub_meta)), []).append(seg)
-    get = roles.get
-    facets: dict[str, Any] = {}
-    canvas = meta.get("canvas") if isinstance(meta.get("canvas"), dict) else {}
+    canvas = _mapping(meta.get("canvas"))
     w, h = canvas.get("w"), canvas.get("h")
-    facets["canvas.w"], facets["canvas.h"] = w, h
-    facets["canvas.fit"] = canvas.get("fit", "fit") if canvas else None
-    facets["canvas.ratio"] = round(w / h, 4) if isinstance(w, int) and isinstance(h, int) and h else None
-    clips = get("clip", [])
-    facets["video.kept"] = _kept(clips, uploads)
-    facets["video.volume"] = _volume(clips)
-    facets["presenter.present"] = bool(get("presenter"))
-    spoken = get("voiceover", [])
-    facets["voiceover.present"] = bool(spoken)
-    facets["voiceover.text"] = _text(spoken)
-    language = voice.get("language") or next((s.get("lang") for s in spoken if s.get("lang")), None)
-    facets["voiceover.language"] = values.language_code(language) if spoken else None
-    facets["voiceover.gender"] = _gender(voice) if spoken else None
-    pace = voice.get("pace")
-    facets["voiceover.pace"] = round(float(pace), 3) if spoken and isinstance(pace, (int, float)) else None
-    facets["voiceover.volume"] = _volume(spoken)
-    facets["voiceover.span"] = _span(spoken)
-    music = sorted(get("music", []), key=lambda s: s.get("st") or 0)
-    first = music[0] if music else {}
-    facets["music.present"] = bool(music)
-    facets["music.source"] = (uploads.get(first.get("src"), "generated") if music else None)
-    facets["music.volume"] = _volume(music)
-    facets["music.fade_in"] = seconds(first.get("fi")) if music else None
-    facets["music.fade_out"] = seconds(music[-1].get("fo")) if music else None
-    facets["music.span"] = _span(music)
+    facets: dict[str, Any] = {
+        "canvas.w": w, "canvas.h": h, "canvas.fit": canvas.get("fit", "fit") if canvas else None,
+        "canvas.ratio": round(w / h, 4) if isinstance(w, int) and isinstance(h, int) and h else None,
+        "video.kept": _kept(roles.get("clip", []), uploads), "video.volume": _volume(roles.get("clip", [])),
+        "presenter.present": bool(roles.get("presenter")),
+    }
+    facets.update(_voiceover(roles.get("voiceover", []), voice))
+    facets.update(_music(roles.get("music", []), uploads))
     dubbed: dict[str, list[dict[str, Any]]] = {str(k): [] for k in dub_meta}
-    for seg in get("dub", []):
+    for seg in roles.get("dub", []):
         dubbed.setdefault(str(seg.get("lang") or "?"), []).append(seg)
     dub_texts = {values.language_code(k) or k: _text(v) or "" for k, v in dubbed.items()}
     facets["dubs"] = tuple(sorted(dub_texts))
-    for language_key, words in dub_texts.items():
-        facets[f"dub.{language_key}.text"] = words
-    captions = get("caption", [])
-    caption_text = _text(captions)
-    facets["captions.present"] = bool(captions)
-    facets["captions.text"] = caption_text
-    facets["captions.language"] = (_caption_language(captions, caption_text, voice, facets["voiceover.text"],
-                                                     dub_texts) if captions else None)
-    facets["captions.colour"] = next((s.get("c") for s in captions if s.get("c")), "white" if captions else None)
-    facets["captions.position"] = (values.position(next((s.get("pos") for s in captions if s.get("pos")), "bottom"))
-                                   if captions else None)
-    facets["captions.span"] = _span(captions)
-    facets["titles"] = tuple(sorted((Title(str(s.get("tx") or s.get("n") or ""), s.get("c"), values.position(s.get("pos")),
-                                           seconds(s.get("st")), seconds(s.get("d"))) for s in get("title", [])),
-                                    key=lambda t: (t.start, t.text)))
-    facets["other"] = tuple(sorted((str(s.get("k") or "?"), str(uploads.get(s.get("src"), s.get("tx") or s.get("n") or "")))
-                                   for s in get("other", [])))
+    facets.update({f"dub.{language}.text": words for language, words in dub_texts.items()})
+    facets.update(_captions(roles.get("caption", []), voice, facets["voiceover.text"], dub_texts))
+    facets["titles"] = _titles(roles.get("title", []))
+    facets["other"] = tuple(sorted(_other(s, uploads) for s in roles.get("other", [])))
     declared = draft.get("d")
     ends = [round(seconds(s.get("st")) + seconds(s.get("d")), 3) for _, s in _segments(draft)]
     facets["duration"] = seconds(declared) if isinstance(declared, int) and declared > 0 else max(ends, default=0.0)

@@ -140,7 +140,7 @@ class Runner:
             return outcome
         try:
             self._run(case, session, outcome)
-        except Exception as exc:  # a harness bug must not stop the other cases; it is reported as broken
+        except Exception as exc:  # noqa: BLE001 - a harness bug must not stop the other cases: reported as broken
             outcome.setup_error = f"harness error: {exc!r}"
         finally:
             session.api.close()

@@ -88,7 +88,7 @@ def same_colour(expected: Any, actual: Any) -> bool:
     """A named colour matches any shade of that family; a hex code must match within 8% per channel."""
     if isinstance(expected, str) and _HEX.fullmatch(expected.strip().lower().replace("0x", "#")):
         want, got = rgb(expected), rgb(actual)
-        return want is not None and got is not None and all(abs(a - b) <= 0.08 for a, b in zip(want, got))
+        return want is not None and got is not None and all(abs(a - b) <= 0.08 for a, b in zip(want, got, strict=True))
     family = colour_family(expected)
     return family is not None and family == colour_family(actual)
 
