@@ -38,6 +38,15 @@ def speaking_clip(path: Path, seconds: int) -> Path:
     return path
 
 
+def still_picture(path: Path, size: int) -> Path:
+    """A square test picture (PNG)."""
+    from nemo_nb.local.media.ffmpeg import ffmpeg_exe
+
+    subprocess.run([ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi",
+                    "-i", f"testsrc2=size={size}x{size}:rate=1", "-frames:v", "1", str(path)], check=True, timeout=60)
+    return path
+
+
 def make_media(folder: Path) -> dict[str, Path]:
     """Every upload a setup may use, by file name (made once, reused by every case)."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -48,7 +57,7 @@ def make_media(folder: Path) -> dict[str, Path]:
         samples.make_clip(folder / "broll.mp4", seconds=BROLL_S, width=320, height=180),
         samples.make_clip(folder / "long.mp4", seconds=LONG_S, width=320, height=180, fps=10),
         samples.make_tone(folder / "song.mp3", seconds=SONG_S, frequency=330),
-        samples.make_image(folder / "logo.png", width=200, height=200),
+        still_picture(folder / "logo.png", 200),
         folder / "talk.srt",
         folder / "script.txt",
     ]
