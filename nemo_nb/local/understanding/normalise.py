@@ -1,0 +1,55 @@
+"""Step 1: one canonical form of a message, so later steps see one spelling of each mark.
+
+Unicode NFKC (full-width letters, digits and punctuation become ASCII: ``９：１６`` → ``9:16``), every quote
+mark becomes ``"`` or ``'``, every dash ``-``, runs of spaces one space, line breaks ``\\n``. Case is kept:
+a script or title is used as typed. ``instruction_form`` then lowers the instruction (never the quoted or
+introduced text) and drops what carries no instruction: emoji, markdown emphasis, web addresses.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+MAX_CHARS = 20_000
+MARKER = re.compile(r"⟪(\d{1,5})⟫")  # a payload's place in the instruction (see ``payload``)
+
+_QUOTES = str.maketrans({
+    "“": '"', "”": '"', "„": '"', "‟": '"', "«": '"', "»": '"', "「": '"', "」": '"', "『": '"', "』": '"',
+    "〝": '"', "〞": '"', "″": '"', "‘": "'", "’": "'", "‚": "'", "‛": "'", "`": "'", "´": "'", "′": "'",
+    "–": "-", "—": "-", "―": "-", "−": "-", "‐": "-", "‑": "-", "⁓": "~", "〜": "~",
+    "⟪": "(", "⟫": ")",  # reserved for payload markers
+})
+_SPACES = re.compile(r"[^\S\n]+")
+_LINES = re.compile(r" ?\n[\s]*")
+_URL = re.compile(r"\bhttps?://\S{1,2000}|\bwww\.\S{1,2000}", re.IGNORECASE)
+_EMPHASIS = re.compile(r"\*{1,3}")
+# "1." at the start of a line, "2)" after a comma or colon: list numbers, not amounts
+_LIST_NUMBER = re.compile(r"(?:^|(?<=\n))\d{1,2}[.)] |(?:(?<=[,;:] )|(?<=^))\d{1,2}\) ")
+
+
+def normalise(text: str) -> str:
+    """NFKC, one form of quotes and dashes, single spaces, ``\\n`` line breaks; at most ``MAX_CHARS``."""
+    text = unicodedata.normalize("NFKC", text[:MAX_CHARS]).translate(_QUOTES)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = "".join(ch for ch in text if ch == "\n" or not _invisible(ch))
+    text = _SPACES.sub(" ", text)
+    return _LINES.sub("\n", text).strip()
+
+
+def _invisible(ch: str) -> bool:
+    """Control and format characters (zero-width joiners, variation selectors, bidi marks)."""
+    return unicodedata.category(ch) in ("Cc", "Cf") or "\ufe00" <= ch <= "\ufe0f"
+
+
+def _emoji(ch: str) -> bool:
+    return unicodedata.category(ch) == "So" or "\U0001f000" <= ch <= "\U0001faff"
+
+
+def instruction_form(text: str) -> str:
+    """The instruction as the parser reads it: lower case, no emoji, no emphasis marks, no web addresses,
+    no list numbers ("1)", "2.") — payload markers ``⟪n⟫`` kept."""
+    text = _URL.sub(" ", text)
+    text = "".join(" " if _emoji(ch) else ch for ch in text)
+    text = _EMPHASIS.sub("", text)
+    text = _LIST_NUMBER.sub(" ", text)
+    return _SPACES.sub(" ", text.lower()).strip()

@@ -1,0 +1,234 @@
+"""Step 3: the text a user gives the agent to use — a script, a title, a translation — taken out of the
+instruction before anything else reads it, so it is never mixed with the instruction around it.
+
+A payload is quoted text (``"…"``, ``'…'``, ``“…”``, ``«…»``, ``「…」``), or text introduced by a colon or a
+dash after a word that takes text (``voiceover: …``, ``Spanish: …``, ``Translation: …``, ``put German
+subtitles on it — …``), or by ``saying``/``that says``/``called``, or the new words of ``change the title
+to …``. Trailing sentences that are instructions again ("… this week. Please dub it.") go back to the
+instruction, and so do trailing places and times ("saying Sale ends Sunday at the bottom"). In the
+instruction each payload leaves a marker ``⟪n⟫``.
+
+Every scan is linear: quote positions are collected once, and at most ``MAX_PAYLOADS`` are taken.
+"""
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+MAX_PAYLOADS = 32
+MAX_COLONS = 64
+LOOK_BACK = 160  # characters of a clause read before a colon
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])|\n")
+_BOUNDARY = re.compile(r"[.!?;。！？；\n](?:\s|$)")
+_SAYING = re.compile(r"\b(?:saying|says|that reads|which reads|reading|with the words|with the text|called|named|"
+                     r"titled|entitled)\s+(?!⟪|the (?:top|bottom|middle|center|centre)\b)", re.IGNORECASE)
+_RETITLE = re.compile(r"\b(?:change|rename|set|update|edit|switch|replace)\s+(?:the\s+)?(?:title|heading|headline|"
+                      r"text|banner|label)(?:\s+text)?\s+(?:to|with|into|as)\s+(?!⟪)", re.IGNORECASE)
+_BARE_TITLE = re.compile(r"\b(?:add|put|insert|create|show)\s+(?:a|an|the)\s+(?:big\s+|small\s+|bold\s+)?(?:title|"
+                         r"heading|headline|banner|label)\s+(?!(?:at|in|on|for|from|to|with|that|which|saying|says|"
+                         r"reading|and|of|or|called|named|⟪|please|pls|too|as|over|under|here|there|then|also|"
+                         r"again|first|last)\b)", re.IGNORECASE)
+_DASH = re.compile(r"\s-{1,2}\s|\s-(?=\s*[A-Z\"'])")
+_LABEL = re.compile(r"(?:^|[\s.;,!?])([^\W\d_]{2,20}(?: \([^\W\d_]{2,20}\))?)\s*$")
+_TRAILING_PLACE = re.compile(r"\s+(?:at|in|on|for|from|during|over|until|till|between|starting|near|across|"
+                             r"throughout|with)\b", re.IGNORECASE)
+
+
+@dataclass
+class Payload:
+    """Text to use as it is: ``how`` it was given (quote, colon, dash, saying, retitle) and the words that
+    introduced it (lower case), which name what it is for."""
+
+    text: str
+    how: str
+    introducer: str = ""
+
+
+@dataclass
+class Parts:
+    instruction: str          # the message with ⟪n⟫ where each payload was
+    payloads: list[Payload]
+
+
+class Reader(Protocol):
+    """What payload extraction asks of the rest of the pipeline."""
+
+    def introduces(self, words: str) -> str | None:
+        """What the words before a colon or dash introduce (e.g. "voice", "title", "lang:es"), or None."""
+
+    def is_instruction(self, sentence: str) -> bool:
+        """Whether a sentence is an instruction to the agent."""
+
+    def is_modifier(self, words: str) -> bool:
+        """Whether words only say a place, a time or a colour ("at the bottom", "in red for 3 seconds")."""
+
+    def is_language_label(self, words: str) -> bool:
+        """Whether words are a language name that labels a translation ("French", "Deutsch")."""
+
+
+def _marker(index: int) -> str:
+    return f" ⟪{index}⟫ "
+
+
+def _quote_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of quoted spans, quotes included, in order and not overlapping."""
+    doubles = [i for i, ch in enumerate(text) if ch == '"']
+    closes = [i for i, ch in enumerate(text) if ch == "'" and i > 0 and not text[i - 1].isspace()
+              and (i + 1 == len(text) or not text[i + 1].isalnum())]
+    spans: list[tuple[int, int]] = []
+    i = 0
+    while i < len(text) and len(spans) < MAX_PAYLOADS:
+        ch = text[i]
+        if ch == '"':
+            k = bisect.bisect_right(doubles, i)
+            if k < len(doubles):
+                spans.append((i, doubles[k] + 1))
+                i = doubles[k] + 1
+                continue
+            end = text.find("\n", i)
+            spans.append((i, len(text) if end < 0 else end))  # unclosed: to the end of the line
+            break
+        if ch == "'" and (i == 0 or not text[i - 1].isalnum()) and i + 1 < len(text) and not text[i + 1].isspace():
+            k = bisect.bisect_right(closes, i)
+            if k < len(closes) and closes[k] > i + 1:
+                spans.append((i, closes[k] + 1))
+                i = closes[k] + 1
+                continue
+        i += 1
+    return spans
+
+
+def _take_quotes(text: str, payloads: list[Payload]) -> str:
+    out, last = [], 0
+    for start, end in _quote_spans(text):
+        body = text[start + 1:end].rstrip('"\'').strip()
+        if not body:
+            continue
+        intro = text[max(0, start - LOOK_BACK):start]
+        payloads.append(Payload(body, "quote", _clause_tail(intro).lower()))
+        out += [text[last:start], _marker(len(payloads) - 1)]
+        last = end
+    out.append(text[last:])
+    return "".join(out)
+
+
+def _clause_tail(text: str) -> str:
+    """The end of ``text`` from its last sentence boundary: what introduces what follows."""
+    found = list(_BOUNDARY.finditer(text))
+    return text[found[-1].end():] if found else text
+
+
+def sentences(text: str) -> list[str]:
+    return [s for s in (p.strip() for p in _SENTENCE_END.split(text)) if s]
+
+
+def peel(body: str, is_instruction: Callable[[str], bool]) -> tuple[str, str]:
+    """(payload, trailing instruction): trailing sentences that read as instructions come off."""
+    parts = sentences(body)
+    rest: list[str] = []
+    while len(parts) > 1 and is_instruction(parts[-1].strip("()[] ")):
+        rest.insert(0, parts.pop())
+    return " ".join(parts), " ".join(rest)
+
+
+def place_tail(body: str, is_modifier: Callable[[str], bool]) -> tuple[str, str]:
+    """(text, trailing place/time/colour words): ``Sale ends Sunday at the bottom`` → the text and ``at the bottom``."""
+    for match in _TRAILING_PLACE.finditer(body):
+        tail = body[match.start():]
+        if match.start() > 0 and is_modifier(tail):
+            return body[:match.start()].strip(), tail
+    return body.strip(), ""
+
+
+def extract(text: str, reader: Reader) -> Parts:
+    """Split ``text`` (normalised) into instruction and payloads (see the module docstring)."""
+    payloads: list[Payload] = []
+    text = _take_quotes(text, payloads)
+    text = _take_colons(text, payloads, reader)
+    for pattern, how in ((_SAYING, "saying"), (_RETITLE, "retitle"), (_BARE_TITLE, "bare")):
+        text = _take_phrase(text, payloads, pattern, how, reader.is_modifier)
+    return Parts(text, payloads)
+
+
+def _take_colons(text: str, payloads: list[Payload], reader: Reader) -> str:
+    checked = 0
+    i = 0
+    while len(payloads) < MAX_PAYLOADS and checked < MAX_COLONS:
+        found = _next_introducing_mark(text, i)
+        if found is None:
+            break
+        at, width = found
+        checked += 1
+        intro = _clause_tail(text[max(0, at - LOOK_BACK):at])
+        read = reader.introduces(intro) if intro.strip() else None
+        if read is None:
+            i = at + width
+            continue
+        end = _payload_end(text, at + width, reader)
+        body = text[at + width:end]
+        if body.strip().startswith("⟪") and body.strip().endswith("⟫"):
+            i = end
+            continue  # already quoted
+        kept, rest = peel(body.strip(), reader.is_instruction)
+        if not kept.strip(" \"'"):
+            i = at + width
+            continue
+        payloads.append(Payload(kept.strip(" \"'"), "colon", read))
+        replacement = _marker(len(payloads) - 1) + (" . " + rest if rest else "") + " "
+        text = text[:at] + replacement + text[end:]
+        i = at + len(replacement)
+    return text
+
+
+def _next_introducing_mark(text: str, start: int) -> tuple[int, int] | None:
+    """The next colon (not of a time or ratio like ``0:30``/``9:16``) or dash, as (index, width)."""
+    i = start
+    while i < len(text):
+        colon = text.find(":", i)
+        dash = _DASH.search(text, i)
+        if colon < 0 and dash is None:
+            return None
+        if dash is not None and (colon < 0 or dash.start() < colon):
+            return dash.start(), dash.end() - dash.start()
+        if 0 < colon < len(text) - 1 and text[colon - 1].isdigit() and text[colon + 1].isdigit():
+            i = colon + 1
+            continue
+        return colon, 1
+    return None
+
+
+def _payload_end(text: str, start: int, reader: Reader) -> int:
+    """Where a colon's payload ends: a line break, or the next ``<language>:`` label, else the end."""
+    line = text.find("\n", start)
+    end = len(text) if line < 0 else line
+    colon = text.find(":", start, end)
+    while colon >= 0:
+        head = text[max(start, colon - 32):colon]
+        label = _LABEL.search(head)
+        if label and reader.is_language_label(label.group(1)):
+            return colon - len(head) + label.start(1)
+        colon = text.find(":", colon + 1, end)
+    return end
+
+
+def _take_phrase(text: str, payloads: list[Payload], pattern: re.Pattern[str], how: str,
+                 is_modifier: Callable[[str], bool]) -> str:
+    match = pattern.search(text)
+    if match is None or len(payloads) >= MAX_PAYLOADS:
+        return text
+    end_match = _BOUNDARY.search(text, match.end())
+    end = end_match.start() if end_match else len(text)
+    body = text[match.end():end]
+    marker_at = body.find("⟪")
+    if marker_at >= 0:
+        body, end = body[:marker_at], match.end() + marker_at
+    words, tail = place_tail(body.strip(), is_modifier)
+    words = re.split(r"\s+(?:and then|then|and also|also)\s+", words, maxsplit=1)[0].strip(" ,\"'")
+    if not words:
+        return text
+    payloads.append(Payload(words, how, _clause_tail(text[max(0, match.start() - LOOK_BACK):match.end()]).lower()))
+    tail_text = body[body.find(words) + len(words):]
+    return text[:match.end()] + _marker(len(payloads) - 1) + tail_text + text[end:]

@@ -1,0 +1,105 @@
+"""The phrase index over the whole vocabulary, the speller built from it, and ``lex``: instruction text →
+corrected tokens with digits for number words → the phrases found in them."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from nemo_nb.draft.colours import ALIASES, COLOURS
+from nemo_nb.draft.languages import NAMED
+from nemo_nb.local.understanding import lexicon, numbers, platforms
+from nemo_nb.local.understanding.spelling import COMMAND_WORDS, Speller, known_words
+from nemo_nb.local.understanding.times import HOUR_UNITS, MINUTE_UNITS, SECOND_UNITS
+from nemo_nb.local.understanding.tokens import Match, PhraseIndex, entries, tokenize
+
+QUESTION_STARTS = ("what | what's | whats | which | how | how's | why | when | where | who | whose | is | are | was | "
+                   "were | does | do | did | can i | could i | may i | should | should i | will it | will there | "
+                   "would it | am i | have i | has | is there | are there | 吗 | 多少 | 什么 | 哪 | 几 | 怎么 | 如何 | "
+                   "是否 | 是不是 | 有没有 | 能不能 | 可不可以 | 为什么")
+POLITE = ("please | pls | plz | kindly | can you | could you | would you | will you | can u | could u | i want you to "
+          "| i'd like you to | i need you to | let's | go ahead and | is it possible to | are you able to | "
+          "would you mind | 请 | 帮我 | 麻烦 | 给我 | 帮忙 | 能不能帮 | 可以帮")
+DESCRIPTIVE = ("is | are | was | were | looks | look | sounds | seems | seem | feel | feels | love | loved | like | "
+               "liked | hate | think | thought | filmed | shot | made | recorded | showed | said | tried | gave | "
+               "run | works | worked | has | have | had | it's | that's | there's | enjoy | competes | gets | "
+               "got | 是 | 觉得 | 喜欢 | 拍")
+PRONOUNS = "it | them | this | that | these | those | both | its | 它 | 这个"
+ORDINALS = {"1": "first | 1st | 第一", "2": "second | 2nd | 第二", "3": "third | 3rd | 第三", "4": "fourth | 4th",
+            "5": "fifth | 5th", "-1": "last | final | 最后"}
+FILLERS = ("so | much | very | really | there | the | a | an | and | just | all | again | guys | man | 'll | "
+           "today | buddy | mate | folks | team | friend | haha | everyone | for | now | you | for now | this | "
+           "everything | it | looks | is | my | so much | 了 | 啊 | 呀 | 哦 | 吧")
+
+
+def _index() -> PhraseIndex:
+    found = [entry for category, table in (("verb", lexicon.VERBS), ("target", lexicon.TARGETS),
+                                           ("unsupported", lexicon.UNSUPPORTED)) for entry in entries(category, table)]
+    for category, table in lexicon.MODIFIERS.items():
+        found += entries(category, table)
+    found += [("colour", name, name) for name in COLOURS]
+    found += [("colour", name, name) for name in ALIASES]
+    found += [("language", code, name) for name, code in NAMED.items()]
+    found += platforms.entries()
+    found += [("ordinal", value, phrases) for value, phrases in ORDINALS.items()]
+    found += [("hold", "hold", lexicon.HOLD), ("greeting", "hi", lexicon.GREETINGS), ("thanks", "thanks", lexicon.THANKS),
+              ("ack", "ok", lexicon.ACKS), ("question", "q", QUESTION_STARTS), ("polite", "please", POLITE),
+              ("describe", "is", DESCRIPTIVE), ("pronoun", "it", PRONOUNS), ("filler", "so", FILLERS)]
+    return PhraseIndex(found)
+
+
+INDEX = _index()
+UNITS = SECOND_UNITS | MINUTE_UNITS | HOUR_UNITS
+SPELLER = Speller(INDEX.words | set(COMMAND_WORDS) | set(numbers.SMALL) | set(numbers.TENS)
+                  | {u for u in UNITS if u.isalpha() and len(u) > 3}, known_words())
+
+
+@dataclass
+class Lexed:
+    """Tokens (corrected, numbers as digits) and the phrases found in them."""
+
+    tokens: list[str]
+    matches: list[Match]
+
+    def values(self, category: str) -> list[str]:
+        return [v for m in self.matches for c, v in m.meanings if c == category]
+
+    def has(self, category: str, value: str | None = None) -> bool:
+        return any(m.has(category, value) for m in self.matches)
+
+    def first(self, category: str) -> str | None:
+        return next(iter(self.values(category)), None)
+
+    def at(self, index: int) -> Match | None:
+        return next((m for m in self.matches if m.start <= index < m.end), None)
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.tokens)
+
+
+def correct_tokens(tokens: list[str]) -> list[str]:
+    return [SPELLER.correct(t) if t.isascii() and t.isalpha() else t for t in tokens]
+
+
+def prepare(text: str) -> list[str]:
+    """Tokens of an instruction (lower case), corrected, with number words as digits."""
+    return numbers.chinese(numbers.english(correct_tokens(tokenize(text))))
+
+
+def lex_tokens(tokens: list[str]) -> Lexed:
+    return Lexed(tokens, INDEX.find(tokens))
+
+
+@lru_cache(maxsize=2048)
+def _lex_cached(text: str) -> tuple[tuple[str, ...], tuple[Match, ...]]:
+    tokens = prepare(text)
+    return tuple(tokens), tuple(INDEX.find(tokens))
+
+
+def lex(text: str) -> Lexed:
+    """``text`` (an instruction in lower case) read into tokens and phrases (short texts are cached)."""
+    if len(text) <= 2000:
+        tokens, matches = _lex_cached(text)
+        return Lexed(list(tokens), list(matches))
+    prepared = prepare(text)
+    return Lexed(prepared, INDEX.find(prepared))
