@@ -30,10 +30,15 @@ FONT_PX = (8, 400)
 CANVAS_PX = (16, 3840)
 MAX_CANVAS_AREA = 3840 * 2160
 MAX_LANGUAGES = 16  # each one is another audio encode and another file
-POSITIONS = ("top", "center", "bottom")
+POSITIONS = ("top", "center", "bottom", "top-left", "top-right", "bottom-left", "bottom-right")
+CORNERS = ("top-left", "top-right", "bottom-left", "bottom-right")
 FITS = ("fit", "fill")
 KINDS = {VIDEO: ("video", "image"), AUDIO: ("voiceover", "music", "audio"), TEXT: ("title", "caption")}
-CANVAS_PRESETS = {"16:9": (1920, 1080), "9:16": (1080, 1920), "1:1": (1080, 1080)}
+CANVAS_PRESETS = {  # the frames the agent makes, at 1080 on the short side (2560 wide for 21:9)
+    "16:9": (1920, 1080), "9:16": (1080, 1920), "1:1": (1080, 1080), "4:5": (1080, 1350), "5:4": (1350, 1080),
+    "4:3": (1440, 1080), "3:4": (1080, 1440), "21:9": (2520, 1080), "9:21": (1080, 2520), "2:3": (1080, 1620),
+    "3:2": (1620, 1080), "1:2": (1080, 2160), "2:1": (2160, 1080),
+}
 REQUIRED: Any = object()  # ``Field.read``'s default: the key must be there
 
 
@@ -222,7 +227,8 @@ SEGMENT_FIELDS: Mapping[str, Field] = {field.key: field for field in (
     Label("n", "name", "label shown in summaries"),
     Number("v", "volume", "volume in percent; on a video, its own sound", _MEDIA, hi=MAX_VOLUME),
     Text("tx", "text", "the text drawn", (TEXT,)),
-    Choice("pos", "position", "where the text sits: top, center or bottom", (TEXT,), choices=POSITIONS),
+    Choice("pos", "position", "where the text sits: top, center, bottom or a corner (top-left, …)", (TEXT,),
+           choices=POSITIONS),
     Colour("c", "colour", "text colour: #rrggbb or a colour name", (TEXT,)),
     Number("fs", "font size", "font size in px at the canvas height", (TEXT,), lo=FONT_PX[0], hi=FONT_PX[1]),
     Number("fi", "fade in", "fade in, ms, at most the duration", (AUDIO,), up_to_duration=True),
@@ -231,6 +237,11 @@ SEGMENT_FIELDS: Mapping[str, Field] = {field.key: field for field in (
                             "speech of the language being mixed (dubbing)", _MEDIA),
     LanguageCode("lang", "language", "the language whose speech this audio is; without it the audio is "
                                      "shared by every language", (AUDIO,)),
+    Choice("box", "overlay corner", "a picture-in-picture: drawn over the video in this corner (top-left, top-right, "
+                                    "bottom-left, bottom-right) instead of one after another", (VIDEO,),
+           choices=CORNERS),
+    Number("sc", "overlay size", "a picture-in-picture's width, percent of the frame's width", (VIDEO,), lo=10,
+           hi=100),
 )}
 CANVAS_FIELDS: Mapping[str, Field] = {field.key: field for field in (
     Number("w", "width", "output width, px", (), lo=CANVAS_PX[0], hi=CANVAS_PX[1]),

@@ -373,6 +373,10 @@ class Draft:
             script["pace"] = pace
         self._set_meta("voiceover", {**script, "srt": srt, "cues": [[s, e, t] for s, e, t in cues]})
 
+    def remove_voiceover(self) -> None:
+        """Forget the voiceover's script (its track was removed)."""
+        self.raw["m"].pop("voiceover", None)
+
     def set_dub(self, language: str, *, origin: str, srt: str, cues: Iterable[Cue]) -> None:
         """Remember one language's dub (where its text came from, its subtitles and cues)."""
         dubs = dict(self._meta_dict("dub") or {})

@@ -1,96 +1,143 @@
 """The embedded backend's agent: a deterministic interpreter of user messages.
 
-``plan()`` reads a message, picks the skills it asks for (several may apply: "make it 9:16 and add
-a title 'Sale'"), and sums their cost, with no side effect; the plan's ``run()`` then edits the
-session's state and yields canonical events (see ``sse.py``). A message it cannot act on gets a
-helpful answer listing what it can do, and costs nothing.
+``plan()`` reads a message with the understanding pipeline (``nemo_nb.local.understanding``): one intent
+per clause, with typed slots. Each intent's kind is a row of ``SKILLS``, the table from intents to the
+skills' planners; a planner returns a ``Plan`` (its cost, and the work) with no side effect. The plans run
+in the order asked; questions are answered after the edits; what could not be done, and why, is said at
+the end and not charged. Questions, small talk and clarifying questions are free and never edit.
 """
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 
-from nemo_nb.local import intents
-from nemo_nb.local.skills import audio, avatar, canvas, captions, dubbing, edit, overlays, placement, voiceover
-from nemo_nb.local.skills.base import Event, Message, Plan, TurnContext, refusal, text
-
-__all__ = ["Agent", "Event", "Plan", "TurnContext"]
-
-CAPABILITIES = (
-    "Here is what I can do: put your uploads on the timeline (\"add my clip\"); a voiceover from a script "
-    "(\"add a voiceover: Welcome to …\", or upload a .txt/.srt) in English with a natural voice, or in Spanish, "
-    "French, German and more; captions (\"burn in captions\"); titles (add a title \"Launch day\" at the top in "
-    "yellow for 4 seconds); background music (\"add calm background music at 25%\", or an uploaded song); "
-    "mute or lower the original sound; 16:9, 9:16 or 1:1 (fit or fill); trims (\"trim the first 10 seconds\", "
-    "\"cut from 0:30 to 1:45\", \"remove the last 20 seconds\"); undo; \"work on <file>\" for several uploads; "
-    "dubbing into other languages from your translations (\"dub into Spanish — Spanish: …\"); a talking presenter "
-    "video from a script (\"create a talking avatar video: …\"). Say \"export\" to render. Nothing was charged "
-    "for this message."
+from nemo_nb.draft import AUDIO, TEXT, VIDEO
+from nemo_nb.local.skills import (
+    answers, audio, avatar, canvas, captions, dubbing, edit, notes, overlays, placement, voiceover,
 )
+from nemo_nb.local.skills.base import Event, Plan, TurnContext, text
+from nemo_nb.local.understanding import Intent, Reading, Scene, understand
+
+__all__ = ["SKILLS", "Agent", "Event", "Plan", "TurnContext", "scene_of"]
+
+Planner = Callable[[Intent, TurnContext], "Plan | None"]
+
+# Intent kind → the skill's planner. A new skill (e.g. speech recognition) is one more row here and one more
+# kind in the understanding pipeline (``understanding/frames.py``).
+SKILLS: dict[str, Planner] = {
+    "place": placement.add_plan,
+    "remove_clip": placement.remove_clip_plan,
+    "canvas": canvas.canvas_plan,
+    "trim": edit.trim_plan,
+    "voiceover": voiceover.voiceover_plan,
+    "revoice": voiceover.revoice_plan,
+    "remove_voiceover": voiceover.remove_plan,
+    "voice_level": audio.voice_level_plan,
+    "captions": captions.captions_plan,
+    "style_captions": captions.style_plan,
+    "remove_captions": captions.remove_plan,
+    "title": overlays.title_plan,
+    "edit_title": overlays.edit_plan,
+    "remove_title": overlays.remove_plan,
+    "music": audio.music_plan,
+    "music_level": audio.music_level_plan,
+    "music_fade": audio.music_fade_plan,
+    "remove_music": audio.remove_music_plan,
+    "original_level": audio.original_audio_plan,
+    "dub": dubbing.dubbing_plan,
+    "presenter": avatar.avatar_plan,
+    "undo": edit.undo_plan,
+}
+NOTES: dict[str, Planner] = {"unsupported": notes.unsupported_plan, "ask": notes.ask_plan}
 
 
-def help_plan(ctx: TurnContext) -> Plan:
-    if not ctx.uploads and not ctx.draft.is_renderable:
-        return refusal("I need a video to work on first: upload an MP4, MOV, AVI, WebM or MKV file (up to "
-                       "500 MB), then tell me what you want. " + CAPABILITIES)
-    return refusal("I could not act on that. " + CAPABILITIES)
+def scene_of(ctx: TurnContext) -> Scene:
+    """What understanding needs to know about the session."""
+    draft = ctx.draft
+    names = {u.get("media_id"): str(u.get("filename")) for u in ctx.uploads}
+    clips = [s for s in draft.segments_of(VIDEO) if not s.get("box")]
+    placed = {s.src for s in clips}
+    pending = tuple(u["filename"] for u in ctx.uploaded("video") + ctx.uploaded("image") if u["media_id"] not in placed)
+    audio_tracks = [t for t in draft.tracks if t.type == AUDIO]
+    return Scene(
+        video=bool(clips), pending=pending, clips=tuple(names.get(s.src, s.label) for s in clips),
+        video_ms=max((s.end_ms for s in clips), default=0),
+        music=any(s.kind == "music" for t in audio_tracks for s in t.segments),
+        voiceover=any(t.name == "Voiceover" and t.segments for t in audio_tracks),
+        captions=any(t.type == TEXT and t.name == "Captions" and t.segments for t in draft.tracks),
+        titles=sum(1 for t in draft.tracks if t.type == TEXT for s in t.segments if s.kind == "title"),
+        dubs=tuple(t.name[4:] for t in audio_tracks if t.name.startswith("Dub ")),
+        documents=tuple(u["filename"] for u in ctx.uploaded("document")),
+        audio=tuple(u["filename"] for u in ctx.uploaded("audio")),
+        presenter=any(s.get("box") for s in draft.segments_of(VIDEO)),
+    )
+
+
+SPEECH = ("voiceover", "revoice", "dub", "presenter")
+
+
+def speech_first(intents: list[Intent]) -> list[Intent]:
+    """Captions follow the speech they caption: asked in one message, the voice is made first."""
+    if not any(i.kind in SPEECH for i in intents):
+        return intents
+    captions = [i for i in intents if i.kind in ("captions", "style_captions")]
+    return [i for i in intents if i not in captions] + captions
 
 
 def combine(plans: list[Plan]) -> Plan:
-    """Several skills in one turn, run in order; refusals among them are said at the end."""
+    """Several plans in one turn, run in order; the cost is the sum of the work's."""
     if len(plans) == 1:
         return plans[0]
     work = [p for p in plans if p.action != "help"]
-    notes = [p for p in plans if p.action == "help"]
 
     async def run(ctx: TurnContext) -> AsyncIterator[Event]:
-        for index, plan in enumerate(work + notes):
-            if index:
-                yield text("\n\n")
+        spoke = False
+        for plan in plans:
+            opened = False
             async for event in plan.run(ctx):
+                if event["type"] == "text":
+                    if spoke and not opened:
+                        yield text("\n\n")
+                    opened = spoke = True
                 yield event
 
-    return Plan("+".join(p.action for p in work), sum(p.cost for p in work), run)
-
-
-Planner = Callable[[Message, TurnContext], "Plan | None"]
+    return Plan("+".join(p.action for p in work) or "help", sum(p.cost for p in work), run)
 
 
 class Agent:
     """Decides what a message asks for and what it costs."""
 
-    def plan(self, text: str, ctx: TurnContext) -> Plan:
-        message = Message.read(text)
-        for exclusive in (edit.undo_plan, placement.switch_plan):
-            plan = exclusive(message, ctx)
-            if plan:
-                return plan
-        presenter = avatar.avatar_plan(message, ctx)
-        if presenter:
-            return presenter
-        dub = dubbing.dubbing_plan(message, ctx)
-        if dub:
-            languages = intents.languages(message.instruction)
-            subtitles = dub.cost and len(languages) == 1 and captions.captions_plan(
-                message, ctx, after_voiceover=True, language=languages[0])
-            return combine([dub, subtitles]) if subtitles else dub
-        plans: list[Plan] = []
-        spoken = voiceover.voiceover_plan(message, ctx)
-        ordered: list[Planner] = [placement.convert_plan, edit.trim_plan, canvas.canvas_plan]
-        for planner in ordered:
-            if plan := planner(message, ctx):
-                plans.append(plan)
-        if spoken:
-            plans.append(spoken)
-        later = [lambda m, c: captions.captions_plan(m, c, after_voiceover=spoken is not None and spoken.cost > 0),
-                 audio.music_plan, audio.original_audio_plan, overlays.title_plan]
-        for planner in later:
-            if plan := planner(message, ctx):
-                plans.append(plan)
-        if not any(p.action != "help" for p in plans):  # "add my clip": only when nothing else is asked
-            if adding := placement.add_plan(message, ctx):  # (the other skills place the video themselves)
-                plans.insert(0, adding)
+    def plan(self, message_text: str, ctx: TurnContext) -> Plan:
+        switch = placement.switch_plan(message_text, ctx)
+        if switch:
+            return switch
+        return self.plan_reading(understand(message_text, scene_of(ctx)), ctx)
+
+    def plan_reading(self, reading: Reading, ctx: TurnContext) -> Plan:
+        intents = reading.intents
+        undo = next((i for i in intents if i.kind == "undo"), None)
+        if undo is not None:
+            return edit.undo_plan(undo, ctx)
+        work: list[Plan] = []
+        later: list[Plan] = []
+        held = [i for i in intents if i.kind in ("held", "hold")]
+        if held:
+            later.append(notes.held_plan(held, ctx))
+        for intent in speech_first(intents):
+            if intent.kind in ("question", "chat", "held", "hold"):
+                continue
+            planner = SKILLS.get(intent.kind) or NOTES.get(intent.kind)
+            plan = planner(intent, ctx) if planner else None
+            if plan is None:
+                continue
+            (later if plan.action == "help" else work).append(plan)
+            ctx.planned.append(plan.action)
+        questions = [i for i in intents if i.kind == "question"]
+        if questions:
+            later.insert(0, answers.question_plan(questions, ctx))
+        chats = [i for i in intents if i.kind == "chat"]
+        if chats and not work and not later:
+            return answers.chat_plan(chats, ctx)
+        plans = work + later
         if not plans:
-            return help_plan(ctx)
-        if all(p.action == "help" for p in plans):
-            return plans[0]
+            return notes.help_plan(ctx)
         return combine(plans)

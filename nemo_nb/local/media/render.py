@@ -222,7 +222,7 @@ class _Graph:
 
 def _copyable(timeline: Timeline) -> Visual | None:
     """The one clip whose picture the output shows unchanged, if there is such a clip."""
-    if len(timeline.visuals) != 1 or timeline.captions:
+    if len(timeline.visuals) != 1 or timeline.captions or timeline.overlays:
         return None
     clip = timeline.visuals[0]
     info = clip.ref.info
@@ -294,10 +294,26 @@ def _add_picture(graph: _Graph, timeline: Timeline, width: int, height: int, rat
         ])
         pieces.append(graph.chain(f"[{index}:v:0]", filters))
     joined = "".join(pieces)
-    text = [_drawtext(c, i, width, height, work_dir) for i, c in enumerate(timeline.captions)]
     if len(pieces) > 1:
-        text.insert(0, f"concat=n={len(pieces)}:v=1:a=0")
+        joined = graph.chain(joined, f"concat=n={len(pieces)}:v=1:a=0")
+    joined = _add_overlays(graph, timeline, joined, width, height)
+    text = [_drawtext(c, i, width, height, work_dir) for i, c in enumerate(timeline.captions)]
     graph.filters.append(f"{joined}{','.join(text) or 'null'}[vout]")
+
+
+def _add_overlays(graph: _Graph, timeline: Timeline, base: str, width: int, height: int) -> str:
+    """Pictures-in-picture drawn over ``base`` in their corners, each only over its own range; the new label."""
+    for item in timeline.overlays:
+        box_w = max(16, round(width * item.scale / 100 / 2) * 2)
+        margin = round(min(width, height) * 0.04)
+        vertical, _, side = (item.box or "bottom-right").partition("-")
+        x = str(margin) if side == "left" else f"W-w-{margin}"
+        y = str(margin) if vertical == "top" else f"H-h-{margin}"
+        start, end = item.start_ms / 1000, (item.start_ms + item.dur_ms) / 1000
+        index = graph.input(item.ref.path, item.in_ms, item.dur_ms / 1000 + _INPUT_SLACK_S)
+        scaled = graph.chain(f"[{index}:v:0]", f"setpts=PTS-STARTPTS+{start:.3f}/TB,scale={box_w}:-2,format=yuv420p")
+        base = graph.chain(base + scaled, f"overlay=x={x}:y={y}:eof_action=pass:enable='between(t,{start:.3f},{end:.3f})'")
+    return base
 
 
 def _check_memory(visuals: list[Visual]) -> None:
@@ -332,7 +348,9 @@ def _drawtext(caption: Caption, index: int, width: int, height: int, work_dir: P
     text_file = work_dir / f"text{index}.txt"
     text_file.write_text("\n".join(lines), encoding="utf-8")
     margin = round(height * 0.06) + size // 4
-    y = {"top": str(margin), "center": "(h-text_h)/2", "bottom": f"h-text_h-{margin}"}[caption.pos]
+    vertical, _, side = caption.pos.partition("-")  # "top", "bottom-right", …
+    y = {"top": str(margin), "center": "(h-text_h)/2", "bottom": f"h-text_h-{margin}"}[vertical]
+    x = {"": "(w-text_w)/2", "left": str(margin), "right": f"w-text_w-{margin}"}[side]
     start, end = caption.start_ms / 1000, (caption.start_ms + caption.dur_ms) / 1000
     options = {
         "fontfile": _escape(str(default_font(bold=caption.kind == "title"))),
@@ -345,7 +363,7 @@ def _drawtext(caption: Caption, index: int, width: int, height: int, work_dir: P
         "boxborderw": str(max(2, size // 4)),
         "line_spacing": str(size // 5),
         "text_align": "center",
-        "x": "(w-text_w)/2",
+        "x": x,
         "y": y,
         "enable": _escape(f"between(t,{start:.3f},{end:.3f})"),
     }
@@ -374,6 +392,11 @@ def _add_audio(graph: _Graph, timeline: Timeline, copy_input: int | None,
             start = clip.start_ms if copy_input is None else 0
             own = Sound(clip.ref, "clip", start, clip.dur_ms, clip.in_ms, clip.volume, 0, 0, duck=clip.duck)
             placed.append((f"[{index}:a:0]", own))
+    for item in timeline.overlays:  # a presenter's own speech
+        if item.volume and item.ref.info.has_audio:
+            index = graph.input(item.ref.path, item.in_ms, item.dur_ms / 1000)
+            placed.append((f"[{index}:a:0]", Sound(item.ref, "voiceover", item.start_ms, item.dur_ms, item.in_ms,
+                                                  item.volume, 0, 0, duck=False)))
     for sound in timeline.sounds:
         placed.append((f"[{graph.input(sound.ref.path, sound.in_ms, sound.dur_ms / 1000)}:a:0]", sound))
     seconds = f"{timeline.duration_ms / 1000:.3f}"

@@ -55,6 +55,8 @@ class Visual:
     in_ms: int
     volume: int  # percent, the clip's own sound
     duck: bool = False  # its own sound is lowered under speech
+    box: str | None = None  # a picture-in-picture's corner (drawn over the clips, not between them)
+    scale: int = 30         # its width, percent of the frame's
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,7 @@ class Timeline:
     canvas: Canvas | None
     duration_ms: int
     languages: tuple[str, ...] = ()  # the audio tracks to make, in order; () when no sound has a language
+    overlays: tuple[Visual, ...] = ()  # pictures-in-picture, drawn over the clips (a picture change over their range)
 
     def only(self, language: str) -> Timeline:
         """This timeline with the shared sound and ``language``'s speech only, as one language."""
@@ -108,7 +111,7 @@ class Timeline:
         duration = _end(self.visuals, sounds, self.captions)
         if duration <= 0:
             raise RenderError(f"language {language!r} has nothing to render")
-        return Timeline(self.visuals, sounds, self.captions, self.canvas, duration, (language,))
+        return Timeline(self.visuals, sounds, self.captions, self.canvas, duration, (language,), self.overlays)
 
 
 def language_code(value: Any, where: str = "language") -> str:
@@ -154,6 +157,7 @@ def read_timeline(draft: Draft, resolve: Callable[[str], MediaRef | None]) -> Ti
     if count > MAX_SEGMENTS:
         raise RenderError(f"the draft has {count} segments; at most {MAX_SEGMENTS} can be rendered")
     visuals: list[Visual] = []
+    overlays: list[Visual] = []
     sounds: list[Sound] = []
     captions: list[Caption] = []
     for t_index, track in enumerate(draft.tracks, 1):
@@ -166,17 +170,21 @@ def read_timeline(draft: Draft, resolve: Callable[[str], MediaRef | None]) -> Ti
             seg = _Seg(raw, t_index, s_index, track.type).checked()
             if track.type == VIDEO:
                 visual = seg.visual(resolve, previous_end)
+                if visual.box is not None:
+                    overlays.append(visual)
+                    continue
                 previous_end = visual.start_ms + visual.dur_ms
                 visuals.append(visual)
             elif track.type == AUDIO:
                 sounds.append(seg.sound(resolve))
             elif (caption := seg.caption()) is not None:
                 captions.append(caption)
-    duration = _end(visuals, sounds, captions)
+    duration = _end([*visuals, *overlays], sounds, captions)
     if duration <= 0:
         raise RenderError("the draft has nothing to render: add a video, image, audio or text segment")
     languages = _languages(draft, [s.lang for s in sounds if s.lang is not None])
-    return Timeline(_without_overlaps(visuals), sounds, captions, _canvas(draft), duration, languages)
+    return Timeline(_without_overlaps(visuals), sounds, captions, _canvas(draft), duration, languages,
+                    tuple(overlays))
 
 
 def _without_overlaps(visuals: list[Visual]) -> list[Visual]:
@@ -273,7 +281,8 @@ class _Seg:
         if not ref.info.has_video:
             raise self.error("its media has no picture; put audio on an audio track")
         start, duration, in_ms = self.timing(ref, default_start=previous_end)
-        return Visual(ref, start, duration, in_ms, self.read("v", default=100), duck=self.flag("duck"))
+        return Visual(ref, start, duration, in_ms, self.read("v", default=100), duck=self.flag("duck"),
+                      box=self.read("box", default=None), scale=self.read("sc", default=30))
 
     def sound(self, resolve: Callable[[str], MediaRef | None]) -> Sound:
         kind = self.read("k", default="") or "audio"

@@ -1,4 +1,5 @@
-"""The avatar presenter: a script spoken by a drawn presenter whose mouth follows the speech."""
+"""The avatar presenter: a script spoken by a drawn presenter whose mouth follows the speech. Over footage it
+goes in a corner (picture-in-picture), the user's clip and frame untouched; without footage it is the video."""
 from __future__ import annotations
 
 import subprocess
@@ -6,16 +7,16 @@ from pathlib import Path
 from typing import Any
 
 from nemo_nb.draft import TEXT, VIDEO, Draft
-from nemo_nb.local import intents, srt
+from nemo_nb.local import srt
 from nemo_nb.local.credits import COSTS
 from nemo_nb.local.library import inspect
-from nemo_nb.local.skills.base import Message, Plan, TurnContext, refusal, say, tool
-from nemo_nb.local.skills.voiceover import Line, script_of, speaker_for, voice_name
+from nemo_nb.local.skills.base import Plan, TurnContext, refusal, say, tool, video_end_ms
+from nemo_nb.local.skills.voiceover import Line, language_of, lower_original, script_of, speaker_for, voice_name
+from nemo_nb.local.understanding import Intent
 
-AVATAR = (r"\bavatar\b", r"\bpresenter\b", r"\bspokes(person|man|woman)\b", r"\btalking head\b", r"\bhost\b.*\bvideo\b",
-          r"数字人|虚拟主播|主持人")
-SCRIPT_TO_VIDEO = r"\bscript\b.*\b(into|to|as)\b.*\b(mp4|video)\b"
 PAUSE_MS = 350
+PIP_SCALE = 30        # the corner presenter's width, percent of the frame
+PIP_SIZE = (360, 360)  # drawn at this size, scaled into its box
 SWEET_SPOT_WORDS = 200
 ASK = ("To make a presenter video I need the script: send it after a colon (\"create a talking avatar video: "
        "Hello, I'm …\") or upload it as a .txt, .md, .pdf or .docx file and ask again. Under 200 words is the "
@@ -23,43 +24,41 @@ ASK = ("To make a presenter video I need the script: send it after a colon (\"cr
        "Nothing was charged.")
 
 
-def wants_avatar(message: Message, ctx: TurnContext) -> bool:
-    if message.says(*AVATAR):
-        return True  # "presenter", "avatar", …
-    return message.says(SCRIPT_TO_VIDEO) and not ctx.uploaded("video") and not ctx.draft.is_renderable
-
-
-def look(message: Message, ctx: TurnContext) -> tuple[str, str, tuple[int, int]]:
-    """(style, background, size) from the message: "friendly", "on a gradient", "9:16", "720p"."""
-    style = "friendly" if message.says(r"\b(friendly|casual|warm|relaxed)\b") else "professional"
+def look(intent: Intent, ctx: TurnContext) -> tuple[str, str, tuple[int, int]]:
+    """(style, background, size): "friendly", "on a gradient", "9:16", "720p"."""
+    words = intent.words
+    style = "friendly" if words & {"friendly", "casual", "warm", "relaxed"} else "modern" if "modern" in words \
+        else "professional"
     background = "#1f2a44"
     images = ctx.uploaded("image")
-    if images and message.says(r"\bbackground\b"):
+    if images and "background" in words:
         background = "upload:" + images[-1]["media_id"]
-    elif message.says(r"\bgradient\b"):
+    elif "gradient" in words:
         background = "gradient:#1f2a44→#4a6fa5"
-    elif colour := intents.colour(message.instruction):
-        background = colour
-    short = 720 if message.says(r"\b720p\b") else 1080
-    portrait = message.says(r"\b9\s*:\s*16\b|\bvertical\b|\bportrait\b|\btiktok\b|\breels?\b|\bshorts\b|竖屏")
+    elif intent.slots.colour:
+        background = intent.slots.colour
+    short = intent.slots.size if intent.slots.size in (720, 1080) else 1080
+    portrait = intent.slots.ratio == "9:16"
     long = short * 16 // 9
     return style, background, ((short, long) if portrait else (long, short))
 
 
-def avatar_plan(message: Message, ctx: TurnContext) -> Plan | None:
-    if not wants_avatar(message, ctx):
-        return None
-    found = script_of(message, ctx)
+def avatar_plan(intent: Intent, ctx: TurnContext) -> Plan | None:
+    found = script_of(intent, ctx)
     if found is None:
         return refusal(ASK)
     lines, source = found
     words = sum(len(line.text.split()) for line in lines)
-    speaker = speaker_for(message, ctx, lines)
-    if isinstance(speaker, Plan):
-        return speaker
-    language, voice, pace = speaker
-    style, background, (width, height) = look(message, ctx)
-    captions = message.says(r"\bcaptions?\b|\bsubtitles?\b|字幕")
+    language = language_of(intent, lines, ctx)
+    voice = speaker_for(language, intent.slots.gender)
+    if isinstance(voice, Plan):
+        return voice
+    pace = intent.slots.pace.apply(1.0) if intent.slots.pace else 1.0
+    style, background, (width, height) = look(intent, ctx)
+    captions = bool(intent.words & {"captions", "caption", "subtitles", "subs"})
+    if ctx.draft.is_renderable:
+        corner = intent.slots.position if intent.slots.position in CORNERS else "bottom-right"
+        return corner_plan(lines, source, voice, language, pace, style, background, corner)
 
     async def run(c: TurnContext) -> Any:
         longer = (f" At {words} words this takes a little longer (under {SWEET_SPOT_WORDS} is the sweet spot)."
@@ -70,7 +69,7 @@ def avatar_plan(message: Message, ctx: TurnContext) -> Plan | None:
         report: dict[str, Any] = {}
 
         def work() -> dict[str, Any]:
-            report.update(make_presenter(c, lines, voice, language, pace or 1.0, style, background, width, height,
+            report.update(make_presenter(c, lines, voice, language, pace, style, background, width, height,
                                          captions))
             return report
 
@@ -87,26 +86,73 @@ def avatar_plan(message: Message, ctx: TurnContext) -> Plan | None:
     return Plan("avatar", COSTS["avatar"], run)
 
 
+CORNERS = ("top-left", "top-right", "bottom-left", "bottom-right")
+
+
+def corner_plan(lines: list[Line], source: str, voice: Any, language: str, pace: float, style: str,
+                background: str, corner: str) -> Plan:
+    """The presenter over the footage, in a corner: the clip, its length and the frame stay as they are."""
+    async def run(c: TurnContext) -> Any:
+        draft = c.draft
+        video_ms = video_end_ms(draft)
+        async for ev in say(f"Drawing a presenter ({style} style) for the {corner.replace('-', ' ')} corner, speaking "
+                            f"the script from {source} with {voice_name(voice)}. "):
+            yield ev
+        report: dict[str, Any] = {}
+
+        def work() -> dict[str, Any]:
+            report.update(make_corner_presenter(c, draft, lines, voice, language, pace, style, background, corner,
+                                                video_ms))
+            return {k: v for k, v in report.items() if k != "reply"}
+
+        async for ev in tool("add_presenter_overlay", {"corner": corner, "style": style, "language": language},
+                             work, thread=True):
+            yield ev
+        async for ev in say(report["reply"]):
+            yield ev
+
+    return Plan("avatar", COSTS["avatar"], run)
+
+
+def make_corner_presenter(c: TurnContext, draft: Draft, lines: list[Line], voice: Any, language: str, pace: float,
+                          style: str, background: str, corner: str, video_ms: int) -> dict[str, Any]:
+    """Speak, draw a small presenter, and lay it over the video in ``corner`` from near the start."""
+    from nemo_nb.local.media.avatar import render_presenter
+
+    audio, phonemes, _, duration_s = speak_lines(c, lines, voice, language, pace)
+    if duration_s * 1000 > video_ms - 400:
+        audio.path.unlink(missing_ok=True)
+        c.refund += COSTS["avatar"]
+        return {"fitted": False, "reply": f"The script takes {duration_s:.1f} s to say, longer than the "
+                f"{video_ms / 1000:.1f} s video, so I added no presenter. Shorten the script and ask again. "
+                "Nothing was charged."}
+    video = c.new_file("presenter-corner.mp4")
+    render_presenter(video.path, audio_path=audio.path, phonemes=phonemes, duration_s=duration_s,
+                     width=PIP_SIZE[0], height=PIP_SIZE[1], style=style, background=background)
+    audio.path.unlink(missing_ok=True)
+    entry = c.register(video, inspect(video.path), kind="avatar", style=style)
+    length = min(round(inspect(video.path)["duration_s"] * 1000), video_ms)
+    start = min(400, max(0, video_ms - length))
+    draft.remove_tracks(lambda t: t.type == VIDEO and t.name == "Presenter")
+    segment = draft.track(VIDEO, "Presenter").add_video("video", start, length, src=entry["media_id"],
+                                                        url=entry["cdn_url"], name=f"Presenter ({style})")
+    segment.set("box", corner)
+    segment.set("sc", PIP_SCALE)
+    lowered = lower_original(draft)
+    c.set_draft(draft)
+    quieter = " The clip's own sound is lowered to 25% while the presenter speaks." if lowered else ""
+    return {"fitted": True, "duration_ms": length, "reply": (
+        f"Added a presenter in the {corner.replace('-', ' ')} corner ({PIP_SCALE}% of the width) from "
+        f"{start / 1000:g} s to {(start + length) / 1000:.1f} s, over your clip; the clip, its length and the frame "
+        f"are unchanged.{quieter} Say \"undo\" to take it away.")}
+
+
 def make_presenter(c: TurnContext, lines: list[Line], voice: Any, language: str, pace: float, style: str,
                    background: str, width: int, height: int, captions: bool) -> dict[str, Any]:
     """Speak the script line by line, join with pauses, draw the presenter, and put it on a new draft."""
     from nemo_nb.local.media.avatar import render_presenter
-    from nemo_nb.local.media.tts import engine
 
-    work = c.new_file("avatar-speech.wav")
-    parts, phonemes, cues, at = [], [], [], 0
-    for index, line in enumerate(lines):
-        part = work.path.with_name(f"line{index:03d}.wav")
-        speech = engine().synthesize(line.text, part, language=language, voice=voice.id, rate=pace)
-        length = int(speech.duration_s * 1000)
-        phonemes += [(sym, a + at / 1000, b + at / 1000) for sym, a, b in speech.phonemes]
-        cues += srt.split_cue(srt.Cue(at, at + length, line.text))
-        parts.append(part)
-        at += length + PAUSE_MS
-    join_wavs(parts, work.path, PAUSE_MS)
-    for part in parts:
-        part.unlink(missing_ok=True)
-    duration_s = (at - PAUSE_MS) / 1000
+    work, phonemes, cues, duration_s = speak_lines(c, lines, voice, language, pace)
     if background.startswith("upload:"):
         media = c.store.media(background[7:], c.user_id)
         background = str(c.library.path(media)) if media else "#1f2a44"
@@ -136,6 +182,27 @@ def make_presenter(c: TurnContext, lines: list[Line], voice: Any, language: str,
     return {"duration_s": round(duration_s, 2), "frames": facts.get("frames", 0),
             "distinct_images": facts.get("distinct_images", 0), "srt": srt_entry["filename"],
             "media_id": entry["media_id"]}
+
+
+def speak_lines(c: TurnContext, lines: list[Line], voice: Any, language: str, pace: float
+                ) -> tuple[Any, list[Any], list[srt.Cue], float]:
+    """The lines spoken one after another with short pauses into one WAV: (its file, phonemes, cues, seconds)."""
+    from nemo_nb.local.media.tts import engine
+
+    work = c.new_file("avatar-speech.wav")
+    parts, phonemes, cues, at = [], [], [], 0
+    for index, line in enumerate(lines):
+        part = work.path.with_name(f"line{index:03d}.wav")
+        speech = engine().synthesize(line.text, part, language=language, voice=voice.id, rate=pace)
+        length = int(speech.duration_s * 1000)
+        phonemes += [(sym, a + at / 1000, b + at / 1000) for sym, a, b in speech.phonemes]
+        cues += srt.split_cue(srt.Cue(at, at + length, line.text))
+        parts.append(part)
+        at += length + PAUSE_MS
+    join_wavs(parts, work.path, PAUSE_MS)
+    for part in parts:
+        part.unlink(missing_ok=True)
+    return work, phonemes, cues, (at - PAUSE_MS) / 1000
 
 
 def join_wavs(parts: list[Path], out: Path, pause_ms: int) -> None:

@@ -1,4 +1,4 @@
-"""What every skill works with: the turn's context, the message, plans and event helpers."""
+"""What every skill works with: the turn's context, plans and event helpers."""
 from __future__ import annotations
 
 import asyncio
@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nemo_nb.draft import VIDEO, Draft
-from nemo_nb.local import intents
 
 Event = dict[str, Any]
 
@@ -27,6 +26,7 @@ class TurnContext:
     changed: bool = False
     record_history: bool = True   # False for undo: restoring must not push a redo point
     refund: int = 0               # credits not to charge: a skill that found it could not do the work
+    planned: list[str] = field(default_factory=list)  # what this turn does before the skill being planned
 
     @property
     def draft(self) -> Draft:
@@ -60,31 +60,6 @@ class TurnContext:
     def document_text(self, upload: dict[str, Any]) -> str | None:
         content: str | None = self.library.text(upload["media_id"], self.user_id)
         return content
-
-
-@dataclass
-class Message:
-    """A user message, with the instruction separated from any script or quoted text in it."""
-
-    text: str
-    quotes: list[str] = field(default_factory=list)
-    script: str | None = None
-    instruction: str = ""
-
-    @classmethod
-    def read(cls, text: str) -> Message:
-        quotes = intents.quoted(text)
-        script = intents.script_after_colon(text)
-        instruction = text
-        if script:
-            instruction = instruction[: instruction.rfind(script)] if script in instruction else instruction
-        for quote in quotes:
-            instruction = instruction.replace(quote, " ")
-        return cls(text=text, quotes=quotes, script=script, instruction=re.sub(r"\s+", " ", instruction))
-
-    def says(self, *patterns: str) -> bool:
-        """Whether the instruction (not the script or quoted text) matches any pattern."""
-        return intents.has(self.instruction, *patterns)
 
 
 @dataclass

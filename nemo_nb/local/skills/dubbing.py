@@ -1,10 +1,11 @@
 """Dubbing: the source lines (with their timings) spoken again in other languages, each line fitted to
 its slot — borrow the following silence, then speed up to 1.5×, then trim and say so.
 
-Translations come from the message ("Spanish: Hola …"), from uploaded subtitles named by language
-(``talk.es.srt``), or from a translator plug-in (``nemo_nb.translators`` entry points, see
-``nemo_nb.local.translate``). With none, the agent says exactly what it needs: it never invents a
-translation and never charges for asking.
+Translations come from the message ("Spanish: Hola …", "in French: …", "Translation: '…'"), from uploaded
+subtitles named by language (``talk.es.srt``), or from a translator plug-in (``nemo_nb.translators`` entry
+points, see ``nemo_nb.local.translate``). With none, the agent says exactly what it needs: it never invents a
+translation and never charges for asking. Asked to dub with the translation in hand but nothing to dub yet
+(no voiceover, no transcript), it voices the given lines in that language instead.
 """
 from __future__ import annotations
 
@@ -13,17 +14,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nemo_nb.draft import AUDIO, VIDEO, Draft
-from nemo_nb.draft.languages import NAMED, UNDERSTOOD, language_name
-from nemo_nb.local import intents, srt
+from nemo_nb.draft.languages import UNDERSTOOD, language_name
+from nemo_nb.local import srt
 from nemo_nb.local.credits import COSTS
 from nemo_nb.local.library import inspect
-from nemo_nb.local.skills.base import Message, Plan, TurnContext, refusal, say, tool, video_end_ms
-from nemo_nb.local.skills.voiceover import stretch
+from nemo_nb.local.skills import voiceover
+from nemo_nb.local.skills.base import Plan, TurnContext, refusal, say, tool, video_end_ms
+from nemo_nb.local.skills.grammar import listing, plural
+from nemo_nb.local.skills.texts import sentences
 from nemo_nb.local.translate import translator
+from nemo_nb.local.understanding import Intent
 
-DUB = (r"\bdub(s|bed|bing)?\b", r"\btranslat(e|ion)\b.*\b(voice|audio|speech|video)\b", r"译制|配音成")
 MAX_SPEEDUP = 1.5
-REMOVE_ORIGINAL = r"\b(remove|replace|drop|mute|without) (the )?(original|english|source) (voice|speech|audio)\b"
+REMOVE_ORIGINAL = re.compile(r"\b(remove|replace|drop|mute|without) (the )?(original|english|source) "
+                             r"(voice|speech|audio)\b")
 
 
 @dataclass
@@ -59,8 +63,8 @@ def source_lines(ctx: TurnContext, draft: Draft) -> tuple[list[SourceLine], str,
         content = ctx.document_text(upload) or ""
         if name.endswith(".srt") and (cues := srt.parse(content)):
             return [SourceLine(c.start_ms, c.end_ms, c.text) for c in cues], upload["filename"], ctx.language
-        if name.endswith((".txt", ".md", ".pdf", ".docx")) and (sentences := intents.sentences(content)):
-            return spread(sentences, video_end_ms(draft)), upload["filename"], ctx.language
+        if name.endswith((".txt", ".md", ".pdf", ".docx")) and (found := sentences(content)):
+            return spread(found, video_end_ms(draft)), upload["filename"], ctx.language
     return None
 
 
@@ -81,23 +85,9 @@ def language_of_file(name: str) -> str | None:
     return match.group(1) if match and match.group(1) in UNDERSTOOD else None
 
 
-def message_translations(message: Message) -> dict[str, list[str]]:
-    """``Spanish: Hola a todos. … French: Bonjour …`` → {"es": [...], "fr": [...]}."""
-    names = "|".join(sorted((re.escape(n) for n in NAMED), key=len, reverse=True))
-    pattern = re.compile(rf"(?:^|[\s\n;|])({names})\s*[:：]\s*(.+?)(?=(?:[\s\n;|](?:{names})\s*[:：])|$)",
-                         re.IGNORECASE | re.DOTALL)
-    out: dict[str, list[str]] = {}
-    for name, body in pattern.findall(message.text):
-        sentences = intents.sentences(body.strip().strip("\"“”"))
-        if sentences:
-            out[NAMED[name.lower()]] = sentences
-    return out
-
-
-def find_translations(message: Message, ctx: TurnContext, targets: list[str], lines: list[SourceLine],
+def find_translations(given: dict[str, list[str]], ctx: TurnContext, targets: list[str], lines: list[SourceLine],
                       source_language: str) -> tuple[dict[str, Dub], list[str]]:
     """A Dub per target language that has a translation; the languages that have none."""
-    given = message_translations(message)
     files = {language_of_file(u["filename"]): u for u in ctx.uploaded("document") if language_of_file(u["filename"])}
     plugin = translator()
     dubs, missing = {}, []
@@ -108,7 +98,7 @@ def find_translations(message: Message, ctx: TurnContext, targets: list[str], li
             upload = files[language]
             content = ctx.document_text(upload) or ""
             cues = srt.parse(content) if upload["filename"].lower().endswith(".srt") else []
-            texts = [c.text for c in cues] or intents.sentences(content)
+            texts = [c.text for c in cues] or sentences(content)
             dubs[language] = Dub(language, texts, upload["filename"], timed=cues)
         elif plugin is not None:
             dubs[language] = Dub(language, plugin([line.text for line in lines], source_language, language),
@@ -127,34 +117,51 @@ def needs_text(missing: list[str], lines: list[SourceLine], source: str) -> str:
             f"named by language (e.g. talk.{missing[0]}.srt), or install a translator plug-in. Nothing was charged.")
 
 
-def dubbing_plan(message: Message, ctx: TurnContext) -> Plan | None:
-    if not message.says(*DUB):
-        return None
-    targets = intents.languages(message.instruction) or list(message_translations(message))
+def given_translations(intent: Intent) -> tuple[list[str], dict[str, list[str]]]:
+    """(target languages in order, their translations from the message as sentences)."""
+    slots = intent.slots
+    targets = list(dict.fromkeys([*slots.languages, *slots.translations]))
+    given = {code: sentences(text) for code, text in slots.translations.items() if sentences(text)}
+    missing = [code for code in targets if code not in given]
+    if slots.text and len(missing) == 1 and slots.text not in slots.translations.values():
+        given[missing[0]] = sentences(slots.text)  # "dub it into French. Translation: '…'"
+    return targets, given
+
+
+def dubbing_plan(intent: Intent, ctx: TurnContext) -> Plan | None:
     draft = ctx.draft
     if not (draft.is_renderable or ctx.uploaded("video")):
         return refusal("Upload the video to dub first, then ask again. Nothing was charged.")
+    targets, given = given_translations(intent)
+    if not targets:
+        return refusal("Which language should I dub into? Send the translation with it, e.g. \"dub into Spanish — "
+                       "Spanish: Hola a todos …\" (I never invent one). Nothing was charged.")
     found = source_lines(ctx, draft)
     if found is None:
+        if given:  # nothing to dub yet, but the lines are here: voice them in that language
+            language = next(code for code in targets if code in given)
+            return speak_given(intent, ctx, language, given[language], [t for t in targets if t != language])
         return refusal("To dub I need the words spoken and when: add a voiceover first, or upload the transcript "
-                       "as subtitles (an .srt with timings, or a .txt). Nothing was charged.")
+                       "as subtitles (an .srt with timings, or a .txt) — or send the translated lines and I'll voice "
+                       "them (\"dub into Spanish: Hola …\"). Nothing was charged.")
     lines, source, source_language = found
     targets = [t for t in targets if t != source_language]
     if not targets:
-        return refusal("Which languages? For example \"dub this video into Spanish, French and German\". "
+        return refusal("Which language should I dub into? For example \"dub this video into Spanish — Spanish: …\". "
                        "Nothing was charged.")
-    dubs, missing = find_translations(message, ctx, targets, lines, source_language)
-    if missing:
+    dubs, missing = find_translations(given, ctx, targets, lines, source_language)
+    if missing and not dubs:
         return refusal(needs_text(missing, lines, source))
-    remove_original = message.says(REMOVE_ORIGINAL)
+    remove_original = bool(REMOVE_ORIGINAL.search(intent.clause))
+    with_subtitles = bool(intent.words & {"subtitles", "subtitle", "captions", "caption", "subs"})
 
     async def run(c: TurnContext) -> Any:
         from nemo_nb.local.skills.placement import ensure_video
 
         d, placed = ensure_video(c)
-        names = ", ".join(language_name(lang) for lang in dubs)
-        async for ev in say(f"{placed + ' ' if placed else ''}Dubbing {len(lines)} lines from {source} into "
-                            f"{names}. "):
+        names = listing(language_name(lang) for lang in dubs)
+        async for ev in say(f"{placed + ' ' if placed else ''}Dubbing {plural(len(lines), 'line')} from {source} "
+                            f"into {names}. "):
             yield ev
         report: dict[str, Any] = {}
 
@@ -167,8 +174,43 @@ def dubbing_plan(message: Message, ctx: TurnContext) -> Plan | None:
             yield ev
         async for ev in say(report["reply"]):
             yield ev
+        if missing:
+            async for ev in say(" " + needs_text(missing, lines, source).replace("Nothing was charged.",
+                                                                                 "Nothing was charged for those.")):
+                yield ev
+        if with_subtitles and len(dubs) == 1:
+            from nemo_nb.local.skills.captions import captions_plan
 
-    return Plan("dub", COSTS["dub"] * len(dubs), run)
+            subtitles = captions_plan(Intent("captions", intent.clause, type(intent.slots)(languages=list(dubs))), c)
+            if subtitles is not None and subtitles.action != "help":
+                async for ev in say(" "):
+                    yield ev
+                async for ev in subtitles.run(c):
+                    yield ev
+
+    return Plan("dub", COSTS["dub"] * len(dubs) + (COSTS["captions"] if with_subtitles and len(dubs) == 1 else 0),
+                run)
+
+
+def speak_given(intent: Intent, ctx: TurnContext, language: str, lines: list[str], others: list[str]) -> Plan:
+    """No voiceover or transcript to dub yet: the given translation spoken as this language's voiceover."""
+    voice = voiceover.speaker_for(language, intent.slots.gender)
+    if isinstance(voice, Plan):
+        return voice
+    plan = voiceover.voice_plan([voiceover.Line(text) for text in lines], f"your {language_name(language)} text",
+                                language, voice, 1.0)
+    if not others:
+        return plan
+    later = listing(language_name(code) for code in others)
+
+    async def run(c: TurnContext) -> Any:
+        async for ev in plan.run(c):
+            yield ev
+        async for ev in say(f" I did not dub into {later}: there is no voiceover or transcript to dub from yet, "
+                            f"and I need the {later} text too. Nothing was charged for that part."):
+            yield ev
+
+    return Plan(plan.action, plan.cost, run)
 
 
 def make_dubs(c: TurnContext, draft: Draft, lines: list[SourceLine], dubs: list[Dub], source_language: str,
@@ -221,7 +263,7 @@ def speak_language(c: TurnContext, draft: Draft, dub: Dub, lines: list[SourceLin
         length = int(speech.duration_s * 1000)
         if length > room:
             tempo = min(MAX_SPEEDUP, length / room)
-            stretch(item.path, tempo)
+            voiceover.stretch(item.path, tempo)
             dub.sped_up += 1
             length = int(length / tempo)
         if length > room:
@@ -237,13 +279,15 @@ def speak_language(c: TurnContext, draft: Draft, dub: Dub, lines: list[SourceLin
 def describe(dubs: list[Dub], lines: list[SourceLine], source_language: str, kept_source: bool,
              remove_original: bool) -> str:
     names = ", ".join(language_name(d.language) for d in dubs)
-    parts = [f"Done: {names} dubs, {len(lines)} lines each, every line placed where the original is spoken."]
+    parts = [f"Done: {names} {'dub' if len(dubs) == 1 else 'dubs'}, {plural(len(lines), 'line')}"
+             f"{' each' if len(dubs) > 1 else ''}, every line placed where the original is spoken."]
     for dub in dubs:
         notes = []
         if dub.sped_up:
-            notes.append(f"{dub.sped_up} line(s) sped up (at most {MAX_SPEEDUP:g}×)")
+            notes.append(f"{plural(dub.sped_up, 'line')} sped up (at most {MAX_SPEEDUP:g}×)")
         if dub.trimmed:
-            notes.append(f"{dub.trimmed} line(s) still too long and cut short — a shorter translation would fit")
+            notes.append(f"{plural(dub.trimmed, 'line')} still too long and cut short — a shorter translation "
+                         "would fit")
         if notes:
             parts.append(f"{language_name(dub.language)} (from {dub.origin}): "
                          f"{'; '.join(notes)}.")

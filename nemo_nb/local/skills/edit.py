@@ -1,15 +1,15 @@
 """Trimming and cutting time out of the whole timeline, and undoing the last change."""
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from nemo_nb.draft import Draft, Segment
 from nemo_nb.local.credits import COSTS
-from nemo_nb.local.intents import clock_text, duration_ms, has, time_points, time_range
-from nemo_nb.local.skills.base import Message, Plan, TurnContext, refusal, say, tool, video_end_ms
+from nemo_nb.local.skills.base import Plan, TurnContext, refusal, say, tool, video_end_ms
+from nemo_nb.local.skills.texts import clock_text
+from nemo_nb.local.understanding import Intent
 
-UNDO = (r"\bundo\b", r"\brevert\b", r"\bgo back\b.*\b(change|edit)", r"撤销|撤回")
+KEEP = frozenset({"keep"})
 MEDIA_KINDS = ("video", "image", "voiceover", "music", "audio", "")
 
 
@@ -49,36 +49,49 @@ def keep_range(draft: Draft, start: int, end: int) -> None:
         remove_range(draft, 0, start)
 
 
-def parse_trim(message: Message, total: int) -> tuple[str, int, int] | None:
-    """("remove" | "keep", start, end) from a trim/cut instruction, in ms."""
-    text = message.instruction
-    if not has(text, r"\b(trim|cut|remove|delete|drop|keep|shorten|crop out|skip)\b", r"剪|裁|删"):
-        return None
-    first = re.search(r"\b(first|opening|beginning)\b[^0-9]*(\d+(?:\.\d+)?)\s*(s|sec|secs|seconds?|m|min|minutes?)\b",
-                      text, re.IGNORECASE)
-    if first:
-        return "remove", 0, duration_ms(first.group(2), first.group(3))
-    last = re.search(r"\b(last|final|ending)\b[^0-9]*(\d+(?:\.\d+)?)\s*(s|sec|secs|seconds?|m|min|minutes?)\b",
-                     text, re.IGNORECASE)
-    if last:
-        return "remove", max(0, total - duration_ms(last.group(2), last.group(3))), total
-    span = time_range(text)
-    if span:
-        keep = has(text, r"\bkeep\b", r"\bonly\b", r"\btrim (it )?to\b", r"保留")
-        return ("keep" if keep else "remove"), span[0], span[1]
-    to_length = re.search(r"\b(trim|shorten|cut)\b.*\bto\b", text, re.IGNORECASE)
-    points = time_points(text)
-    if to_length and points:
-        return "keep", 0, points[0]
-    return None
+def read_trim(intent: Intent, total: int) -> tuple[str, int, int] | str:
+    """("remove" | "keep", start, end) in ms from the intent's time, or a question to ask back."""
+    when = intent.slots.when
+    verbs = set(intent.verbs)
+    keep = bool(verbs & KEEP) or "only" in intent.words
+    if when is None:
+        return "Which part should go? For example \"trim the first 5 seconds\" or \"cut from 0:05 to 0:08\"."
+    if when.total is not None or ("make" in verbs and when.start is not None and when.end is None
+                                  and when.anchor is None and not when.duration):
+        length = when.total if when.total is not None else when.start or 0
+        if length >= total + 50:
+            return (f"The video is {clock_text(total)} long, so I can't make it {length / 1000:g} seconds by trimming: "
+                    "trims only shorten. Which length under that do you want?")
+        return "keep", 0, length
+    if when.anchor in ("first", "last", "after", "whole"):
+        start, end = when.span(total, 0)
+        if when.anchor in ("first", "last") and not when.duration:
+            return "How many seconds? For example \"cut the first 4 seconds\"."
+        return ("keep" if keep else "remove"), start, end
+    if when.anchor == "before" and when.end is not None:
+        if keep or verbs & {"end", "stop", "trim", "make"} or "before" not in intent.words:
+            return "keep", 0, when.end  # "end it at 18s", "trim it at 0:20"
+        return "remove", 0, when.end
+    if when.start is not None and when.end is not None:
+        return ("keep" if keep else "remove"), when.start, when.end
+    if when.start is not None and when.duration:
+        return ("keep" if keep else "remove"), when.start, when.start + when.duration
+    if when.start is not None:
+        if verbs & {"start", "keep"} or "from" in intent.words:
+            return "keep", when.start, total  # "start the video at 0:06", "keep from 0:10"
+        return f"Cut at {clock_text(when.start)} — the part before it or the part after it?"
+    return "Which part should go? For example \"trim the first 5 seconds\" or \"cut from 0:05 to 0:08\"."
 
 
-def trim_plan(message: Message, ctx: TurnContext) -> Plan | None:
+def trim_plan(intent: Intent, ctx: TurnContext) -> Plan | None:
     draft = ctx.draft
     total = video_end_ms(draft) or draft.duration_ms
-    parsed = parse_trim(message, total)
-    if parsed is None or not draft.is_renderable:
-        return None
+    if not draft.is_renderable:
+        return refusal("There is nothing to trim yet: put your clip on the timeline first (\"add my clip\"). "
+                       "Nothing was charged.")
+    parsed = read_trim(intent, total)
+    if isinstance(parsed, str):
+        return refusal(parsed + " Nothing was charged.")
     mode, start, end = parsed
     start, end = max(0, start), min(end, total)
     if end <= start:
@@ -86,6 +99,9 @@ def trim_plan(message: Message, ctx: TurnContext) -> Plan | None:
     if mode == "remove" and start == 0 and end >= total:
         return refusal("That would remove the whole video. Say which part to keep, e.g. \"keep 0:05 to 0:20\". "
                        "Nothing was charged.")
+    if mode == "keep" and start == 0 and end >= total:
+        return refusal(f"The video is already {clock_text(total)} long, so there is nothing to cut. Nothing was "
+                       "charged.")
 
     async def run(c: TurnContext) -> Any:
         d = c.draft
@@ -107,10 +123,7 @@ def trim_plan(message: Message, ctx: TurnContext) -> Plan | None:
     return Plan("trim", COSTS["trim"], run)
 
 
-def undo_plan(message: Message, ctx: TurnContext) -> Plan | None:
-    if not message.says(*UNDO):
-        return None
-
+def undo_plan(intent: Intent, ctx: TurnContext) -> Plan | None:
     async def run(c: TurnContext) -> Any:
         current = c.draft
         restored: list[Draft] = []

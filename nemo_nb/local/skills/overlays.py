@@ -1,90 +1,133 @@
-"""Titles and text overlays: text, position, colour, start and duration. These edits are silent (tool
-events, no text), as the cloud's often are: the client describes them from the draft diff."""
+"""Titles and text overlays: the words, where (top, center, bottom or a corner), in which colour, when and how
+big; added, changed ("make the title white", "move it down", "change it to …") or removed."""
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from nemo_nb.draft import TEXT
-from nemo_nb.local import intents
+from nemo_nb.draft import TEXT, Draft, Segment
 from nemo_nb.local.credits import COSTS
-from nemo_nb.local.skills.base import Message, Plan, TurnContext, refusal, tool, video_end_ms
+from nemo_nb.local.skills.base import Plan, TurnContext, refusal, say, tool, video_end_ms
+from nemo_nb.local.skills.texts import seconds_text, shorten
+from nemo_nb.local.understanding import Intent
 
-TITLE = (r"\btitles?\b", r"\btext overlay\b", r"\boverlay\b", r"\bheading\b", r"\blower third\b", r"\btext\b",
-         r"标题", r"文字")
-REMOVE = r"\b(remove|delete|drop|clear|get rid of)\b|删除|去掉"
 DEFAULT_MS = 3000
+UP = {"bottom": "center", "center": "top", "top": "top", "bottom-left": "top-left", "bottom-right": "top-right"}
+DOWN = {"top": "center", "center": "bottom", "bottom": "bottom", "top-left": "bottom-left", "top-right": "bottom-right"}
+CORNER = "bottom-right"
 
 
-def title_text(message: Message) -> str | None:
-    if message.quotes:
-        return message.quotes[0].strip()
-    match = re.search(r"\b(?:title|text|heading|overlay)\b\s+(?:saying|that says|reading|of|with the words)?\s*"
-                      r"(.+?)(?:\s+\b(?:at|on|in|for|from|to|until)\b.*)?$", message.text, re.IGNORECASE)
-    text = match.group(1).strip(" .,:") if match else ""
-    return text if text and len(text) <= 200 else None
+def titles(draft: Draft) -> list[Segment]:
+    return [s for t in draft.tracks if t.type == TEXT for s in t.segments if s.kind == "title"]
 
 
-def when(message: Message, total: int) -> tuple[int, int]:
-    """(start, duration) in ms: "at 5s", "from 0:05", "for 4 seconds", "at the end", "throughout"."""
-    text = message.instruction
-    span = intents.time_range(text)
-    if span:
-        return span[0], span[1] - span[0]
-    duration = DEFAULT_MS
-    length = re.search(r"\bfor\s+(\d+(?:\.\d+)?)\s*(s|sec|secs|seconds?|m|min|minutes?)\b", text, re.IGNORECASE)
-    if length:
-        duration = intents.duration_ms(length.group(1), length.group(2))
-    if intents.has(text, r"\b(throughout|whole (video|time)|entire|all the time)\b"):
-        return 0, total or duration
-    if intents.has(text, r"\bat the end\b|\bending\b"):
-        return max(0, total - duration), duration
-    start = re.search(r"\b(?:at|from|starting at|after)\s+(\d{1,2}:\d{2}|\d+(?:\.\d+)?\s*(?:s|sec|secs|seconds?))",
-                      text, re.IGNORECASE)
-    return (intents.time_points(start.group(1))[0] if start else 0), duration
+def _font(draft: Draft, big: int) -> int | None:
+    height = int((draft.canvas or {}).get("h", 1080))
+    return max(12, height // (8 if big > 0 else 24)) if big else None
 
 
-def title_plan(message: Message, ctx: TurnContext) -> Plan | None:
-    if not message.says(*TITLE) or message.says(r"\bcaptions?\b|\bsubtitles?\b|字幕"):
-        return None
-    draft = ctx.draft
-    if message.says(REMOVE):
-        if not any(t.type == TEXT and any(s.kind == "title" for s in t.segments) for t in draft.tracks):
-            return refusal("There is no title to remove. Nothing was charged.")
-        return Plan("title", COSTS["title"], remove_titles)
-    words = title_text(message)
+def describe(words: str, start: int, duration: int, pos: str, colour: str) -> str:
+    return (f"“{shorten(words, 60)}” in {colour} at the {pos.replace('-', ' ')}, "
+            f"{seconds_text(start)}–{seconds_text(start + duration)}")
+
+
+def title_plan(intent: Intent, ctx: TurnContext) -> Plan | None:
+    slots = intent.slots
+    words = (slots.text or "").strip()
     if not words:
         return refusal("Which words should the title show? Put them in quotes, e.g. add a title \"Urban Dreams\". "
                        "Nothing was charged.")
+    if len(words) > 200:
+        return refusal("That title is over 200 characters: titles are for a few words. Send a voiceover or captions "
+                       "for longer text. Nothing was charged.")
+    draft = ctx.draft
     if not (draft.is_renderable or ctx.uploads):
         return refusal("Upload a video first, then I can put a title on it. Nothing was charged.")
-    total = video_end_ms(draft) or draft.duration_ms
-    start, duration = when(message, total)
-    pos = intents.position(message.instruction) or ("center" if message.says(r"\btitle\b") else "bottom")
-    colour = intents.colour(message.instruction) or "white"
-    size = 0
-    if message.says(r"\b(big|large|huge|bold)\b"):
-        size = 2
-    elif message.says(r"\b(small|tiny|subtle)\b"):
-        size = -1
+    total = video_end_ms(draft) or draft.duration_ms or DEFAULT_MS
+    start, end = slots.when.span(total, DEFAULT_MS) if slots.when else (0, DEFAULT_MS)
+    start, end = max(0, min(start, max(0, total - 500))), min(end, total) if total else end
+    duration = max(500, end - start)
+    pos = slots.position if slots.position not in (None, "up", "down", "corner") else (
+        CORNER if slots.position == "corner" else "center" if "title" in intent.words or "headline" in intent.words
+        else "bottom" if "third" in intent.words else "center")
+    colour = slots.colour or "white"
 
     async def run(c: TurnContext) -> Any:
         from nemo_nb.local.skills.placement import ensure_video
 
-        d, _ = ensure_video(c)
+        d, placed = ensure_video(c)
 
         def work() -> dict[str, Any]:
-            height = int((d.canvas or {}).get("h", 1080))
-            font_px = max(12, height // (8 if size > 0 else 24)) if size else None
-            d.track(TEXT, "Title").add_text("title", words, start, duration, pos=pos, colour=colour, font_px=font_px)
+            d.track(TEXT, "Title").add_text("title", words, start, duration, pos=pos, colour=colour,
+                                            font_px=_font(d, slots.big))
             c.set_draft(d)
             return {"text": words, "start_ms": start, "duration_ms": duration, "pos": pos, "colour": colour}
 
         async for ev in tool("add_text_overlay", {"text": words, "pos": pos, "colour": colour,
                                                   "start_ms": start, "duration_ms": duration}, work):
             yield ev
+        lead = f"{placed} " if placed else ""
+        async for ev in say(f"{lead}Added the title {describe(words, start, duration, pos, colour)}."):
+            yield ev
 
     return Plan("title", COSTS["title"], run)
+
+
+def _which(draft: Draft, intent: Intent) -> Segment | None:
+    found = titles(draft)
+    named = [s for s in found if s.text.lower() in intent.clause]
+    return (named or found[-1:] or [None])[0]
+
+
+def edit_plan(intent: Intent, ctx: TurnContext) -> Plan | None:
+    """Change the title that is there (the one named, else the last): words, colour, place, time or size."""
+    target = _which(ctx.draft, intent)
+    if target is None:
+        return title_plan(intent, ctx) if intent.slots.text else refusal(
+            "There is no title yet; say e.g. add a title \"Launch Day\". Nothing was charged.")
+    slots = intent.slots
+    old_pos = str(target.get("pos") or "center")
+    pos = UP.get(old_pos, old_pos) if slots.position == "up" else DOWN.get(old_pos, old_pos) \
+        if slots.position == "down" else CORNER if slots.position == "corner" else slots.position
+    total = video_end_ms(ctx.draft) or ctx.draft.duration_ms
+    span = slots.when.span(total, target.duration_ms) if slots.when else None
+    if not (slots.text or slots.colour or pos or span or slots.big):
+        return refusal("What should change about the title: its words, colour, place or timing? Nothing was "
+                       "charged.")
+    segment_id = target.id
+
+    async def run(c: TurnContext) -> Any:
+        d = c.draft
+
+        def work() -> dict[str, Any]:
+            seg = next(s for s in titles(d) if s.id == segment_id)
+            if slots.text:
+                seg.set("tx", slots.text)
+                seg.set("n", slots.text)
+            if slots.colour:
+                seg.set("c", slots.colour)
+            if pos:
+                seg.set("pos", pos)
+            if span:
+                seg.set("st", span[0])
+                seg.set("d", max(500, span[1] - span[0]))
+            if slots.big:
+                seg.set("fs", _font(d, slots.big))
+            c.set_draft(d)
+            return {"text": seg.text, "pos": seg.get("pos"), "colour": seg.get("c")}
+
+        async for ev in tool("edit_text_overlay", {"text": slots.text, "pos": pos, "colour": slots.colour}, work):
+            yield ev
+        seg = next(s for s in titles(c.draft) if s.id == segment_id)
+        async for ev in say(f"The title is now {describe(seg.text, seg.start_ms, seg.duration_ms, str(seg.get('pos') or 'center'), str(seg.get('c') or 'white'))}."):
+            yield ev
+
+    return Plan("title", COSTS["title"], run)
+
+
+def remove_plan(intent: Intent, ctx: TurnContext) -> Plan | None:
+    if not titles(ctx.draft):
+        return refusal("There is no title to remove. Nothing was charged.")
+    return Plan("title", COSTS["title"], remove_titles)
 
 
 async def remove_titles(c: TurnContext) -> Any:
@@ -97,4 +140,6 @@ async def remove_titles(c: TurnContext) -> Any:
         return {"removed": removed}
 
     async for ev in tool("remove_text_overlay", {}, work):
+        yield ev
+    async for ev in say("Removed the title."):
         yield ev

@@ -1,4 +1,4 @@
-"""Putting uploads on the timeline, switching between uploads (batch work), output size."""
+"""Putting uploads on the timeline, removing a clip, switching between uploads (batch work)."""
 from __future__ import annotations
 
 import contextlib
@@ -7,12 +7,12 @@ from typing import Any
 
 from nemo_nb.draft import VIDEO, Draft, FieldError
 from nemo_nb.local.credits import COSTS
-from nemo_nb.local.intents import seconds_text
-from nemo_nb.local.skills.base import Message, Plan, TurnContext, say, tool
+from nemo_nb.local.skills.base import Plan, TurnContext, refusal, say, tool
+from nemo_nb.local.skills.grammar import listing
+from nemo_nb.local.skills.texts import seconds_text
+from nemo_nb.local.understanding import Intent
 
-ADD = (r"\b(add|put|place|use|insert|join|combine|append)\b.*\b(video|clip|clips|footage|upload|file|files|"
-       r"timeline)\b", r"(添加|放入).*(视频|片段|素材|时间线)")
-SWITCH = (r"\b(work on|switch to|next (video|clip|file)|now (do|edit)|move on to|open)\b", r"切换")
+SWITCH = re.compile(r"\b(work on|switch to|next (video|clip|file)|now (do|edit)|move on to|open)\b|切换", re.IGNORECASE)
 ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "last": -1}
 
 
@@ -53,9 +53,9 @@ def ensure_video(ctx: TurnContext) -> tuple[Draft, str | None]:
     return draft, f"I put {placed} on the video track."
 
 
-def pick_upload(message: Message, uploads: list[dict[str, Any]]) -> dict[str, Any] | None:
+def pick_upload(text: str, uploads: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The upload a message names: by file name (or its stem), or by ordinal ("the second video")."""
-    lowered = message.text.lower()
+    lowered = text.lower()
     for upload in uploads:
         name = upload["filename"].lower()
         if name in lowered or name.rsplit(".", 1)[0] in lowered:
@@ -86,12 +86,12 @@ async def add_uploads(ctx: TurnContext) -> Any:
         yield ev
 
 
-def switch_plan(message: Message, ctx: TurnContext) -> Plan | None:
+def switch_plan(text: str, ctx: TurnContext) -> Plan | None:
     """Batch work: keep each upload's timeline apart; "work on clip2.mp4" swaps the draft in."""
-    if not message.says(*SWITCH):
+    if not SWITCH.search(text[:2000]):
         return None
     videos = ctx.uploaded("video")
-    target = pick_upload(message, videos)
+    target = pick_upload(text[:2000], videos)
     if target is None:
         return None
 
@@ -119,38 +119,50 @@ def switch_plan(message: Message, ctx: TurnContext) -> Plan | None:
     return Plan("switch", COSTS["switch"], run)
 
 
-def add_plan(message: Message, ctx: TurnContext) -> Plan | None:
+def add_plan(intent: Intent, ctx: TurnContext) -> Plan | None:
     pending = [u for u in ctx.uploaded("video") + ctx.uploaded("image")
                if u["media_id"] not in videos_on_timeline(ctx.draft)]
-    if pending and message.says(*ADD):
-        return Plan("add_media", COSTS["add_media"], add_uploads)
-    return None
+    if not pending:
+        if videos_on_timeline(ctx.draft):
+            return refusal("Your clip is already on the timeline. Nothing was charged.")
+        return refusal("There is nothing to add yet: upload a video (MP4, MOV, AVI, WebM or MKV) first. "
+                       "Nothing was charged.")
+    return Plan("add_media", COSTS["add_media"], add_uploads)
 
 
-def convert_plan(message: Message, ctx: TurnContext) -> Plan | None:
-    """ "… into a 1080p MP4": the upload on the timeline, at that output size (orientation kept)."""
-    match = re.search(r"\b(1080p|full hd|720p|4k)\b", message.instruction, re.IGNORECASE)
-    if not match or not (ctx.uploaded("video") or videos_on_timeline(ctx.draft)):
-        return None
-    short = {"1080p": 1080, "full hd": 1080, "720p": 720, "4k": 2160}[match.group(1).lower()]
+def remove_clip_plan(intent: Intent, ctx: TurnContext) -> Plan | None:
+    """ "remove the second clip", "delete broll.mp4": that clip goes and what follows moves up."""
+    draft = ctx.draft
+    clips = [s for s in draft.segments_of(VIDEO) if not s.get("box")]
+    names = {u["media_id"]: u["filename"] for u in ctx.uploads}
+    chosen = None
+    for name in intent.slots.uploads:
+        chosen = next((s for s in clips if names.get(s.src, "").lower() == name.lower()), chosen)
+    if chosen is None and intent.slots.ordinal is not None:
+        index = intent.slots.ordinal - 1 if intent.slots.ordinal > 0 else intent.slots.ordinal
+        chosen = clips[index] if -len(clips) <= index < len(clips) else None
+    if chosen is None:
+        shown = listing([names.get(s.src, s.label) for s in clips], "or")
+        return refusal(f"Which clip should go: {shown}? Nothing was charged.")
+    if len(clips) == 1:
+        return refusal("That is the only clip on the timeline; to start again upload another and say \"work on "
+                       "<name>\". Nothing was charged.")
+    label = names.get(chosen.src, chosen.label)
 
     async def run(c: TurnContext) -> Any:
-        draft, placed = ensure_video(c)
-        canvas = draft.canvas or {"w": 1920, "h": 1080}
-        portrait = int(canvas.get("h", 1080)) > int(canvas.get("w", 1920))
-        long = short * 16 // 9
-        width, height = (short, long) if portrait else (long, short)
+        from nemo_nb.local.skills.edit import remove_range
+
+        d = c.draft
 
         def work() -> dict[str, Any]:
-            draft.set_canvas(width, height, str(canvas.get("fit", "fit")))
-            c.set_draft(draft)
-            return {"width": width, "height": height}
+            remove_range(d, chosen.start_ms, chosen.end_ms)
+            c.set_draft(d)
+            return {"removed": label, "duration_ms": d.duration_ms}
 
-        async for ev in tool("set_output_size", {"width": width, "height": height}, work):
+        async for ev in tool("remove_clip", {"media": chosen.src}, work):
             yield ev
-        lead = f"{placed} " if placed else ""
-        async for ev in say(f"{lead}The export will be a {width}x{height} H.264 MP4 ({match.group(1)}). "
-                            "Next you could add a voiceover, captions or a title, or click Export now."):
+        async for ev in say(f"Removed {label} ({seconds_text(chosen.start_ms)}–{seconds_text(chosen.end_ms)}); "
+                            f"what followed moved up and the video is now {c.draft.duration_ms / 1000:.1f} s long."):
             yield ev
 
-    return Plan("output_size", COSTS["output_size"], run)
+    return Plan("remove_clip", COSTS["trim"], run)

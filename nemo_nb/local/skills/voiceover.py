@@ -1,5 +1,7 @@
 """Voiceover: a script (from the message or an uploaded TXT/MD/SRT) spoken over the video, sentence by
-sentence, fitted to the video's length, with its captions kept as SRT."""
+sentence: from near the start, one line after another with natural pauses (spread over the whole video only
+when asked), sped up (to 1.25×) only when it would not fit; its captions are kept as SRT. Also: the same
+script spoken again in another voice or pace, and the voiceover removed."""
 from __future__ import annotations
 
 import re
@@ -10,20 +12,22 @@ from typing import Any
 
 from nemo_nb.draft import AUDIO, VIDEO, Draft
 from nemo_nb.draft.languages import language_name
-from nemo_nb.local import intents, srt
+from nemo_nb.local import srt
 from nemo_nb.local.credits import COSTS
 from nemo_nb.local.library import inspect
-from nemo_nb.local.skills.base import Message, Plan, TurnContext, refusal, say, tool, video_end_ms
-from nemo_nb.local.skills.placement import ensure_video
+from nemo_nb.local.skills.base import Plan, TurnContext, refusal, say, tool, video_end_ms
+from nemo_nb.local.skills.grammar import plural, with_article
+from nemo_nb.local.skills.placement import ensure_video, pick_upload
+from nemo_nb.local.skills.texts import script_language, seconds_text, sentences, shorten
+from nemo_nb.local.understanding import Intent
 
-VOICEOVER = (r"voice[- ]?overs?\b", r"\bnarrat", r"\bvoice (it|this)\b", r"\bread (the|my|this) script\b",
-             r"\bspeak\b", r"配音|旁白|解说")
 PACE_RANGE = (0.8, 1.25)  # what a user may ask for
-SLOWEST = 0.9             # how far the fitting slows a voice down on its own
-GAP_MS = 300
-ASK_FOR_SCRIPT = ("To make a voiceover I need the words to say. Send the script after a colon, e.g. "
-                  "\"add a voiceover: Welcome to our app. …\", or upload a .txt, .md or .srt file and ask again. "
-                  "Tip: sentences under 20 words sound most natural. Nothing was charged.")
+GAP_MS = 300              # the shortest pause between lines
+PAUSE_MS = 800            # the longest natural pause between lines
+LEAD_MS = 400             # where the first line starts
+ASK_FOR_SCRIPT = ("What should the voice say? To make a voiceover I need the words to say: send the script after a "
+                  "colon, e.g. \"add a voiceover: Welcome to our app. …\", or upload a .txt, .md or .srt file and ask "
+                  "again. Tip: sentences under 20 words sound most natural. Nothing was charged.")
 
 
 @dataclass
@@ -41,14 +45,15 @@ class Line:
         return self.at_ms or 0
 
 
-def script_of(message: Message, ctx: TurnContext) -> tuple[list[Line], str] | None:
-    """The lines to speak and where they came from: the message, else the latest uploaded document."""
-    if message.script:
-        return [Line(s) for s in intents.sentences(message.script)], "your message"
-    long_quotes = [q for q in message.quotes if len(q.split()) >= 3]
-    if long_quotes:
-        return [Line(s) for s in intents.sentences(max(long_quotes, key=len))], "your message"
-    for upload in reversed(ctx.uploaded("document")):
+def script_of(intent: Intent, ctx: TurnContext) -> tuple[list[Line], str] | None:
+    """The lines to speak and where they came from: the message, else the uploaded document it names (or the
+    latest one)."""
+    text = intent.slots.text or next(iter(intent.slots.translations.values()), None)
+    if text:
+        return [Line(s) for s in sentences(text)], "your message"
+    documents = ctx.uploaded("document")
+    named = pick_upload(" ".join(intent.slots.uploads), documents) if intent.slots.uploads else None
+    for upload in [named] if named else list(reversed(documents)):
         content = ctx.document_text(upload)
         if not content:
             continue
@@ -57,25 +62,20 @@ def script_of(message: Message, ctx: TurnContext) -> tuple[list[Line], str] | No
             if cues:
                 return [Line(c.text, c.start_ms) for c in cues], upload["filename"]
         plain = re.sub(r"^#+\s*|[*_`>]", "", content, flags=re.MULTILINE)  # markdown marks
-        lines = [Line(s) for s in intents.sentences(plain)]
+        lines = [Line(s) for s in sentences(plain)]
         if lines:
             return lines, upload["filename"]
     return None
 
 
-def voice_wishes(message: Message) -> tuple[str | None, float | None]:
-    """(gender, pace) asked for: "female voice", "slowly", "at 1.1x"."""
-    gender = None
-    if message.says(r"\b(female|woman|women|girl|her)\b", r"女声|女性"):
-        gender = "female"
-    elif message.says(r"\b(male|man|men|guy|his)\b", r"男声|男性"):
-        gender = "male"
-    pace = intents.multiplier(message.instruction)
-    if pace is None and message.says(r"\b(slow|slower|slowly|calm|relaxed)\b"):
-        pace = 0.9
-    elif pace is None and message.says(r"\b(fast|faster|quick|quickly|energetic|brisk)\b"):
-        pace = 1.1
-    return gender, pace
+def language_of(intent: Intent, lines: list[Line], ctx: TurnContext) -> str:
+    """The language to speak: the translation's, else the one named last, else what the script's words say."""
+    slots = intent.slots
+    if slots.translations:
+        return next(iter(slots.translations))
+    spoken = script_language(" ".join(line.text for line in lines))
+    named = [code for code in slots.languages if code != "en" or spoken in (None, "en")]
+    return named[-1] if named else spoken or ctx.language or "en"
 
 
 def voice_name(voice: Any) -> str:
@@ -85,15 +85,12 @@ def voice_name(voice: Any) -> str:
     return f"{voice.id.split('+')[0].title() if voice.engine == 'piper' else voice.id} ({kind})"
 
 
-def speaker_for(message: Message, ctx: TurnContext, lines: list[Line]) -> tuple[str, Any, float | None] | Plan:
-    """(language, voice, pace) for speaking ``lines``, or a free refusal naming the languages there are."""
+def speaker_for(language: str, gender: str | None, voice_id: str | None = None) -> Any:
+    """The voice for ``language`` and ``gender``, or a free refusal naming the languages there are."""
     from nemo_nb.local.media.tts import pick_voice
 
-    language = (intents.language(message.instruction) or intents.script_language(" ".join(line.text for line in lines))
-                or ctx.language or "en")
-    gender, pace = voice_wishes(message)
     try:
-        return language, pick_voice(language, gender=gender), pace
+        return pick_voice(language, gender=gender, voice=voice_id)
     except ValueError as exc:
         return refusal(f"{exc}. Nothing was charged.")
 
@@ -108,46 +105,52 @@ def stretch(path: Path, tempo: float) -> None:
     out.replace(path)
 
 
-def layout(lines: list[Line], start_ms: int, end_ms: int) -> None:
-    """Spread sentences without fixed times evenly over [start, end]; keep cue times where given."""
+def layout(lines: list[Line], start_ms: int, end_ms: int, *, spread: bool = False) -> None:
+    """Place the lines without fixed times: one after another from ``start_ms`` with natural pauses (0.3–0.8 s),
+    or, when ``spread``, evenly over [start, end]. Cue times are kept where given."""
     free = [line for line in lines if line.at_ms is None]
     if not free:
         return
     speech = sum(line.duration_ms for line in free)
-    gap = max(GAP_MS, (end_ms - start_ms - speech) // max(1, len(free) - 1)) if len(free) > 1 else 0
+    room = (end_ms - start_ms - speech) // max(1, len(free) - 1) if len(free) > 1 else 0
+    gap = max(GAP_MS, room) if spread else max(GAP_MS, min(PAUSE_MS, room))
     at = start_ms
     for line in free:
         line.at_ms = at
         at += line.duration_ms + gap
 
 
-def voiceover_plan(message: Message, ctx: TurnContext) -> Plan | None:
-    if not message.says(*VOICEOVER) or message.says(r"\bdub", r"配音成|译制"):
-        return None
+def voiceover_plan(intent: Intent, ctx: TurnContext) -> Plan | None:
     if not (ctx.uploaded("video") or ctx.draft.is_renderable):
         return refusal("Upload the video to voice first (MP4, MOV, AVI, WebM or MKV), then ask again. "
                        "Nothing was charged.")
-    found = script_of(message, ctx)
+    found = script_of(intent, ctx)
     if found is None:
         return refusal(ASK_FOR_SCRIPT)
     lines, source = found
-    speaker = speaker_for(message, ctx, lines)
-    if isinstance(speaker, Plan):
-        return speaker
-    language, voice, pace = speaker
+    language = language_of(intent, lines, ctx)
+    voice = speaker_for(language, intent.slots.gender)
+    if isinstance(voice, Plan):
+        return voice
+    pace = intent.slots.pace.apply(1.0) if intent.slots.pace else 1.0
+    return voice_plan(lines, source, language, voice, pace, spread=intent.slots.spread)
 
+
+def voice_plan(lines: list[Line], source: str, language: str, voice: Any, pace: float, *, spread: bool = False,
+               verb: str = "Writing") -> Plan:
+    """Speak ``lines`` over the video (replacing any voiceover)."""
     async def run(c: TurnContext) -> Any:
         draft, placed = ensure_video(c)
         video_ms = video_end_ms(draft)
-        name = language_name(language)
         lead = f"{placed} " if placed else ""
-        async for ev in say(f"{lead}Writing an {name} voiceover from {source} with {voice_name(voice)} "
-                            f"({len(lines)} sentences). "):
+        name = f"{language_name(language)} voiceover"
+        async for ev in say(f"{lead}{verb} {with_article(name)} from {source} with {voice_name(voice)} "
+                            f"({plural(len(lines), 'sentence')}). "):
             yield ev
         outcome: dict[str, Any] = {}
 
         def work() -> dict[str, Any]:
-            outcome.update(speak_and_place(c, draft, lines, voice, language, pace or 1.0, video_ms))
+            outcome.update(speak_and_place(c, draft, lines, voice, language, pace, video_ms, spread))
             return {k: v for k, v in outcome.items() if k != "reply"}
 
         async for ev in tool("generate_voiceover", {"language": language, "voice": voice.id, "sentences": len(lines),
@@ -159,9 +162,54 @@ def voiceover_plan(message: Message, ctx: TurnContext) -> Plan | None:
     return Plan("voiceover", COSTS["voiceover"], run)
 
 
+def revoice_plan(intent: Intent, ctx: TurnContext) -> Plan | None:
+    """The voiceover's script spoken again: another voice ("a woman's voice"), or pace ("a bit faster")."""
+    meta = ctx.draft.voiceover
+    cues = (meta or {}).get("cues") or []
+    if not meta or not cues:
+        return refusal("There is no voiceover yet; say e.g. \"add a voiceover: Welcome to …\". Nothing was charged.")
+    lines = [Line(str(text)) for text in dict.fromkeys(str(cue[2]) for cue in cues)]
+    language = str(meta.get("language") or "en")
+    current = str(meta.get("voice") or "")
+    slots = intent.slots
+    was_female = "+f" in current or "female" in current
+    gender = slots.gender or (("male" if was_female else "female") if not slots.pace else
+                              ("female" if was_female else None))
+    voice = speaker_for(language, gender)
+    if isinstance(voice, Plan):
+        return voice
+    pace_now = float(meta.get("pace") or 1.0)
+    pace = slots.pace.apply(pace_now) if slots.pace else pace_now
+    return voice_plan(lines, "the current script", language, voice, pace, verb="Re-recording")
+
+
+def remove_plan(intent: Intent, ctx: TurnContext) -> Plan | None:
+    if not any(t.type == AUDIO and t.name == "Voiceover" for t in ctx.draft.tracks):
+        return refusal("There is no voiceover to remove. Nothing was charged.")
+
+    async def run(c: TurnContext) -> Any:
+        d = c.draft
+
+        def work() -> dict[str, Any]:
+            d.remove_tracks(lambda t: t.type == AUDIO and t.name == "Voiceover")
+            d.remove_voiceover()
+            for seg in d.segments_of(VIDEO):
+                if seg.get("v") == LOWERED:
+                    seg.set_volume(100)
+            c.set_draft(d)
+            return {"removed": True}
+
+        async for ev in tool("remove_voiceover", {}, work):
+            yield ev
+        async for ev in say("Removed the voiceover; the clip's own sound is back at full level."):
+            yield ev
+
+    return Plan("voiceover_remove", COSTS["audio_level"], run)
+
+
 def speak_and_place(c: TurnContext, draft: Draft, lines: list[Line], voice: Any, language: str, pace: float,
-                    video_ms: int) -> dict[str, Any]:
-    """Synthesize, fit to the video (pace 0.8–1.25×), place, register files, write the SRT."""
+                    video_ms: int, spread: bool = False) -> dict[str, Any]:
+    """Synthesize, speed up if it would not fit (to 1.25×), place, register files, write the SRT."""
     from nemo_nb.local.media.tts import engine
 
     items = []
@@ -170,7 +218,7 @@ def speak_and_place(c: TurnContext, draft: Draft, lines: list[Line], voice: Any,
         speech = engine().synthesize(line.text, item.path, language=language, voice=voice.id, rate=pace)
         line.path, line.duration_ms = item.path, int(speech.duration_s * 1000)
         items.append(item)
-    lead = min(500, video_ms // 20)
+    lead = min(LEAD_MS, video_ms // 20)
     room = video_ms - 2 * lead
     timed = all(line.at_ms is not None for line in lines)
     need = sum(line.duration_ms for line in lines) + GAP_MS * (len(lines) - 1)
@@ -185,13 +233,13 @@ def speak_and_place(c: TurnContext, draft: Draft, lines: list[Line], voice: Any,
         return {"fitted": False, "reply": f"The script is too long for this {video_ms / 1000:.1f} s video: even at "
                 f"{PACE_RANGE[1]:g}× pace it runs about {over:.1f} s over. Cut about {cut} words (or trim less "
                 "video) and ask again. Nothing was charged."}
-    # speed up as far as 1.25x to fit; slow down only a little (to 0.9x): gaps fill the rest
-    tempo = 1.0 if timed else max(min(1.0, SLOWEST / pace), min(tempo, PACE_RANGE[1] / pace))
+    # speed up as far as 1.25x to fit; never slow down on its own: pauses and silence fill the rest
+    tempo = 1.0 if timed else max(1.0, min(tempo, PACE_RANGE[1] / pace))
     if abs(tempo - 1) > 0.03:
         for line, item in zip(lines, items, strict=True):
             stretch(item.path, tempo)
             line.duration_ms = int(line.duration_ms / tempo)
-    layout(lines, lead, video_ms - lead)
+    layout(lines, lead, video_ms - lead, spread=spread)
     trimmed = fit_cues(lines, video_ms)
     draft.remove_tracks(lambda t: t.type == AUDIO and t.name == "Voiceover")
     track = draft.track(AUDIO, "Voiceover")
@@ -227,12 +275,15 @@ def fit_cues(lines: list[Line], video_ms: int) -> int:
     return trimmed
 
 
+LOWERED = 25  # the video's own sound under a new voiceover
+
+
 def lower_original(draft: Draft) -> bool:
     """Lower the video's own sound under a new voiceover (to 25%), unless the user set it."""
     lowered = False
     for seg in draft.segments_of(VIDEO):
-        if seg.get("v", 100) == 100:
-            seg.set_volume(25)
+        if seg.get("v", 100) == 100 and not seg.get("box"):
+            seg.set_volume(LOWERED)
             lowered = True
     return lowered
 
@@ -240,18 +291,13 @@ def lower_original(draft: Draft) -> bool:
 def describe(lines: list[Line], voice: Any, language: str, pace: float, video_ms: int, lowered: bool,
              trimmed: int, srt_entry: dict[str, Any], draft: Draft) -> str:
     speech = sum(line.duration_ms for line in lines) / 1000
-    name = language_name(language)
+    name = f"{language_name(language)} voiceover"
     first = lines[0]
-    parts = [f"Added an {name} voiceover: {len(lines)} sentences, {speech:.1f} s of speech over the "
+    parts = [f"Added {with_article(name)}: {plural(len(lines), 'sentence')}, {speech:.1f} s of speech over the "
              f"{video_ms / 1000:.1f} s video, voice {voice_name(voice)}, pace {pace:.2f}×. It starts at "
-             f"{intents.seconds_text(first.start_ms)} with “{intents.shorten(first.text, 60)}”."]
-    coverage = speech * 1000 / max(1, video_ms)
-    if coverage < 0.5:
-        missing = int((video_ms * 0.8 / 1000 - speech) * 2.5)
-        parts.append(f"The script is short: the voice fills {coverage:.0%} of the video; about {missing} more words "
-                     "would cover it.")
+             f"{seconds_text(first.start_ms)} with “{shorten(first.text, 60)}”."]
     if trimmed:
-        parts.append(f"{trimmed} line(s) were longer than their subtitle slot and were cut short.")
+        parts.append(f"{plural(trimmed, 'line')} ran longer than their subtitle slot and were cut short.")
     if lowered:
         parts.append("I lowered the original sound to 25% under the voice.")
     parts.append(f"The captions are saved as {srt_entry['filename']}.")

@@ -84,7 +84,10 @@ class Slots:
         """Fill what is unset here from ``other`` (a modifier clause: "… and make them yellow")."""
         for name in self.__dataclass_fields__:
             mine, theirs = getattr(self, name), getattr(other, name)
-            if isinstance(mine, list):
+            if isinstance(mine, When) and isinstance(theirs, When):
+                self.when = When(**{key: getattr(mine, key) if getattr(mine, key) is not None else getattr(theirs, key)
+                                    for key in ("start", "end", "duration", "anchor", "total")})
+            elif isinstance(mine, list):
                 mine.extend(x for x in theirs if x not in mine)
             elif isinstance(mine, dict):
                 for key, value in theirs.items():
@@ -104,6 +107,11 @@ class Intent:
     target: str | None = None
     weak: bool = False                    # a complaint ("the music is too loud") rather than a request
     note: str = ""
+    verbs: tuple[str, ...] = ()           # the clause's actions (lexicon.VERBS keys)
+
+    @property
+    def words(self) -> set[str]:
+        return set(self.clause.split())
 
     def __repr__(self) -> str:
         return f"Intent({self.kind!r}, {self.clause!r})"
@@ -120,3 +128,27 @@ class Reading:
     @property
     def kinds(self) -> list[str]:
         return [i.kind for i in self.intents]
+
+
+@dataclass(frozen=True)
+class Scene:
+    """What the session holds, as far as understanding needs it (which readings make sense)."""
+
+    video: bool = False            # a clip or image on the timeline
+    pending: tuple[str, ...] = ()  # uploaded pictures not on the timeline yet
+    clips: tuple[str, ...] = ()    # names of the clips on the timeline, in order
+    video_ms: int = 0
+    music: bool = False
+    voiceover: bool = False
+    captions: bool = False
+    titles: int = 0
+    dubs: tuple[str, ...] = ()
+    documents: tuple[str, ...] = ()   # uploaded scripts and subtitles
+    audio: tuple[str, ...] = ()       # uploaded songs
+    presenter: bool = False
+
+    @property
+    def sounds(self) -> list[str]:
+        """The sounds there are: original (the clip's own), music, voice."""
+        return [name for name, there in (("original", self.video), ("music", self.music),
+                                         ("voice", self.voiceover)) if there]

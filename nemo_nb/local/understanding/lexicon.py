@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 VERBS: Mapping[str, str] = {
-    "add": "add | adds | adding | added | put | place | insert | include | throw | slap | stick | lay | give | apply "
+    "add": "add | adds | adding | added | use | using | put | place | insert | include | throw | slap | stick | lay | give | apply "
            "| attach | create | generate | burn | burn in | show | display | bring in | i want | i need | need | "
            "want | i'd like | would like | 加 | 添加 | 加上 | 加入 | 加个 | 加一个 | 加一段 | 放上 | 配上 | 显示 | 插入 | 生成",
     "make": "make | turn | convert | format | do | render | export | resize | reformat | 做成 | 改成 | 变成 | 弄成 | 转成 "
@@ -25,7 +25,7 @@ VERBS: Mapping[str, str] = {
              "dial down | pull down | turn it down | bring it down | 调低 | 降低 | 调小 | 减小 | 放低 | 压低",
     "raise": "raise | increase | boost | amplify | turn up | bring up | pump up | crank up | dial up | turn it up | "
              "调高 | 提高 | 调大 | 加大 | 放大",
-    "set": "set | adjust | 调到 | 设为 | 设成 | 调成 | 设置",
+    "set": "set | adjust | bring | dial | crank | pump | 调到 | 设为 | 设成 | 调成 | 设置",
     "change": "change | edit | modify | update | switch | swap | replace | rename | alter | 改 | 换 | 更换 | 替换 | "
               "修改 | 换成",
     "move": "move | shift | reposition | 移到 | 移动 | 挪到 | 放到 | 放在",
@@ -33,7 +33,7 @@ VERBS: Mapping[str, str] = {
             "剪短 | 截掉 | 砍掉",
     "keep": "keep | only need | only want | preserve | retain | leave | 保留 | 只要 | 只留",
     "undo": "undo | revert | go back | roll back | take that back | 撤销 | 撤回",
-    "dub": "dub | dubs | dubbing | dubbed | 译制 | 配成",
+    "dub": "dub | dubs | dubbing | dubbed | 译制 | 配成 | 吹き替え | 더빙",
     "translate": "translate | translated | localize | localise | 翻译 | 翻成 | 译成",
     "speak": "say | says | read | narrate | speak | voice | 说 | 念 | 朗读",
     "fade": "fade | fades | fading | 淡入 | 淡出",
@@ -51,8 +51,8 @@ TARGETS: Mapping[str, str] = {
                 "natural sound | ambient sound | live sound | 原声 | 原音 | 原始声音 | 视频声音 | 现场声 | 视频原声",
     "sound": "sound | audio | volume | 声音 | 音量",
     "voice": "voiceover | voiceovers | voice over | voice-over | vo | narration | narrator | voice | voices | tts | "
-             "text to speech | text-to-speech | speech | ai voice | 配音 | 旁白 | 解说 | 人声",
-    "captions": "caption | captions | subtitle | subtitles | subs | cc | closed captions | 字幕",
+             "text to speech | text-to-speech | speech | ai voice | 配音 | 旁白 | 解说 | 人声 | ナレーション | 내레이션",
+    "captions": "caption | captions | subtitle | subtitles | subs | cc | closed captions | 字幕 | 자막",
     "title": "title | titles | text | heading | headline | overlay | text overlay | lower third | end card | "
              "end screen | watermark | banner | label | tagline | words | 标题 | 文字 | 文本 | 大标题",
     "canvas": "aspect ratio | ratio | format | frame | size | resolution | shape | orientation | dimensions | "
@@ -83,7 +83,8 @@ MODIFIERS: Mapping[str, Mapping[str, str]] = {
                 "less loud | more low | more quiet | drowning | drowns | drowning out | overpowering | overpowers | "
                 "competes | distracting | disturbing | 太大声 | 太吵 | 太响 | 小声 | 轻一点 | 小点 | 小一点 | 低一点",
         "up": "louder | up | higher | more | too quiet | too soft | too low | can't hear | cannot hear | can not hear "
-              "| barely hear | hardly hear | not loud enough | 大声 | 响一点 | 太小声 | 听不到 | 听不清 | 大一点 | 高一点",
+              "| barely hear | hardly hear | can barely hear | can hardly hear | can't really hear | couldn't hear | "
+              "hard to hear | not loud enough | 大声 | 响一点 | 太小声 | 听不到 | 听不清 | 大一点 | 高一点",
     },
     "magnitude": {
         "small": "a bit | a little | a little bit | little bit | bit | slightly | a notch | a touch | a tad | "
@@ -137,7 +138,8 @@ MODIFIERS: Mapping[str, Mapping[str, str]] = {
                   "快一点",
     },
     "size": {"1080": "1080p | full hd | fhd", "720": "720p | hd", "2160": "4k | uhd | 2160p", "1440": "1440p | 2k"},
-    "negation": {"not": "don't | dont | do not | not | never | no need to | without | 别 | 不用 | 先别 | 无需"},
+    "negation": {"not": "don't | dont | do not | not | never | no need to | without | nobody | no one | noone | 别 | "
+                        "不用 | 先别 | 无需"},
     "no": {"no": "no | 无"},
     "spread": {"spread": "spread | spread out | evenly | across the whole | over the whole | throughout"},
     "everything": {"all": "everything | all | all the audio | all sounds | 全部 | 所有"},
@@ -146,10 +148,10 @@ MODIFIERS: Mapping[str, Mapping[str, str]] = {
 }
 
 # A message that asks for nothing to change (even when it also names an edit).
-HOLD = ("don't change anything | don't change | do not change anything | don't do anything | do not do anything | "
-        "don't apply | don't do it | don't do that | do not apply | not yet | just asking | only asking | "
+HOLD = ("don't change anything | do not change anything | don't do anything | do not do anything | "
+        "don't apply | don't apply it | don't do it yet | do not apply | not yet | just asking | only asking | "
         "just wondering | just curious | no changes | no change needed | no changes needed | leave it as is | "
-        "hold on | wait | don't touch anything | nothing else for now | 先别改 | 先不要改 | 不用改 | 先别动 | "
+        "hold on | don't touch anything | don't edit anything | 先别改 | 先不要改 | 不用改 | 先别动 | "
         "只是问问 | 先不改 | 别改")
 
 GREETINGS = ("hi | hello | hey | hiya | howdy | good morning | good afternoon | good evening | yo | greetings | "

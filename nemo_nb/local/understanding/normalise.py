@@ -1,9 +1,10 @@
 """Step 1: one canonical form of a message, so later steps see one spelling of each mark.
 
-Unicode NFKC (full-width letters, digits and punctuation become ASCII: ``９：１６`` → ``9:16``), every quote
-mark becomes ``"`` or ``'``, every dash ``-``, runs of spaces one space, line breaks ``\\n``. Case is kept:
-a script or title is used as typed. ``instruction_form`` then lowers the instruction (never the quoted or
-introduced text) and drops what carries no instruction: emoji, markdown emphasis, web addresses.
+Every quote mark becomes ``"`` or ``'``, every dash ``-``, a full-width colon ``:``, runs of spaces one space,
+line breaks ``\\n``. Case and characters are kept: a script or title is used as typed. ``instruction_form``
+then reads the instruction alone (never the quoted or introduced text): Unicode NFKC (full-width letters,
+digits and punctuation become ASCII: ``９：１６`` → ``9:16``), lower case, and without what carries no
+instruction: emoji, markdown emphasis, web addresses, list numbers.
 """
 from __future__ import annotations
 
@@ -18,9 +19,11 @@ _QUOTES = str.maketrans({
     "〝": '"', "〞": '"', "″": '"', "‘": "'", "’": "'", "‚": "'", "‛": "'", "`": "'", "´": "'", "′": "'",
     "–": "-", "—": "-", "―": "-", "−": "-", "‐": "-", "‑": "-", "⁓": "~", "〜": "~",
     "⟪": "(", "⟫": ")",  # reserved for payload markers
+    "：": ":", "＂": '"', "＇": "'", "\u3000": " ", "\u00a0": " ", "－": "-", "﹣": "-",
 })
 _SPACES = re.compile(r"[^\S\n]+")
 _LINES = re.compile(r" ?\n[\s]*")
+_WRAPPED = re.compile(r"(?<=[^\s.!?:;。！？：；,，])\n(?![ \t]*(?:\d{1,2}[.)]|[-*•]\s))")
 _URL = re.compile(r"\bhttps?://\S{1,2000}|\bwww\.\S{1,2000}", re.IGNORECASE)
 _EMPHASIS = re.compile(r"\*{1,3}")
 # "1." at the start of a line, "2)" after a comma or colon: list numbers, not amounts
@@ -28,12 +31,14 @@ _LIST_NUMBER = re.compile(r"(?:^|(?<=\n))\d{1,2}[.)] |(?:(?<=[,;:] )|(?<=^))\d{1
 
 
 def normalise(text: str) -> str:
-    """NFKC, one form of quotes and dashes, single spaces, ``\\n`` line breaks; at most ``MAX_CHARS``."""
-    text = unicodedata.normalize("NFKC", text[:MAX_CHARS]).translate(_QUOTES)
+    """One form of quotes, dashes and colons, single spaces, ``\\n`` line breaks; at most ``MAX_CHARS``.
+    (NFKC waits for the instruction: a title or script keeps the characters it was typed with.)"""
+    text = text[:MAX_CHARS].translate(_QUOTES)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = "".join(ch for ch in text if ch == "\n" or not _invisible(ch))
     text = _SPACES.sub(" ", text)
-    return _LINES.sub("\n", text).strip()
+    text = _LINES.sub("\n", text).strip()
+    return _WRAPPED.sub(" ", text)  # a line wrapped mid-sentence goes on; a list item or a new sentence does not
 
 
 def _invisible(ch: str) -> bool:
@@ -48,7 +53,7 @@ def _emoji(ch: str) -> bool:
 def instruction_form(text: str) -> str:
     """The instruction as the parser reads it: lower case, no emoji, no emphasis marks, no web addresses,
     no list numbers ("1)", "2.") — payload markers ``⟪n⟫`` kept."""
-    text = _URL.sub(" ", text)
+    text = _URL.sub(" ", unicodedata.normalize("NFKC", text))
     text = "".join(" " if _emoji(ch) else ch for ch in text)
     text = _EMPHASIS.sub("", text)
     text = _LIST_NUMBER.sub(" ", text)

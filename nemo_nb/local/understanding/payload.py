@@ -32,6 +32,7 @@ _BARE_TITLE = re.compile(r"\b(?:add|put|insert|create|show)\s+(?:a|an|the)\s+(?:
                          r"reading|and|of|or|called|named|⟪|please|pls|too|as|over|under|here|there|then|also|"
                          r"again|first|last)\b)", re.IGNORECASE)
 _DASH = re.compile(r"\s-{1,2}\s|\s-(?=\s*[A-Z\"'])")
+_MARKER_IN_TEXT = re.compile(r"\s?⟪(\d{1,5})⟫\s?")
 _LABEL = re.compile(r"(?:^|[\s.;,!?])([^\W\d_]{2,20}(?: \([^\W\d_]{2,20}\))?)\s*$")
 _TRAILING_PLACE = re.compile(r"\s+(?:at|in|on|for|from|during|over|until|till|between|starting|near|across|"
                              r"throughout|with)\b", re.IGNORECASE)
@@ -118,7 +119,8 @@ def _take_quotes(text: str, payloads: list[Payload]) -> str:
 def _clause_tail(text: str) -> str:
     """The end of ``text`` from its last sentence boundary: what introduces what follows."""
     found = list(_BOUNDARY.finditer(text))
-    return text[found[-1].end():] if found else text
+    text = text[found[-1].end():] if found else text
+    return text[text.rfind("⟫") + 1:]  # a payload before ends it too: "Spanish: ⟪0⟫ French:"
 
 
 def sentences(text: str) -> list[str]:
@@ -176,6 +178,7 @@ def _take_colons(text: str, payloads: list[Payload], reader: Reader) -> str:
         if not kept.strip(" \"'"):
             i = at + width
             continue
+        kept = _MARKER_IN_TEXT.sub(lambda m: f'"{payloads[int(m.group(1))].text}"', kept)  # quotes in a script
         payloads.append(Payload(kept.strip(" \"'"), "colon", read))
         replacement = _marker(len(payloads) - 1) + (" . " + rest if rest else "") + " "
         text = text[:at] + replacement + text[end:]

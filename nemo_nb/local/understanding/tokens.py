@@ -18,7 +18,7 @@ _TOKEN = re.compile(
     rf"|[a-z0-9][a-z0-9_-]{{0,80}}\.(?:{FILE_EXTENSIONS})(?![a-z0-9])"
     r"|\d{1,9}(?:[.:]\d{1,9}){0,3}"
     r"|[a-z]+(?:'[a-z]+)?"
-    r"|[\u3400-\u9fff\uf900-\ufaff]"
+    r"|[\u3400-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]"
     r"|[^\s\w]|_",
 )
 _FILE = re.compile(rf"[a-z0-9][a-z0-9_-]*\.(?:{FILE_EXTENSIONS})$")

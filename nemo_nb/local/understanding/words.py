@@ -12,21 +12,22 @@ from nemo_nb.local.understanding.spelling import COMMAND_WORDS, Speller, known_w
 from nemo_nb.local.understanding.times import HOUR_UNITS, MINUTE_UNITS, SECOND_UNITS
 from nemo_nb.local.understanding.tokens import Match, PhraseIndex, entries, tokenize
 
-QUESTION_STARTS = ("what | what's | whats | which | how | how's | why | when | where | who | whose | is | are | was | "
-                   "were | does | do | did | can i | could i | may i | should | should i | will it | will there | "
-                   "would it | am i | have i | has | is there | are there | 吗 | 多少 | 什么 | 哪 | 几 | 怎么 | 如何 | "
-                   "是否 | 是不是 | 有没有 | 能不能 | 可不可以 | 为什么")
+WH_STARTS = ("what | what's | whats | which | how | how's | why | when | where | who | whose | remind me | tell me | "
+             "let me know | explain | 多少 | 什么 | 哪 | 几 | 怎么 | 如何 | 为什么")
+AUX_STARTS = ("is | are | was | were | does | do | did | can i | could i | may i | should | should i | will it | "
+              "will there | would it | am i | have i | has | is there | are there | can | 是否 | 是不是 | 有没有 | "
+              "能不能 | 可不可以")
 POLITE = ("please | pls | plz | kindly | can you | could you | would you | will you | can u | could u | i want you to "
           "| i'd like you to | i need you to | let's | go ahead and | is it possible to | are you able to | "
           "would you mind | 请 | 帮我 | 麻烦 | 给我 | 帮忙 | 能不能帮 | 可以帮")
-DESCRIPTIVE = ("is | are | was | were | looks | look | sounds | seems | seem | feel | feels | love | loved | like | "
-               "liked | hate | think | thought | filmed | shot | made | recorded | showed | said | tried | gave | "
+DESCRIPTIVE = ("is | are | was | were | looks | look | sounds | seems | seem | feel | feels | love | loved | i like | "
+               "we like | liked | hate | think | thought | filmed | shot | made | recorded | showed | said | tried | gave | "
                "run | works | worked | has | have | had | it's | that's | there's | enjoy | competes | gets | "
                "got | 是 | 觉得 | 喜欢 | 拍")
 PRONOUNS = "it | them | this | that | these | those | both | its | 它 | 这个"
 ORDINALS = {"1": "first | 1st | 第一", "2": "second | 2nd | 第二", "3": "third | 3rd | 第三", "4": "fourth | 4th",
             "5": "fifth | 5th", "-1": "last | final | 最后"}
-FILLERS = ("so | much | very | really | there | the | a | an | and | just | all | again | guys | man | 'll | "
+FILLERS = ("out loud | aloud | so | much | very | really | there | the | a | an | and | just | all | again | guys | man | 'll | "
            "today | buddy | mate | folks | team | friend | haha | everyone | for | now | you | for now | this | "
            "everything | it | looks | is | my | so much | 了 | 啊 | 呀 | 哦 | 吧")
 
@@ -42,7 +43,7 @@ def _index() -> PhraseIndex:
     found += platforms.entries()
     found += [("ordinal", value, phrases) for value, phrases in ORDINALS.items()]
     found += [("hold", "hold", lexicon.HOLD), ("greeting", "hi", lexicon.GREETINGS), ("thanks", "thanks", lexicon.THANKS),
-              ("ack", "ok", lexicon.ACKS), ("question", "q", QUESTION_STARTS), ("polite", "please", POLITE),
+              ("ack", "ok", lexicon.ACKS), ("question", "wh", WH_STARTS), ("question", "aux", AUX_STARTS), ("polite", "please", POLITE),
               ("describe", "is", DESCRIPTIVE), ("pronoun", "it", PRONOUNS), ("filler", "so", FILLERS)]
     return PhraseIndex(found)
 
@@ -81,9 +82,10 @@ def correct_tokens(tokens: list[str]) -> list[str]:
     return [SPELLER.correct(t) if t.isascii() and t.isalpha() else t for t in tokens]
 
 
-def prepare(text: str) -> list[str]:
-    """Tokens of an instruction (lower case), corrected, with number words as digits."""
-    return numbers.chinese(numbers.english(correct_tokens(tokenize(text))))
+def prepare(text: str, *, correct: bool = True) -> list[str]:
+    """Tokens of an instruction (lower case), corrected (unless not ``correct``), with number words as digits."""
+    tokens = tokenize(text)
+    return numbers.chinese(numbers.english(correct_tokens(tokens) if correct else tokens))
 
 
 def lex_tokens(tokens: list[str]) -> Lexed:

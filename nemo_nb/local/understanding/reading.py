@@ -1,0 +1,169 @@
+"""The whole pipeline: message → ``Reading`` (intents in order), and the readers the payload step uses.
+
+normalise → payloads out → instruction form → clauses (typos corrected, numbers as digits) → one intent
+per clause → the message as a whole: modifiers joined to the intent they modify, complaints dropped when
+the same message says what to do, one frame when several are named, "don't change anything" honoured.
+"""
+from __future__ import annotations
+
+import json
+
+from nemo_nb.local.understanding import payload as payloads
+from nemo_nb.local.understanding.clauses import Clause, split
+from nemo_nb.local.understanding.frames import Context, resolve
+from nemo_nb.local.understanding.intent import Intent, Reading, Scene
+from nemo_nb.local.understanding.normalise import instruction_form, normalise
+from nemo_nb.local.understanding.times import read_when
+from nemo_nb.local.understanding.words import lex
+
+EDITS_HELD = frozenset({"question", "chat", "ask", "unsupported", "modifier", "held"})
+TEXT_WORDS = frozenset({"script", "translation", "translated", "transcript", "copy", "lines", "text", "words",
+                        "version", "is", "says", "say", "reads", "read", "narrate", "message", "line", "台词", "文案",
+                        "脚本", "翻译", "说"})
+IMPERATIVE_LEADS = frozenset({"also", "then", "and", "please", "pls", "plz", "now", "so", "oh", "finally", "next",
+                              "lastly", "and then", "plus", "just", "can", "could", "would", "will"})
+MODIFIER_WORDS = frozenset({"at", "in", "on", "for", "from", "to", "of", "the", "a", "very", "screen", "video", "clip",
+                            "corner", "left", "right", "and", "with", "colour", "color", "font", "until", "till",
+                            "between", "over", "during", "starting", "s", "sec", "secs", "second", "seconds", "m",
+                            "min", "minute", "minutes", "mark", "side", "part", "frame", "text", "letters", "big",
+                            "small", "bold", "large", "it", "please", "pls", "across", "throughout", "whole", "near",
+                            "beginning", "start", "end", "ending", "first", "last", "final", "top", "bottom"})
+JSON_TEXT_KEYS = frozenset({"text", "title", "script", "words", "caption", "subtitle", "voiceover", "translation"})
+
+
+class _Reader:
+    """The questions the payload step asks (``payload.Reader``)."""
+
+    def introduces(self, words: str) -> str | None:
+        lexed = lex(instruction_form(words)[-120:])
+        languages = lexed.values("language")
+        targets = set(lexed.values("target"))
+        verbs = set(lexed.values("verb"))
+        takes_text = bool(targets & {"voice", "captions", "title", "presenter"} or verbs & {"speak", "dub", "translate"}
+                          or TEXT_WORDS & set(lexed.tokens))
+        if languages and (takes_text or self.is_language_label(words)):
+            return f"lang:{languages[-1]} " + " ".join(lexed.tokens)
+        return " ".join(lexed.tokens) if takes_text else None
+
+    def is_instruction(self, sentence: str) -> bool:
+        form = instruction_form(sentence)
+        clauses = split(form, correct=False)  # a foreign script's "voici" is not a typo of "voice"
+        if not clauses:
+            return False
+        first = clauses[0]
+        lead = first.lexed.matches[0] if first.lexed.matches else None
+        imperative = lead is not None and lead.start == 0 and (lead.value("verb") is not None or lead.has("polite"))
+        imperative = imperative or (bool(first.tokens) and first.tokens[0] in IMPERATIVE_LEADS)
+        if not imperative:
+            return False
+        scene = Scene(video=True, music=True, voiceover=True, captions=True, titles=1)
+        quoted = [payloads.Payload("…", "quote")] * payloads.MAX_PAYLOADS
+        for clause in clauses:
+            found = resolve(clause, Context(quoted, scene))
+            if any(i.kind not in ("modifier", "ask") for i in found):
+                return True
+        return False
+
+    def is_modifier(self, words: str) -> bool:
+        lexed = lex(instruction_form(words))
+        covered: set[int] = set()
+        for m in lexed.matches:
+            if any(m.has(c) for c in ("position", "colour", "ordinal", "filler")):
+                covered |= set(range(m.start, m.end))
+        rest = [t for i, t in enumerate(lexed.tokens) if i not in covered and t not in MODIFIER_WORDS
+                and not t.replace(".", "", 1).replace(":", "").isdigit() and t.isalnum()]
+        meaningful = lexed.has("position") or lexed.has("colour") or any(t[0].isdigit() for t in lexed.tokens) \
+            or {"start", "end", "beginning", "ending"} & set(lexed.tokens)
+        return not rest and bool(meaningful)
+
+    def is_language_label(self, words: str) -> bool:
+        lexed = lex(instruction_form(words))
+        named = {i for m in lexed.matches if m.has("language") for i in range(m.start, m.end)}
+        rest = [t for i, t in enumerate(lexed.tokens) if i not in named and t not in ("in", "the", "(", ")", "en",
+                                                                                       "auf", "version")]
+        return bool(named) and not rest
+
+
+READER = _Reader()
+
+
+def flatten_json(text: str) -> str:
+    """A JSON object sent as a message → words ("add_title", text "…", position top)."""
+    stripped = text.strip()
+    if not (stripped.startswith("{") and stripped.endswith("}")) or len(stripped) > 5000:
+        return text
+    try:
+        data = json.loads(stripped)
+    except ValueError:
+        return text
+    if not isinstance(data, dict):
+        return text
+    out = []
+    for key, value in data.items():
+        name = str(key).replace("_", " ")
+        shown = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
+        out.append(f'{name} "{shown}"' if str(key).lower() in JSON_TEXT_KEYS else f"{name} {shown.replace('_', ' ')}")
+    return " ".join(out)
+
+
+def understand(text: str, scene: Scene) -> Reading:
+    """Read a message (see the module docstring)."""
+    parts = payloads.extract(normalise(flatten_json(text)), READER)
+    clauses = split(instruction_form(parts.instruction))
+    hold = any(c.lexed.has("hold") for c in clauses)
+    intents: list[Intent] = []
+    previous: Intent | None = None
+    previous_verbs: tuple[str, ...] = ()
+    when = None
+    for clause in clauses:
+        found = _read_clause(clause, Context(parts.payloads, scene, previous, (), when), previous_verbs)
+        when = read_when(clause.tokens) or when
+        for intent in found:
+            if intent.kind == "modifier":
+                if previous is not None and previous.kind not in ("question", "chat"):
+                    previous.slots.merge(intent.slots)
+                continue
+            intents.append(intent)
+            previous = intent
+        if clause.verbs():
+            previous_verbs = tuple(clause.verbs())
+    return Reading(_settle(intents, hold), hold, text)
+
+
+def _read_clause(clause: Clause, ctx: Context, previous_verbs: tuple[str, ...]) -> list[Intent]:
+    if clause.is_small_talk:
+        kind = next(c for m in clause.lexed.matches for c in ("greeting", "thanks", "ack") if m.has(c))
+        return [Intent("chat", clause.text, note=kind)]
+    if clause.is_question:
+        return [Intent("question", clause.text)]
+    if clause.targets() and not clause.verbs():
+        ctx.inherited_verbs = previous_verbs
+    return resolve(clause, ctx)
+
+
+def _settle(intents: list[Intent], hold: bool) -> list[Intent]:
+    """The message as a whole: complaints, repeats, one frame, held edits (see the module docstring)."""
+    strong_targets = {i.target for i in intents if not i.weak}
+    kept = [i for i in intents if not (i.weak and (i.target in strong_targets or any(
+        not j.weak and j.kind.endswith("_level") for j in intents)))]
+    out: list[Intent] = []
+    for intent in kept:
+        same = next((o for o in out if o.kind == intent.kind and o.target == intent.target
+                     and intent.kind not in ("question", "chat", "unsupported", "ask", "title")), None)
+        if same is not None:
+            same.slots.merge(intent.slots)
+            continue
+        out.append(intent)
+    frames = [i for i in out if i.kind == "canvas" and (i.slots.ratio or i.slots.exact_size)]
+    if len({(i.slots.ratio, i.slots.exact_size) for i in frames}) > 1:
+        chosen = next((i for i in frames if "first" in i.clause.split()), frames[0])
+        for other in frames:
+            if other is not chosen:
+                other.kind, other.note = "unsupported", "a second frame in the same message (one frame at a time)"
+    if hold:
+        for intent in out:
+            if intent.kind not in EDITS_HELD:
+                intent.kind = "held"
+    if not out:
+        out.append(Intent("hold", "") if hold else Intent("ask", "", note="vague"))
+    return out
