@@ -221,26 +221,36 @@ def test_a_field_added_to_the_schema_is_used_by_builders_setters_and_diffs(monke
 
 # -- one colour table, one language table --------------------------------------------------------
 def test_every_colour_the_agent_names_is_one_the_renderer_draws() -> None:
-    from nemo_nb.local import intents
+    from nemo_nb.draft.colours import ALIASES
+    from nemo_nb.local.understanding import Scene, understand
+
+    def said(message: str) -> str | None:
+        return understand(message, Scene(video=True, titles=1)).intents[0].slots.colour
 
     for name, hexcode in COLOURS.items():
-        said = intents.colour(f"make the title {name.upper()}")
-        assert said is not None and colour_hex(said) == "#" + hexcode
-        Draft().track(TEXT).add_text("title", "x", 0, 100, colour=said)
-    assert intents.colour("in gold") == "gold" and colour_hex("gold") == "#ffd700"
-    assert intents.colour("text in #A1B2C3 please") == "#a1b2c3"
+        colour = said(f"make the title {name.upper()}")
+        assert colour is not None and colour_hex(colour) == "#" + hexcode
+        Draft().track(TEXT).add_text("title", "x", 0, 100, colour=colour)
+    for name in ALIASES:  # other names and Chinese names: drawable too
+        colour = said(f"make the title {name}")
+        assert colour is not None and colour_hex(colour) is not None
+    assert said("make the title gold") == "gold" and colour_hex("gold") == "#ffd700"
+    assert said("title text in #A1B2C3 please") == "#a1b2c3"
 
 
 def test_one_language_table_serves_the_agent_the_voices_and_the_renderer() -> None:
-    from nemo_nb.local import intents
     from nemo_nb.local.media import tts
     from nemo_nb.local.media.render import LANGUAGES as TAGS
     from nemo_nb.local.media.render import language_tag
+    from nemo_nb.local.understanding import Scene, understand
+
+    def languages(message: str) -> list[str]:
+        return understand(message, Scene(video=True, voiceover=True)).intents[0].slots.languages
 
     assert set(NAMED.values()) == set(UNDERSTOOD) and set(UNDERSTOOD) <= set(LANGUAGES)
     for word, code in NAMED.items():
-        assert intents.language(f"dub it into {word} please") == code
-    assert intents.languages("French, then Deutsch and 西班牙语") == ["fr", "de", "es"]
+        assert languages(f"dub it into {word} please") == [code]
+    assert languages("dub it into French, then Deutsch and 西班牙语") == ["fr", "de", "es"]
     for code, name in tts.LANGUAGES.items():
         assert LANGUAGES[code].name == name and tts.normalize_language(name) == code
     assert tts.normalize_language("Español") == "es"

@@ -17,7 +17,7 @@ COLOURS: Mapping[str, str] = {
     "magenta": "ff00ff", "navy": "000080", "teal": "008080", "brown": "a52a2a",
 }
 ALIASES: Mapping[str, str] = {
-    "light blue": "#add8e6", "sky blue": "#87ceeb", "dark blue": "#00008b", "baby blue": "#89cff0",
+    "light blue": "#80b3ff", "sky blue": "#5cacee", "dark blue": "#00008b", "baby blue": "#9ec5fe",
     "light green": "#90ee90", "dark green": "#006400", "mint": "#3eb489", "dark red": "#8b0000",
     "crimson": "#dc143c", "maroon": "#800000", "violet": "#8a2be2", "lavender": "#b57edc", "beige": "#f5f5dc",
     "cream": "#fffdd0", "turquoise": "#40e0d0", "coral": "#ff7f50", "golden": "gold", "aqua": "cyan",
@@ -28,7 +28,7 @@ ALIASES: Mapping[str, str] = {
     "橙色": "orange", "橘色": "orange", "橙": "orange", "紫色": "purple", "紫": "purple", "粉色": "pink",
     "粉红色": "pink", "粉红": "pink", "粉": "pink", "青色": "cyan", "灰色": "gray", "灰": "gray",
     "金色": "gold", "金": "gold", "银色": "silver", "银": "silver", "棕色": "brown", "咖啡色": "brown",
-    "浅蓝色": "#add8e6", "深蓝色": "navy", "天蓝色": "#87ceeb",
+    "浅蓝色": "#80b3ff", "深蓝色": "navy", "天蓝色": "#5cacee",
 }
 HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 _SHORT_HEX = re.compile(r"#[0-9a-fA-F]{3}")

@@ -233,9 +233,8 @@ def answer(ctx: TurnContext, text: str) -> str:
 
 
 def question_plan(intents: list[Intent], ctx: TurnContext) -> Plan:
-    """One answer for every question of the message."""
-    answers = dict.fromkeys(answer(ctx, i.clause) for i in intents)
-    return refusal(" ".join(answers) + FREE)
+    """One answer for the questions of the message (read together: "the difference between fit and fill")."""
+    return refusal(answer(ctx, " ".join(i.clause for i in intents)) + FREE)
 
 
 CHAT = {"greeting": "Hi! Upload a video, or tell me what to change — a voiceover, captions, music, a title or a "

@@ -141,9 +141,10 @@ def dubbing_plan(intent: Intent, ctx: TurnContext) -> Plan | None:
         if given:  # nothing to dub yet, but the lines are here: voice them in that language
             language = next(code for code in targets if code in given)
             return speak_given(intent, ctx, language, given[language], [t for t in targets if t != language])
-        return refusal("To dub I need the words spoken and when: add a voiceover first, or upload the transcript "
-                       "as subtitles (an .srt with timings, or a .txt) — or send the translated lines and I'll voice "
-                       "them (\"dub into Spanish: Hola …\"). Nothing was charged.")
+        names = listing((language_name(code) for code in targets), "or")
+        return refusal(f"To make a {names} version I need the {names} text: send it (\"dub into {names}: …\") and I'll "
+                       "voice it — or add a voiceover first, or upload the transcript (an .srt with timings, or a "
+                       ".txt), and send its translation. I never invent one. Nothing was charged.")
     lines, source, source_language = found
     targets = [t for t in targets if t != source_language]
     if not targets:
@@ -217,7 +218,8 @@ def make_dubs(c: TurnContext, draft: Draft, lines: list[SourceLine], dubs: list[
               remove_original: bool) -> dict[str, Any]:
     """Speak, fit, place and caption every language; tag the source voice with its language."""
     video_ms = video_end_ms(draft)
-    draft.remove_tracks(lambda t: t.type == AUDIO and t.name.startswith("Dub "))
+    redone = {f"Dub {language_name(d.language)}" for d in dubs}
+    draft.remove_tracks(lambda t: t.type == AUDIO and t.name in redone)  # other languages' dubs stay
     own_voice = [t for t in draft.tracks if t.type == AUDIO and t.name == "Voiceover"]
     for track in own_voice:
         for seg in track.segments:
@@ -234,7 +236,9 @@ def make_dubs(c: TurnContext, draft: Draft, lines: list[SourceLine], dubs: list[
         item.path.write_text(srt.format_srt(cues), encoding="utf-8")
         entry = c.register(item, inspect(item.path), kind="subtitles", language=dub.language)
         draft.set_dub(dub.language, origin=dub.origin, srt=entry["media_id"], cues=placed)
-    draft.set_languages([d.language for d in dubs] + ([source_language] if own_voice else []))
+    earlier = [code for code in draft.languages if isinstance(code, str) and code not in {d.language for d in dubs}]
+    ordered = [*[code for code in earlier if code != source_language], *(d.language for d in dubs)]
+    draft.set_languages(ordered + ([source_language] if own_voice else []))
     c.set_draft(draft)
     return {"languages": [d.language for d in dubs], "trimmed": {d.language: d.trimmed for d in dubs},
             "reply": describe(dubs, lines, source_language, own_voice != [], remove_original)}

@@ -173,8 +173,8 @@ def revoice_plan(intent: Intent, ctx: TurnContext) -> Plan | None:
     current = str(meta.get("voice") or "")
     slots = intent.slots
     was_female = "+f" in current or "female" in current
-    gender = slots.gender or (("male" if was_female else "female") if not slots.pace else
-                              ("female" if was_female else None))
+    another = not (slots.gender or slots.pace)  # "change the voice": the other voice
+    gender = slots.gender or (("male" if was_female else "female") if another else ("female" if was_female else None))
     voice = speaker_for(language, gender)
     if isinstance(voice, Plan):
         return voice

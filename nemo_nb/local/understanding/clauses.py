@@ -16,11 +16,12 @@ from nemo_nb.local.understanding.words import Lexed
 
 STOPS = frozenset({".", "!", "?", ";", "。", "！", "？", "；", "\n"})
 SOFT = frozenset({",", "，", "、", "+", "&", "and", "then", "also", "but", "plus", "然后", "再", "并且", "同时", "还有",
-                  "另外", "以及", "接着", "并", "和", "跟", "or", "/"})
+                  "另外", "以及", "接着", "并", "和", "跟", "/"})
 MARKER = re.compile(r"⟪(\d{1,5})⟫$")
 ARTICLES = frozenset({"the", "a", "an", "at", "from", "to", "till", "until", "by", "its", "my"})
 LEADS = frozenset({"just", "now", "also", "then", "so", "ok", "okay", "and", "pls", "please", "first", "next",
                    "finally", "i", "we", "you"})
+MAX_TOKENS = 400  # an instruction longer than this (after repeats are folded) is read at its start and end
 LATER = frozenset({"later", "someday", "eventually", "once", "future", "tomorrow", "next week"})
 
 
@@ -154,9 +155,9 @@ def _split_points(tokens: list[str]) -> list[int]:
             continue  # fade in and out
         if token == "and" and before[-1:] in (["1"], ["one"]) and after == ["a"]:
             continue
-        if token in ("/", "or", "和", "跟") and not (before and after and before[-1].isalpha()):
+        if token in ("/", "和", "跟") and not (before and after and before[-1].isalpha()):
             continue
-        if token in ("/", "or") and before[-1:] == ["x"]:
+        if token == "/" and before[-1:] == ["x"]:
             continue  # "X / Twitter"
         cuts.append(i)
     return cuts
@@ -164,7 +165,7 @@ def _split_points(tokens: list[str]) -> list[int]:
 
 def split(instruction: str, *, correct: bool = True) -> list[Clause]:
     """The clauses of an instruction (lower case, payload markers in it); ``correct``: fix typos."""
-    tokens = vocabulary.prepare(instruction.replace("\n", " . "), correct=correct)
+    tokens = vocabulary.prepare(instruction.replace("\n", " . "), correct=correct, limit=MAX_TOKENS)
     cuts = _split_points(tokens) + [len(tokens)]
     clauses: list[Clause] = []
     start = 0

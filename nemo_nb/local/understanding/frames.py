@@ -35,6 +35,7 @@ class Context:
     previous: Intent | None = None
     inherited_verbs: tuple[str, ...] = ()
     previous_when: When | None = None  # "the first two seconds are just me fumbling, so cut those"
+    previous_targets: tuple[str, ...] = ()  # the previous clause's things, even when it asked nothing
 
 
 def _intent(kind: str, clause: Clause, slots: Slots, target: str | None = None, **extra: object) -> Intent:
@@ -114,8 +115,11 @@ def resolve(clause: Clause, ctx: Context) -> list[Intent]:
         what = unsupported[0]
         return [_intent("unsupported", clause, slots, note=UNSUPPORTED_NOTES.get(what, what))]
     target = primary_target(clause, slots, ctx)
-    if not verbs and not clause.targets() and not clause.first_in_sentence and not slots.translations:
+    standalone = clause.first_in_sentence or ctx.previous is None or ctx.previous.kind in ("ask", "unsupported")
+    if not verbs and not clause.targets() and not standalone and not slots.translations:
         return [_intent("modifier", clause, slots)]  # "4:5 but don't crop", "… yellow and black"
+    if target is None and not verbs and ctx.previous is None and _has_slots(slots):
+        target = next((t for t in ctx.previous_targets if t in AUDIO + ("title", "captions")), None)  # "music: softer"
     if target == "sound" and _names_volume(clause) and ctx.previous is not None \
             and ctx.previous.target in AUDIO and not (set(clause.targets()) - {"sound"}):
         return [_intent("modifier", clause, slots)]  # "… add music calm, volume 30 percent"
@@ -125,10 +129,15 @@ def resolve(clause: Clause, ctx: Context) -> list[Intent]:
         target = "video"  # "cut the first 2 seconds", "put 'NEW' in red at the top"
     if target is None:
         return [_intent("modifier", clause, slots)] if _has_slots(slots) else []
-    if target in ("video", "sound") and ctx.previous is not None and clause.lexed.has("pronoun") \
+    if target in ("video", "sound") and ctx.previous is not None and _refers_back(clause) \
             and not clause.targets() and ctx.previous.target in AUDIO + ("title", "captions"):
         target = ctx.previous.target  # "lower it", "make them yellow"
     return _by_target(target, clause, slots, set(verbs), ctx)
+
+
+def _refers_back(clause: Clause) -> bool:
+    """"lower it", "make them yellow", "turn it up": the clause acts on what was just named."""
+    return bool({"it", "them", "those", "this", "that", "它"} & set(clause.tokens))
 
 
 def _names_volume(clause: Clause) -> bool:
@@ -260,7 +269,9 @@ def _voice(clause: Clause, slots: Slots, verbs: set[str], ctx: Context) -> list[
         return [_intent("voiceover", clause, slots, "voice")]
     if slots.languages and verbs & {"translate", "dub", "change"}:
         return [_intent("dub", clause, slots, "dub")]
-    if slots.gender or slots.pace or verbs & {"speed"}:
+    if verbs & {"speed"} and not slots.pace:
+        slots.pace = Pace(direction="slower" if "slow" in clause.tokens else "faster")
+    if slots.gender or slots.pace:
         return [_intent("revoice", clause, slots, "voice")]
     if slots.level or verbs & LEVEL_VERBS:
         if "mute" in verbs:

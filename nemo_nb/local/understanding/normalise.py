@@ -23,11 +23,14 @@ _QUOTES = str.maketrans({
 })
 _SPACES = re.compile(r"[^\S\n]+")
 _LINES = re.compile(r" ?\n[\s]*")
+# control and format characters (zero-width joiners, variation selectors, bidi marks), and emoji
+_INVISIBLE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufe00-\ufe0f\ufeff]")
+_EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\u2190-\u21ff\u2300-\u23ff\u25a0-\u25ff]")
 _WRAPPED = re.compile(r"(?<=[^\s.!?:;。！？：；,，])\n(?![ \t]*(?:\d{1,2}[.)]|[-*•]\s))")
 _URL = re.compile(r"\bhttps?://\S{1,2000}|\bwww\.\S{1,2000}", re.IGNORECASE)
 _EMPHASIS = re.compile(r"\*{1,3}")
 # "1." at the start of a line, "2)" after a comma or colon: list numbers, not amounts
-_LIST_NUMBER = re.compile(r"(?:^|(?<=\n))\d{1,2}[.)] |(?:(?<=[,;:] )|(?<=^))\d{1,2}\) ")
+_LIST_NUMBER = re.compile(r"(?m)^\d{1,2}[.)] |(?<=[,;:] )\d{1,2}\) ")
 
 
 def normalise(text: str) -> str:
@@ -35,26 +38,17 @@ def normalise(text: str) -> str:
     (NFKC waits for the instruction: a title or script keeps the characters it was typed with.)"""
     text = text[:MAX_CHARS].translate(_QUOTES)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = "".join(ch for ch in text if ch == "\n" or not _invisible(ch))
+    text = _INVISIBLE.sub("", text)
     text = _SPACES.sub(" ", text)
     text = _LINES.sub("\n", text).strip()
     return _WRAPPED.sub(" ", text)  # a line wrapped mid-sentence goes on; a list item or a new sentence does not
-
-
-def _invisible(ch: str) -> bool:
-    """Control and format characters (zero-width joiners, variation selectors, bidi marks)."""
-    return unicodedata.category(ch) in ("Cc", "Cf") or "\ufe00" <= ch <= "\ufe0f"
-
-
-def _emoji(ch: str) -> bool:
-    return unicodedata.category(ch) == "So" or "\U0001f000" <= ch <= "\U0001faff"
 
 
 def instruction_form(text: str) -> str:
     """The instruction as the parser reads it: lower case, no emoji, no emphasis marks, no web addresses,
     no list numbers ("1)", "2.") — payload markers ``⟪n⟫`` kept."""
     text = _URL.sub(" ", unicodedata.normalize("NFKC", text))
-    text = "".join(" " if _emoji(ch) else ch for ch in text)
+    text = _EMOJI.sub(" ", text)
     text = _EMPHASIS.sub("", text)
     text = _LIST_NUMBER.sub(" ", text)
     return _SPACES.sub(" ", text.lower()).strip()

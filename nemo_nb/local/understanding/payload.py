@@ -20,6 +20,8 @@ from typing import Protocol
 
 MAX_PAYLOADS = 32
 MAX_COLONS = 64
+MAX_MARKS = 512         # quote marks looked at: more is not a request
+INSTRUCTION_CHARS = 1200  # an instruction longer than twice this is read at its start and its end
 LOOK_BACK = 160  # characters of a clause read before a colon
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])|\n")
 _BOUNDARY = re.compile(r"[.!?;。！？；\n](?:\s|$)")
@@ -32,6 +34,8 @@ _BARE_TITLE = re.compile(r"\b(?:add|put|insert|create|show)\s+(?:a|an|the)\s+(?:
                          r"reading|and|of|or|called|named|⟪|please|pls|too|as|over|under|here|there|then|also|"
                          r"again|first|last)\b)", re.IGNORECASE)
 _DASH = re.compile(r"\s-{1,2}\s|\s-(?=\s*[A-Z\"'])")
+_DOUBLE = re.compile('"')
+_SINGLE = re.compile("'")
 _MARKER_IN_TEXT = re.compile(r"\s?⟪(\d{1,5})⟫\s?")
 _LABEL = re.compile(r"(?:^|[\s.;,!?])([^\W\d_]{2,20}(?: \([^\W\d_]{2,20}\))?)\s*$")
 _TRAILING_PLACE = re.compile(r"\s+(?:at|in|on|for|from|during|over|until|till|between|starting|near|across|"
@@ -75,30 +79,34 @@ def _marker(index: int) -> str:
 
 
 def _quote_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of quoted spans, quotes included, in order and not overlapping."""
-    doubles = [i for i, ch in enumerate(text) if ch == '"']
-    closes = [i for i, ch in enumerate(text) if ch == "'" and i > 0 and not text[i - 1].isspace()
+    """(start, end) of quoted spans, quotes included, in order and not overlapping. Only quote marks are
+    visited (found by one regular expression), so the scan is linear in the message."""
+    doubles = [m.start() for m in _DOUBLE.finditer(text)]
+    singles = [m.start() for m in _SINGLE.finditer(text)]
+    closes = [i for i in singles if i > 0 and not text[i - 1].isspace()
               and (i + 1 == len(text) or not text[i + 1].isalnum())]
+    marks = sorted(doubles + singles)[:MAX_MARKS]
     spans: list[tuple[int, int]] = []
-    i = 0
-    while i < len(text) and len(spans) < MAX_PAYLOADS:
-        ch = text[i]
-        if ch == '"':
-            k = bisect.bisect_right(doubles, i)
-            if k < len(doubles):
-                spans.append((i, doubles[k] + 1))
-                i = doubles[k] + 1
+    at, k = 0, 0
+    while k < len(marks) and len(spans) < MAX_PAYLOADS:
+        i = marks[k]
+        k += 1
+        if i < at:
+            continue
+        if text[i] == '"':
+            n = bisect.bisect_right(doubles, i)
+            if n < len(doubles):
+                spans.append((i, doubles[n] + 1))
+                at = doubles[n] + 1
                 continue
             end = text.find("\n", i)
             spans.append((i, len(text) if end < 0 else end))  # unclosed: to the end of the line
             break
-        if ch == "'" and (i == 0 or not text[i - 1].isalnum()) and i + 1 < len(text) and not text[i + 1].isspace():
-            k = bisect.bisect_right(closes, i)
-            if k < len(closes) and closes[k] > i + 1:
-                spans.append((i, closes[k] + 1))
-                i = closes[k] + 1
-                continue
-        i += 1
+        if (i == 0 or not text[i - 1].isalnum()) and i + 1 < len(text) and not text[i + 1].isspace():
+            n = bisect.bisect_right(closes, i)
+            if n < len(closes) and closes[n] > i + 1:
+                spans.append((i, closes[n] + 1))
+                at = closes[n] + 1
     return spans
 
 
@@ -149,10 +157,20 @@ def extract(text: str, reader: Reader) -> Parts:
     """Split ``text`` (normalised) into instruction and payloads (see the module docstring)."""
     payloads: list[Payload] = []
     text = _take_quotes(text, payloads)
-    text = _take_colons(text, payloads, reader)
+    text = _clip(_take_colons(text, payloads, reader))
     for pattern, how in ((_SAYING, "saying"), (_RETITLE, "retitle"), (_BARE_TITLE, "bare")):
         text = _take_phrase(text, payloads, pattern, how, reader.is_modifier)
     return Parts(text, payloads)
+
+
+def _clip(text: str) -> str:
+    """The instruction's first and last ``INSTRUCTION_CHARS`` (scripts are out already): "very " 4000 times,
+    then "now add a title 'Wow'" is read as the start, a break, and the request."""
+    if len(text) <= 2 * INSTRUCTION_CHARS:
+        return text
+    head = text[:INSTRUCTION_CHARS].rsplit(" ", 1)[0]
+    tail = text[-INSTRUCTION_CHARS:].split(" ", 1)[-1]
+    return f"{head} . {tail}"
 
 
 def _take_colons(text: str, payloads: list[Payload], reader: Reader) -> str:
@@ -165,7 +183,7 @@ def _take_colons(text: str, payloads: list[Payload], reader: Reader) -> str:
         at, width = found
         checked += 1
         intro = _clause_tail(text[max(0, at - LOOK_BACK):at])
-        read = reader.introduces(intro) if intro.strip() else None
+        read = reader.introduces(intro) if any(ch.isalpha() for ch in intro) else None
         if read is None:
             i = at + width
             continue
@@ -189,9 +207,9 @@ def _take_colons(text: str, payloads: list[Payload], reader: Reader) -> str:
 def _next_introducing_mark(text: str, start: int) -> tuple[int, int] | None:
     """The next colon (not of a time or ratio like ``0:30``/``9:16``) or dash, as (index, width)."""
     i = start
+    dash = _DASH.search(text, start)
     while i < len(text):
         colon = text.find(":", i)
-        dash = _DASH.search(text, i)
         if colon < 0 and dash is None:
             return None
         if dash is not None and (colon < 0 or dash.start() < colon):

@@ -115,11 +115,13 @@ def understand(text: str, scene: Scene) -> Reading:
     previous: Intent | None = None
     previous_verbs: tuple[str, ...] = ()
     when = None
+    targets: tuple[str, ...] = ()
     for clause in clauses:
-        found = _read_clause(clause, Context(parts.payloads, scene, previous, (), when), previous_verbs)
+        found = _read_clause(clause, Context(parts.payloads, scene, previous, (), when, targets), previous_verbs)
         when = read_when(clause.tokens) or when
+        targets = tuple(clause.targets()) or targets
         for intent in found:
-            if intent.kind == "modifier":
+            if intent.kind == "modifier" or _continues(intent, previous, clause) or _says(intent, previous, clause):
                 if previous is not None and previous.kind not in ("question", "chat"):
                     previous.slots.merge(intent.slots)
                 continue
@@ -128,6 +130,21 @@ def understand(text: str, scene: Scene) -> Reading:
         if clause.verbs():
             previous_verbs = tuple(clause.verbs())
     return Reading(_settle(intents, hold), hold, text)
+
+
+ADDS = {"music": "music", "title": "title", "captions": "captions", "voice": "voiceover"}
+
+
+def _continues(intent: Intent, previous: Intent | None, clause: Clause) -> bool:
+    """"add calm music and fade it out over 3 seconds": the second clause finishes what the first adds."""
+    return (previous is not None and intent.target is not None and intent.target == previous.target
+            and ADDS.get(previous.target) == previous.kind and bool({"it", "them", "its"} & set(clause.tokens)))
+
+
+def _says(intent: Intent, previous: Intent | None, clause: Clause) -> bool:
+    """"add a presenter in the corner, who says: …", "…，说：…": the words belong to what was just added."""
+    return (previous is not None and previous.kind in ("presenter", "voiceover", "title") and not previous.slots.text
+            and intent.slots.text is not None and set(clause.verbs()) <= {"speak"} and not clause.targets())
 
 
 def _read_clause(clause: Clause, ctx: Context, previous_verbs: tuple[str, ...]) -> list[Intent]:
@@ -143,6 +160,12 @@ def _read_clause(clause: Clause, ctx: Context, previous_verbs: tuple[str, ...]) 
 
 def _settle(intents: list[Intent], hold: bool) -> list[Intent]:
     """The message as a whole: complaints, repeats, one frame, held edits (see the module docstring)."""
+    if any(i.kind not in ("ask", "chat", "question") for i in intents):
+        intents = [i for i in intents if not (i.kind == "ask" and i.note == "vague")]  # "make it wide like a movie, 21:9"
+    for voice in (i for i in intents if i.kind == "voiceover" and not i.slots.text):
+        shown = next((i for i in intents if i.kind == "captions" and i.slots.text), None)
+        if shown is not None:  # "add a voiceover and captions: …": the captions follow the voice
+            voice.slots.text, shown.slots.text = shown.slots.text, None
     strong_targets = {i.target for i in intents if not i.weak}
     kept = [i for i in intents if not (i.weak and (i.target in strong_targets or any(
         not j.weak and j.kind.endswith("_level") for j in intents)))]

@@ -17,8 +17,10 @@ _TOKEN = re.compile(
     r"|#[0-9a-f]{6}(?![0-9a-z])|#[0-9a-f]{3}(?![0-9a-z])"
     rf"|[a-z0-9][a-z0-9_-]{{0,80}}\.(?:{FILE_EXTENSIONS})(?![a-z0-9])"
     r"|\d{1,9}(?:[.:]\d{1,9}){0,3}"
-    r"|[a-z]+(?:'[a-z]+)?"
-    r"|[\u3400-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]"
+    r"|[\u3400-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]"  # Chinese, Japanese, Korean: a token a character
+    r"|[^\W\d_\u3400-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af][^\W\d_\u3400-\u9fff\u3040-\u30ff\uac00-\ud7af"
+    r"\u0900-\u097f]*(?:'[^\W\d_]+)?[\u0900-\u097f]*"  # words in any other letters (español, русский)
+    r"|[\u0900-\u097f]+"
     r"|[^\s\w]|_",
 )
 _FILE = re.compile(rf"[a-z0-9][a-z0-9_-]*\.(?:{FILE_EXTENSIONS})$")

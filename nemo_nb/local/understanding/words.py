@@ -82,9 +82,24 @@ def correct_tokens(tokens: list[str]) -> list[str]:
     return [SPELLER.correct(t) if t.isascii() and t.isalpha() else t for t in tokens]
 
 
-def prepare(text: str, *, correct: bool = True) -> list[str]:
+def fold(tokens: list[str], limit: int) -> list[str]:
+    """Immediate repeats folded ("please please please" → "please", "0: 0: 0:" → "0:"), then at most ``limit``
+    tokens: the first and last halves. Keeps every later step linear and short on hostile messages."""
+    out: list[str] = []
+    for token in tokens:
+        out.append(token)
+        for period in (1, 2, 3, 4, 5, 6):
+            if len(out) >= 2 * period and out[-period:] == out[-2 * period:-period]:
+                del out[-period:]
+                break
+    if len(out) > limit:
+        out = out[:limit // 2] + ["."] + out[-limit // 2:]
+    return out
+
+
+def prepare(text: str, *, correct: bool = True, limit: int = 100_000) -> list[str]:
     """Tokens of an instruction (lower case), corrected (unless not ``correct``), with number words as digits."""
-    tokens = tokenize(text)
+    tokens = fold(tokenize(text), limit)
     return numbers.chinese(numbers.english(correct_tokens(tokens) if correct else tokens))
 
 
