@@ -98,6 +98,9 @@ def resolve(clause: Clause, ctx: Context) -> list[Intent]:
         slots.translations[slots.languages[0]] = slots.text
     if "undo" in verbs:
         return [_intent("undo", clause, slots)]
+    if "remove" in verbs and _names_volume(clause):  # "drop the music volume a touch": lower it
+        verbs = [v for v in verbs if v != "remove"] + ["lower"]
+        slots.level = slots.level or slot_reader.level_for("down", clause)
     if clause.aside and not clause.verbs():
         return []
     if clause.lexed.has("negation") and not clause.verbs():
@@ -247,7 +250,8 @@ def _title(clause: Clause, slots: Slots, verbs: set[str], ctx: Context) -> list[
         return [_intent("remove_title", clause, slots, "title")]
     if verbs and verbs <= {"keep"}:
         return []
-    editing = titles and (verbs & {"change", "move", "set", "make"} or not verbs and not slots.text) \
+    restyle = bool(slots.position or slots.colour or slots.when or slots.big)
+    editing = titles and (verbs & {"change", "move", "set", "make"} or not slots.text and (restyle or not verbs)) \
         and not (verbs & {"add"} and slots.text)
     if editing:
         direction = clause.lexed.first("direction")

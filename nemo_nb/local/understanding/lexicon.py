@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 VERBS: Mapping[str, str] = {
     "add": "add | adds | adding | added | use | using | put | place | insert | include | throw | slap | stick | lay | give | apply "
-           "| attach | create | generate | burn | burn in | show | display | bring in | i want | i need | need | "
+           "| attach | create | generate | burn | burn in | show | display | write | type | stamp | print | bring in | i want | i need | need | "
            "want | i'd like | would like | 加 | 添加 | 加上 | 加入 | 加个 | 加一个 | 加一段 | 放上 | 配上 | 显示 | 插入 | 生成",
     "make": "make | turn | convert | format | do | render | export | resize | reformat | 做成 | 改成 | 变成 | 弄成 | 转成 "
             "| 做 | 弄",
@@ -140,7 +140,7 @@ MODIFIERS: Mapping[str, Mapping[str, str]] = {
     "size": {"1080": "1080p | full hd | fhd", "720": "720p | hd", "2160": "4k | uhd | 2160p", "1440": "1440p | 2k"},
     "negation": {"not": "don't | dont | do not | not | never | no need to | without | nobody | no one | noone | 别 | "
                         "不用 | 先别 | 无需"},
-    "no": {"no": "no | 无"},
+    "no": {"no": "no | no need for | don't need | do not need | don't want | do not want | no more | 不需要 | 无"},
     "spread": {"spread": "spread | spread out | evenly | across the whole | over the whole | throughout"},
     "everything": {"all": "everything | all | all the audio | all sounds | 全部 | 所有"},
     "except": {"except": "except | except for | but not | apart from | other than | 除了"},

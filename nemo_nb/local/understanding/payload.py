@@ -25,8 +25,9 @@ INSTRUCTION_CHARS = 1200  # an instruction longer than twice this is read at its
 LOOK_BACK = 160  # characters of a clause read before a colon
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])|\n")
 _BOUNDARY = re.compile(r"[.!?;。！？；\n](?:\s|$)")
-_SAYING = re.compile(r"\b(?:saying|says|that reads|which reads|reading|with the words|with the text|called|named|"
-                     r"titled|entitled)\s+(?!⟪|the (?:top|bottom|middle|center|centre)\b)", re.IGNORECASE)
+_SAYING = re.compile(r"\b(?:saying|says|that reads|which reads|with the words|with the text)\s+"
+                     r"(?!⟪|the (?:top|bottom|middle|center|centre)\b)|\b(?:title|text|heading|headline|banner|label|"
+                     r"caption|card|overlay|watermark)\s+(?:called|named|titled|entitled)\s+(?!⟪)", re.IGNORECASE)
 _RETITLE = re.compile(r"\b(?:change|rename|set|update|edit|switch|replace)\s+(?:the\s+)?(?:title|heading|headline|"
                       r"text|banner|label)(?:\s+text)?\s+(?:to|with|into|as)\s+(?!⟪)", re.IGNORECASE)
 _BARE_TITLE = re.compile(r"\b(?:add|put|insert|create|show)\s+(?:a|an|the)\s+(?:big\s+|small\s+|bold\s+)?(?:title|"

@@ -91,6 +91,12 @@ def level(clause: Clause) -> Level | None:
     return None
 
 
+def level_for(direction: str, clause: Clause) -> Level:
+    """A change up or down by the clause's magnitude ("a touch", "much")."""
+    table = DOWN_FACTORS if direction == "down" else UP_FACTORS
+    return Level(factor=table.get(_magnitude(clause), table[None]), direction=direction)
+
+
 def pace(clause: Clause) -> Pace | None:
     """A speaking pace: "at 1.2x", "slowly", "a bit faster"."""
     tokens = clause.tokens
@@ -110,9 +116,11 @@ def frame(tokens: list[str]) -> tuple[str | None, tuple[int, int] | None]:
     for i, token in enumerate(tokens):
         if token in RATIOS:
             return token, None
-        if is_number(token) and i + 2 < len(tokens) and tokens[i + 1] in ("x", "×", "by", "*") \
+        if is_number(token) and i + 2 < len(tokens) and tokens[i + 1] in ("x", "×", "by", "*", "/", "to") \
                 and is_number(tokens[i + 2]):
             width, height = float(token), float(tokens[i + 2])
+            if f"{token}:{tokens[i + 2]}" in RATIOS and tokens[i + 1] != "to":
+                return f"{token}:{tokens[i + 2]}", None  # "9 by 16", "4x5"
             if 16 <= width <= 7680 and 16 <= height <= 7680 and width == int(width) and height == int(height) \
                     and max(width, height) >= 100:
                 return None, (int(width), int(height))

@@ -168,7 +168,8 @@ def read_when(tokens: list[str], *, trim: bool = False) -> When | None:
         return When(anchor="first", duration=q.ms)
     if set(lead) & LAST_WORDS - {"end", "ending"} or after[:3] in (["off", "the", "end"], ["from", "the", "end"]):
         return When(anchor="last", duration=q.ms)
-    if set(after[:2]) & TOTAL_WORDS or (trim and lead[-1:] == ["to"] and "from" not in lead):
+    if set(after[:2]) & TOTAL_WORDS or (trim and lead[-1:] == ["to"] and "from" not in lead) \
+            or lead[-1:] == ["be"]:  # "… should be 15 seconds"
         return When(total=q.ms)
     if lead[-1:] in (["after"], ["past"], ["beyond"]) or after[:1] in (["之后"], ["以后"]):
         return When(anchor="after", start=q.ms)
