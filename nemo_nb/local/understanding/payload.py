@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from itertools import islice
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -82,8 +83,8 @@ def _marker(index: int) -> str:
 def _quote_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of quoted spans, quotes included, in order and not overlapping. Only quote marks are
     visited (found by one regular expression), so the scan is linear in the message."""
-    doubles = [m.start() for m in _DOUBLE.finditer(text)]
-    singles = [m.start() for m in _SINGLE.finditer(text)]
+    doubles = [m.start() for m in islice(_DOUBLE.finditer(text), MAX_MARKS)]
+    singles = [m.start() for m in islice(_SINGLE.finditer(text), MAX_MARKS)]
     closes = [i for i in singles if i > 0 and not text[i - 1].isspace()
               and (i + 1 == len(text) or not text[i + 1].isalnum())]
     marks = sorted(doubles + singles)[:MAX_MARKS]
