@@ -25,7 +25,7 @@ WHO = ("I'm the embedded NemoVideo agent of nemo_nb: a small deterministic edito
 CAN_DO = ("I can put your uploads on the timeline, trim, set the frame (16:9, 9:16, 1:1, 4:5, 4:3, 21:9, 2:3 or a "
           "platform's), add titles, captions, background music, a voiceover from your script, dubs from your "
           "translations, and a talking presenter.")
-SKILL_WORDS = {"voiceover": ("voiceover", "voice", "narration"), "dub": ("dub", "dubbing", "translation"),
+SKILL_WORDS = {"voiceover": ("voiceover", "voice", "narration"), "dub": ("dub", "dubbing", "dubs", "translation"),
                "avatar": ("avatar", "presenter"), "music": ("music", "song", "bgm"), "captions": ("captions", "subtitles"),
                "title": ("title", "text"), "trim": ("trim", "cut"), "aspect_ratio": ("ratio", "format", "vertical"),
                "export": ("export", "render", "download")}
@@ -39,15 +39,23 @@ def _volume(segments: list[Any]) -> int:
     return next((s.volume for s in segments if s.volume is not None), 100)
 
 
+def cost(ctx: TurnContext, words: set[str], text: str) -> str | None:
+    """ "How much does dubbing cost?", "how many credits for a voiceover?" """
+    if not words & {"cost", "costs", "price", "much", "charge", "charged", "credits", "credit"} or words & {
+            "left", "remaining", "剩", "balance"} or "have" in words and "i" in words:
+        return None
+    for skill, names in SKILL_WORDS.items():
+        if words & set(names) | ({skill} & words):
+            amount = COSTS[skill]
+            what = {"export": "Exporting", "dub": "A dub (per language)", "avatar": "A presenter video",
+                    "aspect_ratio": "Changing the frame", "trim": "A trim"}.get(skill, "A " + skill.replace("_", " "))
+            return f"{what} costs {amount} credit{'s' if amount != 1 else ''}; questions, undo and export are free."
+    return None
+
+
 def credits(ctx: TurnContext, words: set[str], text: str) -> str | None:
     if not words & {"credit", "credits", "balance", "积", "余", "点"} and "积分" not in text:
         return None
-    if words & {"cost", "costs", "price", "much", "charge"} and not words & {"left", "remaining", "have", "剩"}:
-        for skill, names in SKILL_WORDS.items():
-            if words & set(names):
-                cost = COSTS[skill]
-                return f"{'Exporting' if skill == 'export' else 'A ' + skill.replace('_', ' ')} costs " \
-                       f"{cost} credit{'s' if cost != 1 else ''}; questions, undo and export are free."
     balance = ctx.store.balance(ctx.user_id) if ctx.store else {"available": 0, "frozen": 0}
     held = f" ({balance['frozen']} more are held for work in progress)" if balance.get("frozen") else ""
     return f"You have {balance['available']} credits left{held}. A voiceover costs {COSTS['voiceover']}, a title " \
@@ -157,6 +165,11 @@ def voices(ctx: TurnContext, words: set[str], text: str) -> str | None:
     if "voice" not in words and not words & {"female", "male", "voices"}:
         return None
     meta = ctx.draft.voiceover
+    asked = lex(text).values("language")
+    if meta and asked:  # "is the voiceover in English?"
+        spoken = str(meta.get("language") or "en")
+        return (f"Yes, the voiceover is in {language_name(spoken)}." if spoken in asked else
+                f"No, the voiceover is in {language_name(spoken)}.")
     if meta and words & {"which", "what", "using", "who"}:
         voice = str(meta.get("voice") or "")
         return f"The voiceover uses {voice.split('+')[0].title() if voice else 'the default voice'} — " \
@@ -219,7 +232,7 @@ def tiktok_length(ctx: TurnContext, words: set[str], text: str) -> str | None:
 
 
 TOPICS: tuple[Callable[[TurnContext, set[str], str], str | None], ...] = (
-    credits, music_licence, describe_frame, platform, tiktok_length, resolution, fit_fill, levels, voices, script,
+    cost, credits, music_licence, describe_frame, platform, tiktok_length, resolution, fit_fill, levels, voices, script,
     languages, uploads, export, status, identity,
 )
 

@@ -125,6 +125,7 @@ def style_plan(intent: Intent, ctx: TurnContext) -> Plan | None:
         d = c.draft
 
         def work() -> dict[str, Any]:
+            height = int((d.canvas or {}).get("h", 1080))
             for track in d.tracks:
                 if is_captions(track):
                     for seg in track.segments:
@@ -132,12 +133,15 @@ def style_plan(intent: Intent, ctx: TurnContext) -> Plan | None:
                             seg.set("c", slots.colour)
                         if pos:
                             seg.set("pos", pos)
+                        if slots.big:
+                            seg.set("fs", max(14, height // (14 if slots.big > 0 else 30)))
             c.set_draft(d)
             return {"colour": slots.colour, "position": pos}
 
         async for ev in tool("style_captions", {"colour": slots.colour, "position": pos}, work):
             yield ev
-        what = " and ".join(x for x in (slots.colour, f"at the {pos}" if pos else "") if x)
+        size = {1: "bigger", -1: "smaller"}.get(slots.big, "")
+        what = " and ".join(x for x in (slots.colour, f"at the {pos}" if pos else "", size) if x)
         async for ev in say(f"The captions are now {what}."):
             yield ev
 

@@ -30,6 +30,14 @@ def describe(words: str, start: int, duration: int, pos: str, colour: str) -> st
             f"{seconds_text(start)}–{seconds_text(start + duration)}")
 
 
+def when(slots: Any, total: int) -> tuple[int, int]:
+    """(start, duration) in ms of a title on a video of ``total`` ms: 3 s from the start unless told."""
+    total = total or DEFAULT_MS
+    start, end = slots.when.span(total, DEFAULT_MS) if slots.when else (0, DEFAULT_MS)
+    start, end = max(0, min(start, max(0, total - 500))), min(end, total)
+    return start, max(500, end - start)
+
+
 def title_plan(intent: Intent, ctx: TurnContext) -> Plan | None:
     slots = intent.slots
     words = (slots.text or "").strip()
@@ -42,10 +50,6 @@ def title_plan(intent: Intent, ctx: TurnContext) -> Plan | None:
     draft = ctx.draft
     if not (draft.is_renderable or ctx.uploads):
         return refusal("Upload a video first, then I can put a title on it. Nothing was charged.")
-    total = video_end_ms(draft) or draft.duration_ms or DEFAULT_MS
-    start, end = slots.when.span(total, DEFAULT_MS) if slots.when else (0, DEFAULT_MS)
-    start, end = max(0, min(start, max(0, total - 500))), min(end, total) if total else end
-    duration = max(500, end - start)
     pos = slots.position if slots.position not in (None, "up", "down", "corner") else (
         CORNER if slots.position == "corner" else "center" if "title" in intent.words or "headline" in intent.words
         else "bottom" if "third" in intent.words else "center")
@@ -55,6 +59,7 @@ def title_plan(intent: Intent, ctx: TurnContext) -> Plan | None:
         from nemo_nb.local.skills.placement import ensure_video
 
         d, placed = ensure_video(c)
+        start, duration = when(slots, video_end_ms(d) or d.duration_ms)  # after any trim earlier in this turn
 
         def work() -> dict[str, Any]:
             d.track(TEXT, "Title").add_text("title", words, start, duration, pos=pos, colour=colour,

@@ -111,7 +111,7 @@ class Clause:
             if any(m.has(kind) for kind in kinds):
                 covered |= set(range(m.start, m.end))
         rest = [t for i, t in enumerate(self.tokens) if i not in covered and t.isalnum()]
-        return chatty and len(rest) <= 1
+        return chatty and len(rest) <= 1 and not self.targets() and not self.verbs()
 
     @property
     def descriptive(self) -> bool:

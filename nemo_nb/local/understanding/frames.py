@@ -62,6 +62,8 @@ def primary_target(clause: Clause, slots: Slots, ctx: Context) -> str | None:
     if "script" in words and words & {"mp4", "video"} and not (ctx.scene.video or ctx.scene.pending) \
             and verbs & {"make", "add", "change", "speak"}:
         return "presenter"  # "turn my script into a video": a presenter speaks it
+    if "captions" in targets and "dub" not in verbs and "translate" in verbs:
+        return "captions"  # "translate the captions to Italian": captions in that language
     if verbs & {"dub", "translate"} or ("version" in words and slots.languages):
         return "dub"
     if "captions" in targets or ("title" in targets and any(w in words for w in SPOKEN)):
@@ -107,7 +109,7 @@ def resolve(clause: Clause, ctx: Context) -> list[Intent]:
         return []  # "don't remove it", "don't touch the title": nothing to do
     if clause.descriptive and clause.payloads:
         return [_intent("modifier", clause, slots)]  # "the French text is '…'", "here is the copy: …"
-    if clause.descriptive or _is_complaint(clause, verbs):
+    if clause.descriptive or _is_complaint(clause, verbs, ctx):
         return _complaint(clause, slots, ctx)
     unsupported = clause.lexed.values("unsupported")
     if unsupported == ["an intro or outro"] and set(verbs) & TRIM:  # "chop off the intro": a trim at one end
@@ -164,10 +166,14 @@ def _has_slots(slots: Slots) -> bool:
 COMPLAINTS = ("too", "hear", "drown", "overpower", "compet", "distract", "disturb", "太", "听")
 
 
-def _is_complaint(clause: Clause, verbs: list[str]) -> bool:
-    """No command, only how a sound is: "can barely hear the narration", "music way too loud"."""
+def _is_complaint(clause: Clause, verbs: list[str], ctx: Context) -> bool:
+    """No command, only how a sound is: "can barely hear the narration", "music way too loud", "(music is nice
+    but) a tad loud"."""
     if verbs:
         return False
+    if not clause.targets() and clause.lexed.first("level") in ("60", "20") and not clause.first_in_sentence \
+            and set(ctx.previous_targets) & set(AUDIO):
+        return True
     return any(m.has("direction") and any(w in " ".join(clause.tokens[m.start:m.end]) for w in COMPLAINTS)
                for m in clause.lexed.matches)
 
@@ -187,6 +193,8 @@ def _complaint(clause: Clause, slots: Slots, ctx: Context) -> list[Intent]:
         return []
     targets = [t for t in clause.targets() if t in AUDIO + ("sound",)]
     target = targets[0] if targets else (ctx.previous.target if ctx.previous and clause.lexed.has("pronoun") else None)
+    if target is None and not clause.targets():
+        target = next((t for t in ctx.previous_targets if t in AUDIO), None)
     if target == "sound":
         target = "original"
     if target not in AUDIO:
@@ -237,7 +245,7 @@ def _captions(clause: Clause, slots: Slots, verbs: set[str], ctx: Context) -> li
     there = ctx.scene.captions
     if verbs & REMOVE or (clause.lexed.has("no") and not verbs):
         return [_intent("remove_captions", clause, slots, "captions")]
-    if there and (slots.colour or slots.position) and not slots.text and not slots.languages:
+    if there and (slots.colour or slots.position or slots.big) and not slots.text and not slots.languages:
         return [_intent("style_captions", clause, slots, "captions")]
     if there and not (verbs & ADD or slots.text or slots.languages) and not verbs & CHANGE:
         return []
@@ -323,7 +331,10 @@ def _canvas(clause: Clause, slots: Slots, verbs: set[str], ctx: Context) -> list
         return []
     if not (slots.ratio or slots.size or slots.exact_size or slots.fit or slots.platform):
         return [_intent("ask", clause, slots, "canvas", note="canvas")]
-    return [_intent("canvas", clause, slots, "canvas")]
+    found = [_intent("canvas", clause, slots, "canvas")]
+    if slots.when is not None and (slots.when.total or slots.when.anchor in ("first", "last")):
+        found.append(_intent("trim", clause, slots, "video"))  # "need this as a 15s cut for Stories"
+    return found
 
 
 def _video(clause: Clause, slots: Slots, verbs: set[str], ctx: Context) -> list[Intent]:

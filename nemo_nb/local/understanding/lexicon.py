@@ -12,12 +12,12 @@ from collections.abc import Mapping
 
 VERBS: Mapping[str, str] = {
     "add": "add | adds | adding | added | use | using | put | place | insert | include | throw | slap | stick | lay | give | apply "
-           "| attach | create | generate | burn | burn in | show | display | write | type | stamp | print | bring in | i want | i need | need | "
+           "| attach | create | generate | burn | burn in | show | display | write | type | stamp | print | get | bring in | i want | i need | need | "
            "want | i'd like | would like | 加 | 添加 | 加上 | 加入 | 加个 | 加一个 | 加一段 | 放上 | 配上 | 显示 | 插入 | 生成",
     "make": "make | turn | convert | format | do | render | export | resize | reformat | 做成 | 改成 | 变成 | 弄成 | 转成 "
             "| 做 | 弄",
     "remove": "remove | delete | erase | clear | ditch | scrap | kill | nuke | lose | strip | strip out | get rid of "
-              "| take out | take off | take away | turn off | switch off | hide | drop | 去掉 | 删除 | 删掉 | 去除 | "
+              "| take out | take off | take away | turn off | switch off | off | hide | drop | 去掉 | 删除 | 删掉 | 去除 | "
               "拿掉 | 关掉 | 不要 | 取消 | 去",
     "mute": "mute | silence | 静音",
     "restore": "unmute | bring back | restore | put back | 恢复",
@@ -43,7 +43,7 @@ VERBS: Mapping[str, str] = {
 }
 
 TARGETS: Mapping[str, str] = {
-    "music": "music | musik | bgm | soundtrack | song | songs | beat | beats | tune | tunes | background track | "
+    "music": "music | musik | bgm | soundtrack | song | songs | beat | beats | tune | tunes | track | background track | "
              "background song | background music | music bed | jingle | instrumental | lofi | lo-fi | lo fi | "
              "音乐 | 背景音乐 | 配乐 | 歌 | 歌曲 | 背景乐",
     "original": "original audio | original sound | original track | original | source audio | camera sound | "

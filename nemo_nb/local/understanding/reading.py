@@ -124,6 +124,7 @@ def understand(text: str, scene: Scene) -> Reading:
             if intent.kind == "modifier" or _continues(intent, previous, clause) or _says(intent, previous, clause):
                 if previous is not None and previous.kind not in ("question", "chat"):
                     previous.slots.merge(intent.slots)
+                    answered(previous)
                 continue
             intents.append(intent)
             previous = intent
@@ -139,6 +140,17 @@ def _continues(intent: Intent, previous: Intent | None, clause: Clause) -> bool:
     """"add calm music and fade it out over 3 seconds": the second clause finishes what the first adds."""
     return (previous is not None and intent.target is not None and intent.target == previous.target
             and ADDS.get(previous.target) == previous.kind and bool({"it", "them", "its"} & set(clause.tokens)))
+
+
+ANSWERS = {"trim": ("when", "trim"), "canvas": ("ratio", "canvas"), "title_words": ("text", "title")}
+
+
+def answered(intent: Intent) -> None:
+    """A question the agent would ask, answered by the next clause: "make it more short, only 10 seconds"."""
+    if intent.kind == "ask" and intent.note in ANSWERS:
+        slot, kind = ANSWERS[intent.note]
+        if getattr(intent.slots, slot):
+            intent.kind, intent.note = kind, ""
 
 
 def _says(intent: Intent, previous: Intent | None, clause: Clause) -> bool:

@@ -140,7 +140,7 @@ def fades(clause: Clause, slots: Slots) -> None:
                 which = "both"
         if which is None:
             continue
-        length = next((q for q in found if m.end <= q.start <= m.end + 5), None)
+        length = next((q for q in found if m.end <= q.start <= m.end + 8), None)
         value = length.ms if length else None
         for side in (("in", "out") if which == "both" else (which,)):
             setattr(slots, f"fade_{side}", value if value is not None else getattr(slots, f"fade_{side}"))

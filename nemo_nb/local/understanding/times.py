@@ -21,9 +21,6 @@ FIRST_WORDS = frozenset({"first", "opening", "beginning", "start", "前", "头",
 LAST_WORDS = frozenset({"last", "final", "ending", "end", "closing", "最后", "结尾", "末尾", "后"})
 TOTAL_WORDS = frozenset({"total", "long", "overall", "length", "长", "总共", "总长"})
 DURATION_WORDS = frozenset({"for", "over", "lasting", "during", "持续"})
-START_WORDS = frozenset({"at", "from", "starting", "starts", "start", "begin", "begins", "beginning", "after", "从",
-                         "在", "past"})
-END_WORDS = frozenset({"until", "till", "to", "end", "ends", "ending", "stop", "stops", "before", "up"})
 
 
 @dataclass(frozen=True)
@@ -160,27 +157,44 @@ def read_when(tokens: list[str], *, trim: bool = False) -> When | None:
             return When(start=a_ms, duration=b.ms)
     if not timed:
         return _word_only(tokens, words)
-    q = timed[0]
+    roles: dict[str, int] = {}
+    for q in timed:
+        roles.setdefault(_role(tokens, q, trim), q.ms)
+    for anchor in ("first", "last"):
+        if anchor in roles:
+            return When(anchor=anchor, duration=roles[anchor])
+    if "total" in roles:
+        return When(total=roles["total"])
+    if "after" in roles:
+        return When(anchor="after", start=roles["after"])
+    start, duration, end = roles.get("start"), roles.get("duration"), roles.get("end")
+    if end is not None:
+        return When(start=start, end=end) if start is not None else When(anchor="before", end=end)
+    if start is None and duration is not None:
+        return _with_anchor(tokens, words, When(duration=duration))
+    return When(start=start, duration=duration)
+
+
+def _role(tokens: list[str], q: Quantity, trim: bool) -> str:
+    """What one time says: first/last N, a total length, everything after, an end, a length, or a start."""
     lead = _before(tokens, q, 3)
     after = tokens[q.end:q.end + 3]
-    if set(lead) & FIRST_WORDS or after[:3] in (["off", "the", "start"], ["off", "the", "beginning"],
-                                                ["from", "the", "start"], ["from", "the", "beginning"]):
-        return When(anchor="first", duration=q.ms)
-    if set(lead) & LAST_WORDS - {"end", "ending"} or after[:3] in (["off", "the", "end"], ["from", "the", "end"]):
-        return When(anchor="last", duration=q.ms)
-    if set(after[:2]) & TOTAL_WORDS or (trim and lead[-1:] == ["to"] and "from" not in lead) \
-            or lead[-1:] == ["be"]:  # "… should be 15 seconds"
-        return When(total=q.ms)
+    if set(lead) & FIRST_WORDS or after in (["off", "the", "start"], ["off", "the", "beginning"],
+                                            ["from", "the", "start"], ["from", "the", "beginning"]):
+        return "first"
+    if set(lead) & (LAST_WORDS - {"end", "ending"}) or after in (["off", "the", "end"], ["from", "the", "end"]):
+        return "last"
+    if set(after[:2]) & TOTAL_WORDS or (trim and lead[-1:] == ["to"] and "from" not in lead) or lead[-1:] == ["be"] \
+            or after[:1] in (["cut"], ["version"], ["edit"], ["spot"], ["ad"], ["teaser"]):  # "a 15s cut"
+        return "total"  # "12 seconds total", "trim it to 15 s", "… should be 15 seconds"
     if lead[-1:] in (["after"], ["past"], ["beyond"]) or after[:1] in (["之后"], ["以后"]):
-        return When(anchor="after", start=q.ms)
-    if lead[-1:] == ["before"] or after[:1] in (["之前"], ["以前"]):
-        return When(anchor="before", end=q.ms)
-    duration = next((d.ms for d in timed[1:] if set(_before(tokens, d, 2)) & DURATION_WORDS), None)
+        return "after"
+    if lead[-1:] in (["before"], ["until"], ["till"]) or after[:1] in (["之前"], ["以前"]) or (
+            lead[-1:] == ["at"] and {"end", "ends", "stop", "finish"} & set(lead)):
+        return "end"
     if set(lead[-2:]) & DURATION_WORDS:
-        return _with_anchor(tokens, words, When(duration=q.ms))
-    if lead[-1:] in (["until"], ["till"]) or (lead[-1:] == ["at"] and {"end", "ends", "stop", "finish"} & set(lead)):
-        return When(anchor="before", end=q.ms)
-    return When(start=q.ms, duration=duration)
+        return "duration"
+    return "start"
 
 
 def _same_unit(a: Quantity, b: Quantity, tokens: list[str]) -> int:

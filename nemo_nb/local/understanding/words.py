@@ -17,7 +17,8 @@ WH_STARTS = ("what | what's | whats | which | how | how's | why | when | where |
 AUX_STARTS = ("is | are | was | were | does | do | did | can i | could i | may i | should | should i | will it | "
               "will there | would it | am i | have i | has | is there | are there | can | 是否 | 是不是 | 有没有 | "
               "能不能 | 可不可以")
-POLITE = ("please | pls | plz | kindly | can you | could you | would you | will you | can u | could u | i want you to "
+POLITE = ("please | pls | plz | kindly | can you | could you | would you | will you | can u | could u | can we | "
+          "could we | i want you to "
           "| i'd like you to | i need you to | let's | go ahead and | is it possible to | are you able to | "
           "would you mind | 请 | 帮我 | 麻烦 | 给我 | 帮忙 | 能不能帮 | 可以帮")
 DESCRIPTIVE = ("is | are | was | were | looks | look | sounds | seems | seem | feel | feels | love | loved | i like | "
