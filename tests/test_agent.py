@@ -156,7 +156,8 @@ def test_title_position_colour_timing(api: RawApi, colours: Path, tmp_path: Path
     api.upload(sid, colours)
     api.sse(sid, "add my clip to the timeline")
     events = api.sse(sid, 'add a title "Launch Day" at the top in yellow from 1s for 2 seconds')
-    assert not replies(events) and any(e and e.get("type") == "tool_call" for e in events)  # a silent edit
+    assert any(e and e.get("type") == "tool_call" for e in events)
+    assert replies(events) == "Added the title “Launch Day” in yellow at the top, 1s–3s."  # the reply says what changed
     api.sse(sid, "make it 9:16")
     out = export(api, sid, "render_title", tmp_path)
     top = slice(100, 350)

@@ -140,7 +140,7 @@ def make_corner_presenter(c: TurnContext, draft: Draft, lines: list[Line], voice
     segment.set("sc", PIP_SCALE)
     lowered = lower_original(draft)
     c.set_draft(draft)
-    quieter = " The clip's own sound is lowered to 25% while the presenter speaks." if lowered else ""
+    quieter = " The clip's own sound is lowered to 25% under the speech." if lowered else ""
     return {"fitted": True, "duration_ms": length, "reply": (
         f"Added a presenter in the {corner.replace('-', ' ')} corner ({PIP_SCALE}% of the width) from "
         f"{start / 1000:g} s to {(start + length) / 1000:.1f} s, over your clip; the clip, its length and the frame "

@@ -18,7 +18,7 @@ def article(phrase: str) -> str:
         return "an"
     if lowered.startswith(_A_EXCEPTIONS) or lowered[0].isdigit():
         return "a"
-    if word.isupper() and len(word) > 1 and word.isalpha():  # an acronym: said letter by letter
+    if len(word) > 1 and word.upper() == word and word[0].isalpha():  # an acronym, said letter by letter: an MP4
         return "an" if lowered[0] in _VOWEL_SOUND_LETTERS else "a"
     return "an" if lowered[0] in "aeiou" else "a"
 

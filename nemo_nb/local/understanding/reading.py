@@ -165,7 +165,7 @@ def _read_clause(clause: Clause, ctx: Context, previous_verbs: tuple[str, ...]) 
         return [Intent("chat", clause.text, note=kind)]
     if clause.is_question:
         return [Intent("question", clause.text)]
-    if clause.targets() and not clause.verbs():
+    if set(clause.targets()) - {"video"} and not clause.verbs():  # "remove the title and the captions"
         ctx.inherited_verbs = previous_verbs
     return resolve(clause, ctx)
 
