@@ -96,7 +96,7 @@ def test_dub_from_language_named_subtitles(nemo: Nemo, silent10: Path, tmp_path:
     s = nemo.session()
     s.upload(silent10, source, spanish)
     reply = s.send("dub this video into Spanish")
-    assert "Spanish dubs, 2 lines each" in reply.text
+    assert "Spanish dub, 2 lines," in reply.text
     lines = next(t for t in s.state().draft.tracks if t.name == "Dub Spanish").segments
     assert [seg.start_ms for seg in lines] == [1000, 5000]
 

@@ -59,7 +59,8 @@ def primary_target(clause: Clause, slots: Slots, ctx: Context) -> str | None:
     words = set(clause.tokens)
     if "presenter" in targets:
         return "presenter"
-    if "script" in words and words & {"mp4", "video"} and not (ctx.scene.video or ctx.scene.pending) \
+    if "script" in words and (words & {"video", "movie"} or "mp 4" in clause.text) \
+            and not (ctx.scene.video or ctx.scene.pending) \
             and verbs & {"make", "add", "change", "speak"}:
         return "presenter"  # "turn my script into a video": a presenter speaks it
     if "captions" in targets and "dub" not in verbs and "translate" in verbs:
