@@ -103,6 +103,11 @@ def test_music_source_titles_and_presenter():
     assert facets["music.source"] == "song.mp3" and facets["music.fade_out"] == 2.0
     assert [t.text for t in facets["titles"]] == ["Sale"] and facets["titles"][0].end == 5.0
     assert facets["presenter.present"] and facets["video.kept"] == (("clip.mp4", 0.0, 24.0),)
+    overlay = {"tt": 9, "sg": [{"k": "overlay", "src": "med_avatar", "st": 0, "d": 3000}]}
+    state = draft(clip((0, 0, 24000)), overlay)
+    assert not snapshot(state)["presenter.present"] and snapshot(state)["other"]
+    state["generated_media"] = [{"media_id": "med_avatar", "kind": "avatar"}]
+    assert snapshot(state)["presenter.present"] and not snapshot(state)["other"]
 
 
 # -- predicates ---------------------------------------------------------------------------------------------
