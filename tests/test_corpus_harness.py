@@ -67,6 +67,7 @@ def test_the_corpus_is_large_broad_and_well_formed():
     ({"id": "slot-999", "setup": "clip", "say": "x", "expect": {"title.colour": "sparkly"}}, "not a colour"),
     ({"id": "slot-999", "setup": "clip", "say": "x", "expect": {"music.volume": "< baseline"}}, "baseline message"),
     ({"id": "slot-999", "setup": "clip", "say": "x", "expect": "nothing", "colour": 1}, "unknown keys"),
+    ({"id": "slot-999", "setup": "clip", "say": "x", "expect": "nothing", "wait": True}, "two messages"),
 ])
 def test_malformed_cases_are_refused(raw, message):
     with pytest.raises(ValueError, match=message):

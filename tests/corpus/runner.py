@@ -150,7 +150,7 @@ class Runner:
     def _run(self, case: Case, session: Session, outcome: Outcome) -> None:
         state_before, credits_before = session.state(), session.credits()
         state_after, credits_after = state_before, credits_before
-        for message in case.say:
+        for number, message in enumerate(case.say, 1):
             previous, paid = state_after, credits_after
             events = session.say(message)
             outcome.reply = reply_text(events)
@@ -158,6 +158,10 @@ class Runner:
             state_after, credits_after = session.state(), session.credits()
             if previous.get("draft") == state_after.get("draft") and credits_after != paid:
                 outcome.problems.append(f"charged {paid - credits_after} credits for a turn that changed nothing")
+            if case.wait and number < len(case.say) and state_after.get("draft") != state_before.get("draft"):
+                early = changes(snapshot(state_before), snapshot(state_after), set(), implied=False)
+                outcome.problems.append(f"message {number} was to wait, but the draft changed: " + "; ".join(early))
+                outcome.collateral += [f"{line} (message {number})" for line in early]
         before, after = snapshot(state_before), snapshot(state_after)
         unchanged = state_before.get("draft") == state_after.get("draft")
         outcome.problems += reply_problems(case, outcome.reply, credits_after)
@@ -171,7 +175,7 @@ class Runner:
             return
         best = min(verdicts, key=lambda rv: len(rv[1].problems) + len(rv[1].collateral))[1]
         outcome.problems += best.problems
-        outcome.collateral = unasked(verdicts, before, after)
+        outcome.collateral += unasked(verdicts, before, after)
 
 
 class Ahead:
