@@ -67,6 +67,7 @@ def test_the_corpus_is_large_broad_and_well_formed():
     ({"id": "slot-999", "setup": "clip", "say": "x", "expect": {"title.colour": "sparkly"}}, "not a colour"),
     ({"id": "slot-999", "setup": "clip", "say": "x", "expect": {"music.volume": "< baseline"}}, "baseline message"),
     ({"id": "slot-999", "setup": "clip", "say": "x", "expect": "nothing", "colour": 1}, "unknown keys"),
+    ({"id": "slot-999", "setup": "clip", "say": "x", "expect": "nothing", "wait": True}, "two messages"),
 ])
 def test_malformed_cases_are_refused(raw, message):
     with pytest.raises(ValueError, match=message):
@@ -103,6 +104,11 @@ def test_music_source_titles_and_presenter():
     assert facets["music.source"] == "song.mp3" and facets["music.fade_out"] == 2.0
     assert [t.text for t in facets["titles"]] == ["Sale"] and facets["titles"][0].end == 5.0
     assert facets["presenter.present"] and facets["video.kept"] == (("clip.mp4", 0.0, 24.0),)
+    overlay = {"tt": 9, "sg": [{"k": "overlay", "src": "med_avatar", "st": 0, "d": 3000}]}
+    state = draft(clip((0, 0, 24000)), overlay)
+    assert not snapshot(state)["presenter.present"] and snapshot(state)["other"]
+    state["generated_media"] = [{"media_id": "med_avatar", "kind": "avatar"}]
+    assert snapshot(state)["presenter.present"] and not snapshot(state)["other"]
 
 
 # -- predicates ---------------------------------------------------------------------------------------------

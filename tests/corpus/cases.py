@@ -15,7 +15,7 @@ KINDS = ("opposite", "question", "compound", "phrasing", "slot", "translation", 
          "long")
 STYLES = ("plain", "marketer", "teacher", "youtuber", "terse", "chatty", "non-native", "caps", "emoji", "typo",
           "chinese")
-KEYS = {"id", "style", "setup", "say", "expect", "reply", "reply_any", "reply_not", "baseline", "note"}
+KEYS = {"id", "style", "setup", "say", "expect", "reply", "reply_any", "reply_not", "baseline", "wait", "note"}
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,7 @@ class Case:
     reply_any: tuple[str, ...] = ()    # at least one appears
     reply_not: tuple[str, ...] = ()    # none appears
     baseline: str | None = None        # a message whose outcome ``baseline`` predicates compare with
+    wait: bool = False                 # the messages before the last must not change the draft
     note: str = ""
 
     @property
@@ -78,7 +79,9 @@ def case(raw: dict[str, Any]) -> Case:
         readings = tuple(reading(r) for r in (expected if isinstance(expected, list) else [expected]))
         built = Case(str(name), raw.get("style", "plain"), raw["setup"], said, readings, _texts(raw.get("reply")),
                      _texts(raw.get("reply_any")), _texts(raw.get("reply_not")), raw.get("baseline"),
-                     str(raw.get("note") or ""))
+                     bool(raw.get("wait")), str(raw.get("note") or ""))
+        if built.wait and len(said) < 2:
+            raise ValueError("wait: needs at least two messages")
         if any(c.uses_baseline for r in readings for c in r.checks) and not built.baseline:
             raise ValueError("a baseline predicate needs a baseline message")
         return built

@@ -13,7 +13,7 @@ from corpus import values
 
 VIDEO, AUDIO, TEXT = 0, 1, 7
 VISUAL_KINDS = ("video", "image")
-PRESENTER_KINDS = ("avatar", "presenter")
+PRESENTER_KINDS = ("avatar", "presenter", "pip")
 SPAN_JOIN_S = 0.05  # pieces of one source closer than this, in and on the timeline, read as one kept range
 
 
@@ -49,10 +49,12 @@ def _segments(draft: dict[str, Any]) -> list[tuple[dict[str, Any], dict[str, Any
     return [(t, s) for t in tracks for s in t.get("sg") or [] if isinstance(s, dict)]
 
 
-def _role(track: dict[str, Any], seg: dict[str, Any], uploads: dict[str, str], dub_languages: set[str]) -> str:
-    """clip, presenter, title, caption, music, voiceover, dub or other."""
+def _role(track: dict[str, Any], seg: dict[str, Any], uploads: dict[str, str], dub_languages: set[str],
+          presenters: set[str]) -> str:
+    """clip, presenter, title, caption, music, voiceover, dub or other. A presenter is any segment of a presenter
+    kind or showing a generated presenter video, and any picture that is neither an upload nor text."""
     kind, name, track_type = str(seg.get("k") or ""), str(track.get("n") or "").lower(), track.get("tt")
-    if kind in PRESENTER_KINDS:
+    if kind in PRESENTER_KINDS or seg.get("src") in presenters:
         return "presenter"
     if track_type == VIDEO or kind in VISUAL_KINDS:
         return "clip" if seg.get("src") in uploads else "presenter"
@@ -185,9 +187,11 @@ def snapshot(state: dict[str, Any]) -> dict[str, Any]:
                if isinstance(u, dict) and u.get("media_id")}
     meta = _mapping(draft.get("m"))
     dub_meta, voice = _mapping(meta.get("dub")), _mapping(meta.get("voiceover"))
+    presenters = {g.get("media_id") for g in state.get("generated_media") or []
+                  if isinstance(g, dict) and g.get("kind") in PRESENTER_KINDS}
     roles: dict[str, list[dict[str, Any]]] = {}
     for track, seg in _segments(draft):
-        roles.setdefault(_role(track, seg, uploads, set(dub_meta)), []).append(seg)
+        roles.setdefault(_role(track, seg, uploads, set(dub_meta), presenters), []).append(seg)
     canvas = _mapping(meta.get("canvas"))
     w, h = canvas.get("w"), canvas.get("h")
     facets: dict[str, Any] = {

@@ -149,16 +149,21 @@ class Runner:
 
     def _run(self, case: Case, session: Session, outcome: Outcome) -> None:
         state_before, credits_before = session.state(), session.credits()
-        events: list[Any] = []
-        for message in case.say:
+        state_after, credits_after = state_before, credits_before
+        for number, message in enumerate(case.say, 1):
+            previous, paid = state_after, credits_after
             events = session.say(message)
             outcome.reply = reply_text(events)
             outcome.problems += [f"the turn failed: {e}" for e in errors(events)]
-        state_after, credits_after = session.state(), session.credits()
+            state_after, credits_after = session.state(), session.credits()
+            if previous.get("draft") == state_after.get("draft") and credits_after != paid:
+                outcome.problems.append(f"charged {paid - credits_after} credits for a turn that changed nothing")
+            if case.wait and number < len(case.say) and state_after.get("draft") != state_before.get("draft"):
+                early = changes(snapshot(state_before), snapshot(state_after), set(), implied=False)
+                outcome.problems.append(f"message {number} was to wait, but the draft changed: " + "; ".join(early))
+                outcome.collateral += [f"{line} (message {number})" for line in early]
         before, after = snapshot(state_before), snapshot(state_after)
         unchanged = state_before.get("draft") == state_after.get("draft")
-        if unchanged and credits_after != credits_before:
-            outcome.problems.append(f"charged {credits_before - credits_after} credits for a turn that changed nothing")
         outcome.problems += reply_problems(case, outcome.reply, credits_after)
         baseline = self.baseline(case) if case.baseline else None
         verdicts = [(r, judge(r, before, after, unchanged, baseline)) for r in case.readings]
@@ -170,7 +175,7 @@ class Runner:
             return
         best = min(verdicts, key=lambda rv: len(rv[1].problems) + len(rv[1].collateral))[1]
         outcome.problems += best.problems
-        outcome.collateral = unasked(verdicts, before, after)
+        outcome.collateral += unasked(verdicts, before, after)
 
 
 class Ahead:
