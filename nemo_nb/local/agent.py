@@ -69,6 +69,7 @@ def scene_of(ctx: TurnContext) -> Scene:
         documents=tuple(u["filename"] for u in ctx.uploaded("document")),
         audio=tuple(u["filename"] for u in ctx.uploaded("audio")),
         presenter=any(s.get("box") for s in draft.segments_of(VIDEO)),
+        last_target=last if isinstance(last := ctx.state.get("last_target"), str) else None,
     )
 
 
@@ -103,6 +104,20 @@ def combine(plans: list[Plan]) -> Plan:
     return Plan("+".join(p.action for p in work) or "help", sum(p.cost for p in work), run)
 
 
+def remember(plan: Plan, **values: object) -> Plan:
+    """The plan, then ``values`` kept in the session for the next turn (what was last changed, what is held back
+    until the user says "do it"). A turn that only answers keeps them without an undo point."""
+    async def run(ctx: TurnContext) -> AsyncIterator[Event]:
+        async for event in plan.run(ctx):
+            yield event
+        if any(ctx.state.get(key) != value for key, value in values.items()):
+            ctx.state.update(values)
+            if not ctx.changed:
+                ctx.changed, ctx.record_history = True, False
+
+    return Plan(plan.action, plan.cost, run)
+
+
 class Agent:
     """Decides what a message asks for and what it costs."""
 
@@ -110,9 +125,27 @@ class Agent:
         switch = placement.switch_plan(message_text, ctx)
         if switch:
             return switch
-        return self.plan_reading(understand(message_text, scene_of(ctx)), ctx)
+        scene = scene_of(ctx)
+        reading = understand(message_text, scene)
+        pending = ctx.state.get("pending")
+        if reading.confirm and isinstance(pending, dict) and isinstance(pending.get("message"), str):
+            # "yes, do it": what the last turn held back or offered
+            held = understand(pending["message"], scene, go_ahead=True)
+            held.intents = [i for i in held.intents if i.kind not in ("question", "chat")]
+            if held.intents:
+                return self.plan_reading(held, ctx)
+        return self.plan_reading(reading, ctx)
 
     def plan_reading(self, reading: Reading, ctx: TurnContext) -> Plan:
+        plan = self._plan(reading, ctx)
+        if plan.action != "help":
+            last = next((i.target for i in reversed(reading.intents) if i.target and i.kind in SKILLS), None)
+            return remember(plan, last_target=last, pending=None)
+        offer = reading.hold or any(i.kind == "question" and (i.slots.ratio or i.slots.platform)
+                                    for i in reading.intents)
+        return remember(plan, pending={"message": reading.text[:20_000]}) if offer else plan
+
+    def _plan(self, reading: Reading, ctx: TurnContext) -> Plan:
         intents = reading.intents
         undo = next((i for i in intents if i.kind == "undo"), None)
         if undo is not None:

@@ -123,7 +123,10 @@ def edit_plan(intent: Intent, ctx: TurnContext) -> Plan | None:
         async for ev in tool("edit_text_overlay", {"text": slots.text, "pos": pos, "colour": slots.colour}, work):
             yield ev
         seg = next(s for s in titles(c.draft) if s.id == segment_id)
-        async for ev in say(f"The title is now {describe(seg.text, seg.start_ms, seg.duration_ms, str(seg.get('pos') or 'center'), str(seg.get('c') or 'white'))}."):
+        size = {1: ", bigger", -1: ", smaller"}.get(slots.big, "")
+        now = describe(seg.text, seg.start_ms, seg.duration_ms, str(seg.get("pos") or "center"),
+                       str(seg.get("c") or "white"))
+        async for ev in say(f"The title is now {now}{size}."):
             yield ev
 
     return Plan("title", COSTS["title"], run)

@@ -135,9 +135,10 @@ def resolve(clause: Clause, ctx: Context) -> list[Intent]:
         target = "video"  # "cut the first 2 seconds", "put 'NEW' in red at the top"
     if target is None:
         return [_intent("modifier", clause, slots)] if _has_slots(slots) else []
-    if target in ("video", "sound") and ctx.previous is not None and _refers_back(clause) \
-            and not clause.targets() and ctx.previous.target in AUDIO + ("title", "captions"):
-        target = ctx.previous.target  # "lower it", "make them yellow"
+    earlier = ctx.previous.target if ctx.previous is not None else ctx.scene.last_target
+    if target in ("video", "sound") and earlier in AUDIO + ("title", "captions") and _refers_back(clause) \
+            and not clause.targets():
+        target = earlier  # "lower it", "make them yellow", and in the next message "actually make it red"
     return _by_target(target, clause, slots, set(verbs), ctx)
 
 

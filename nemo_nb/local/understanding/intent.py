@@ -124,6 +124,7 @@ class Reading:
     intents: list[Intent]
     hold: bool = False
     text: str = ""
+    confirm: bool = False  # "yes, do it": the go-ahead for what was held back or offered last time
 
     @property
     def kinds(self) -> list[str]:
@@ -146,6 +147,7 @@ class Scene:
     documents: tuple[str, ...] = ()   # uploaded scripts and subtitles
     audio: tuple[str, ...] = ()       # uploaded songs
     presenter: bool = False
+    last_target: str | None = None    # what the previous turn changed: "actually make it red"
 
     @property
     def sounds(self) -> list[str]:

@@ -154,6 +154,10 @@ HOLD = ("don't change anything | do not change anything | don't do anything | do
         "hold on | don't touch anything | don't edit anything | 先别改 | 先不要改 | 不用改 | 先别动 | "
         "只是问问 | 先不改 | 别改")
 
+# "Yes, do it": the go-ahead for what the agent held back or offered in the previous turn.
+CONFIRM = ("do it | go ahead | go for it | yes please | yes do it | please do | apply it | make it so | proceed | "
+           "let's do it | ok do it | yes go ahead | sure go ahead | do that | sounds good do it | "
+           "好的改吧 | 改吧 | 可以改了 | 就这样改 | 就这么办")
 GREETINGS = ("hi | hello | hey | hiya | howdy | good morning | good afternoon | good evening | yo | greetings | "
              "你好 | 您好 | 嗨 | 早上好")
 THANKS = "thanks | thank you | thx | ty | cheers | much appreciated | appreciate it | 谢谢 | 多谢 | 感谢"

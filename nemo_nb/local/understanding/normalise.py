@@ -3,8 +3,9 @@
 Every quote mark becomes ``"`` or ``'``, every dash ``-``, a full-width colon ``:``, runs of spaces one space,
 line breaks ``\\n``. Case and characters are kept: a script or title is used as typed. ``instruction_form``
 then reads the instruction alone (never the quoted or introduced text): Unicode NFKC (full-width letters,
-digits and punctuation become ASCII: ``９：１６`` → ``9:16``), lower case, and without what carries no
-instruction: emoji, markdown emphasis, web addresses, list numbers.
+digits and punctuation become ASCII: ``９：１６`` → ``9:16``), lower case, the emoji that say something as words
+(✂ cut, 🔇 mute, 🎵 music, 📱 vertical), and without what carries no instruction: other emoji, markdown
+emphasis, web addresses, list numbers.
 """
 from __future__ import annotations
 
@@ -44,11 +45,16 @@ def normalise(text: str) -> str:
     return _WRAPPED.sub(" ", text)  # a line wrapped mid-sentence goes on; a list item or a new sentence does not
 
 
+EMOJI_WORDS = str.maketrans({"✂": " cut ", "🔇": " mute ", "🎵": " music ", "🎶": " music ", "📱": " vertical ",
+                             "🔊": " loud ", "🔉": " quieter ", "⬇": " down ", "⬆": " up ", "🔼": " up ", "🔽": " down ",
+                             "❌": " no ", "🚫": " no "})
+
+
 def instruction_form(text: str) -> str:
     """The instruction as the parser reads it: lower case, no emoji, no emphasis marks, no web addresses,
     no list numbers ("1)", "2.") — payload markers ``⟪n⟫`` kept."""
     text = _URL.sub(" ", unicodedata.normalize("NFKC", text))
-    text = _EMOJI.sub(" ", text)
+    text = _EMOJI.sub(" ", text.translate(EMOJI_WORDS))  # the emoji that say something become words
     text = _EMPHASIS.sub("", text)
     text = _LIST_NUMBER.sub(" ", text)
     return _SPACES.sub(" ", text.lower()).strip()

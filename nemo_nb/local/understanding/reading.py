@@ -106,18 +106,20 @@ def flatten_json(text: str) -> str:
     return " ".join(out)
 
 
-def understand(text: str, scene: Scene) -> Reading:
-    """Read a message (see the module docstring)."""
+def understand(text: str, scene: Scene, *, go_ahead: bool = False) -> Reading:
+    """Read a message (see the module docstring). ``go_ahead``: the user said "do it" to this message, held back
+    or answered last time: what it held back is asked for now, and a frame it asked about is made."""
     parts = payloads.extract(normalise(flatten_json(text)), READER)
     clauses = split(instruction_form(parts.instruction))
-    hold = any(c.lexed.has("hold") for c in clauses)
+    hold = any(c.lexed.has("hold") for c in clauses) and not go_ahead
     intents: list[Intent] = []
     previous: Intent | None = None
     previous_verbs: tuple[str, ...] = ()
     when = None
     targets: tuple[str, ...] = ()
     for clause in clauses:
-        found = _read_clause(clause, Context(parts.payloads, scene, previous, (), when, targets), previous_verbs)
+        found = _read_clause(clause, Context(parts.payloads, scene, previous, (), when, targets), previous_verbs,
+                             go_ahead)
         when = read_when(clause.tokens) or when
         targets = tuple(clause.targets()) or targets
         for intent in found:
@@ -130,7 +132,10 @@ def understand(text: str, scene: Scene) -> Reading:
             previous = intent
         if clause.verbs():
             previous_verbs = tuple(clause.verbs())
-    return Reading(_settle(intents, hold), hold, text)
+    settled = _settle(intents, hold)
+    confirm = any(i.kind == "confirm" for i in settled)
+    return Reading([i for i in settled if i.kind != "confirm"] or [Intent("chat", "", note="ack")] if confirm
+                   else settled, hold, text, confirm)
 
 
 ADDS = {"music": "music", "title": "title", "captions": "captions", "voice": "voiceover"}
@@ -159,7 +164,13 @@ def _says(intent: Intent, previous: Intent | None, clause: Clause) -> bool:
             and intent.slots.text is not None and set(clause.verbs()) <= {"speak"} and not clause.targets())
 
 
-def _read_clause(clause: Clause, ctx: Context, previous_verbs: tuple[str, ...]) -> list[Intent]:
+def _read_clause(clause: Clause, ctx: Context, previous_verbs: tuple[str, ...], go_ahead: bool) -> list[Intent]:
+    if clause.lexed.has("confirm") and not clause.targets():
+        return [Intent("confirm", clause.text)]
+    if clause.is_question and go_ahead:  # "would 9:16 be right for TikTok?" … "ok, do it"
+        offered = [i for i in resolve(clause, ctx) if i.kind == "canvas"]
+        if offered:
+            return offered
     if clause.is_small_talk:
         kind = next(c for m in clause.lexed.matches for c in ("greeting", "thanks", "ack") if m.has(c))
         return [Intent("chat", clause.text, note=kind)]

@@ -44,7 +44,7 @@ def _index() -> PhraseIndex:
     found += platforms.entries()
     found += [("ordinal", value, phrases) for value, phrases in ORDINALS.items()]
     found += [("hold", "hold", lexicon.HOLD), ("greeting", "hi", lexicon.GREETINGS), ("thanks", "thanks", lexicon.THANKS),
-              ("ack", "ok", lexicon.ACKS), ("question", "wh", WH_STARTS), ("question", "aux", AUX_STARTS), ("polite", "please", POLITE),
+              ("ack", "ok", lexicon.ACKS), ("confirm", "yes", lexicon.CONFIRM), ("question", "wh", WH_STARTS), ("question", "aux", AUX_STARTS), ("polite", "please", POLITE),
               ("describe", "is", DESCRIPTIVE), ("pronoun", "it", PRONOUNS), ("filler", "so", FILLERS)]
     return PhraseIndex(found)
 
