@@ -97,8 +97,9 @@ class Clause:
             return False  # an imperative: "turn it up a little?"
         polite = self.lexed.has("polite")
         later = bool(LATER & set(self.tokens))
-        if polite and self.verbs() and not later and not wh:
-            return False
+        wishes = any(m.has(c) for m in self.lexed.matches for c in ("direction", "pace", "colour", "position", "shape"))
+        if polite and (self.verbs() or wishes) and not later and not wh:
+            return False  # "can you lower it?", "can be more slow?"
         return wh or aux or marked
 
     @property

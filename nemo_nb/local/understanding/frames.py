@@ -63,6 +63,8 @@ def primary_target(clause: Clause, slots: Slots, ctx: Context) -> str | None:
             and not (ctx.scene.video or ctx.scene.pending) \
             and verbs & {"make", "add", "change", "speak"}:
         return "presenter"  # "turn my script into a video": a presenter speaks it
+    if clause.verbs()[:1] == ["speak"] and "captions" in targets:
+        return "voice"  # "voice the subtitles"
     if "captions" in targets and "dub" not in verbs and "translate" in verbs:
         return "captions"  # "translate the captions to Italian": captions in that language
     if verbs & {"dub", "translate"} or ("version" in words and slots.languages):
@@ -73,6 +75,8 @@ def primary_target(clause: Clause, slots: Slots, ctx: Context) -> str | None:
             return "captions"
     if any(f.endswith(AUDIO_FILES) for f in clause.files()) and not {"voice", "captions", "title"} & set(targets):
         return "music"  # "put song.mp3 under the video"
+    if "voice" in targets and "title" in targets and not clause.payloads and verbs & {"add"}:
+        return "captions"  # "show the narration as text on the screen"
     specific = [t for t in targets if t in ("music", "original", "voice", "title", "captions")]
     if specific:
         if "voice" in specific and "title" in specific and slots.text and verbs & {"speak"}:
@@ -135,11 +139,23 @@ def resolve(clause: Clause, ctx: Context) -> list[Intent]:
         target = "video"  # "cut the first 2 seconds", "put 'NEW' in red at the top"
     if target is None:
         return [_intent("modifier", clause, slots)] if _has_slots(slots) else []
-    earlier = ctx.previous.target if ctx.previous is not None else ctx.scene.last_target
+    named = next((t for t in ctx.previous_targets if t in AUDIO + ("title", "captions", "sound")), None)
+    last_turn = ctx.scene.last_target if not set(verbs) & REMOVE and _suits(ctx.scene.last_target, slots) else None
+    earlier = ctx.previous.target if ctx.previous is not None else named or last_turn
+    earlier = "original" if earlier == "sound" else earlier  # "the sound is bad, please delete it"
     if target in ("video", "sound") and earlier in AUDIO + ("title", "captions") and _refers_back(clause) \
             and not clause.targets():
         target = earlier  # "lower it", "make them yellow", and in the next message "actually make it red"
     return _by_target(target, clause, slots, set(verbs), ctx)
+
+
+def _suits(target: str | None, slots: Slots) -> bool:
+    """Whether what the last turn changed can take these slots ("actually make it red" → a title, not music)."""
+    if target in AUDIO:
+        return slots.level is not None or slots.fade_in is not None or slots.fade_out is not None
+    if target in ("title", "captions"):
+        return bool(slots.colour or slots.position or slots.big or slots.when or slots.text)
+    return False
 
 
 def _refers_back(clause: Clause) -> bool:
@@ -174,8 +190,8 @@ def _is_complaint(clause: Clause, verbs: list[str], ctx: Context) -> bool:
     if verbs:
         return False
     if not clause.targets() and clause.lexed.first("level") in ("60", "20") and not clause.first_in_sentence \
-            and set(ctx.previous_targets) & set(AUDIO):
-        return True
+            and set(ctx.previous_targets) & set(AUDIO) and (clause.lexed.has("magnitude") or "too" in clause.tokens):
+        return True  # "… but a tad loud"
     return any(m.has("direction") and any(w in " ".join(clause.tokens[m.start:m.end]) for w in COMPLAINTS)
                for m in clause.lexed.matches)
 
@@ -213,6 +229,8 @@ def _by_target(target: str, clause: Clause, slots: Slots, verbs: set[str], ctx: 
         if target == "ask":
             return [_intent("ask", clause, slots, note="sound")]
     if clause.lexed.has("everything") and clause.lexed.has("except"):
+        if not verbs & (LEVEL_VERBS | {"lower", "raise"}) and not slots.level:
+            return [_intent("ask", clause, slots, note="remove")]
         return _everything_except(clause, slots, verbs, scene)
     handler = {"presenter": _presenter, "dub": _dub, "captions": _captions, "title": _title, "voice": _voice,
                "music": _music, "original": _original, "canvas": _canvas, "video": _video}[target]

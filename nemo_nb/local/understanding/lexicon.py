@@ -52,7 +52,8 @@ TARGETS: Mapping[str, str] = {
     "sound": "sound | audio | volume | 声音 | 音量",
     "voice": "voiceover | voiceovers | voice over | voice-over | vo | narration | narrator | voice | voices | tts | "
              "text to speech | text-to-speech | speech | ai voice | 配音 | 旁白 | 解说 | 人声 | ナレーション | 내레이션",
-    "captions": "caption | captions | subtitle | subtitles | subs | cc | closed captions | 字幕 | 자막",
+    "captions": "caption | captions | subtitle | subtitles | subs | cc | closed captions | srt | subtitle file | 字幕 | "
+                "자막",
     "title": "title | titles | text | heading | headline | overlay | text overlay | lower third | end card | "
              "end screen | watermark | banner | label | tagline | words | 标题 | 文字 | 文本 | 大标题",
     "canvas": "aspect ratio | ratio | format | frame | size | resolution | shape | orientation | dimensions | "

@@ -122,6 +122,9 @@ def understand(text: str, scene: Scene, *, go_ahead: bool = False) -> Reading:
                              go_ahead)
         when = read_when(clause.tokens) or when
         targets = tuple(clause.targets()) or targets
+        if previous is not None and any(i.kind == "modifier" and not applies(i, previous) for i in found):
+            clause.first_in_sentence = True  # "✂ first 5s + 🎵 chill music + 📱 vertical": a frame is no music's
+            found = _read_clause(clause, Context(parts.payloads, scene, None, (), when, targets), (), go_ahead)
         for intent in found:
             if intent.kind == "modifier" or _continues(intent, previous, clause) or _says(intent, previous, clause):
                 if previous is not None and previous.kind not in ("question", "chat"):
@@ -145,6 +148,26 @@ def _continues(intent: Intent, previous: Intent | None, clause: Clause) -> bool:
     """"add calm music and fade it out over 3 seconds": the second clause finishes what the first adds."""
     return (previous is not None and intent.target is not None and intent.target == previous.target
             and ADDS.get(previous.target) == previous.kind and bool({"it", "them", "its"} & set(clause.tokens)))
+
+
+TAKES = {  # the slots each kind of intent can take from a clause that only adds details
+    "canvas": {"ratio", "size", "exact_size", "fit", "platform", "when"}, "trim": {"when"},
+    "title": {"text", "colour", "position", "when", "big"}, "edit_title": {"text", "colour", "position", "when", "big"},
+    "captions": {"text", "colour", "position", "languages", "translations", "big", "when"},
+    "style_captions": {"colour", "position", "big"},
+    "voiceover": {"text", "languages", "translations", "gender", "pace", "spread", "when"},
+    "revoice": {"gender", "pace", "languages"}, "dub": {"languages", "translations", "text"},
+    "music": {"level", "mood", "fade_in", "fade_out", "fade_change", "duck", "uploads", "when"},
+    "music_level": {"level"}, "music_fade": {"fade_in", "fade_out", "fade_change"}, "original_level": {"level"},
+    "voice_level": {"level"}, "presenter": {"text", "position", "gender", "pace", "languages", "ratio", "size", "colour"},
+}
+
+
+def applies(modifier: Intent, previous: Intent) -> bool:
+    """Whether a clause of details can belong to the previous intent (its slots are ones that intent takes)."""
+    given = {name for name, value in vars(modifier.slots).items() if value not in (None, [], {}, False, 0)}
+    takes = TAKES.get(previous.kind)
+    return takes is None or not given or bool(given & takes)
 
 
 ANSWERS = {"trim": ("when", "trim"), "canvas": ("ratio", "canvas"), "title_words": ("text", "title")}

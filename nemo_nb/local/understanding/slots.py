@@ -136,8 +136,8 @@ def fades(clause: Clause, slots: Slots) -> None:
         if which is None and m.value("verb") == "fade":
             near = tokens[m.end:m.end + 3]
             which = "in" if "in" in near else "out" if "out" in near else None
-            if "in" in near and tokens[m.end:m.end + 4].count("out"):
-                which = "both"
+            if "in" in near and tokens[m.end:m.end + 4].count("out") or which is None:
+                which = "both"  # "fade in and out", "no fade on the music"
         if which is None:
             continue
         length = next((q for q in found if m.end <= q.start <= m.end + 8), None)
@@ -146,9 +146,15 @@ def fades(clause: Clause, slots: Slots) -> None:
             setattr(slots, f"fade_{side}", value if value is not None else getattr(slots, f"fade_{side}"))
         if value is None:
             text = " ".join(tokens)
-            if any(w in text for w in ("longer", "slower", "more slowly", "more gradual", "gentler", "smoother")):
+            if clause.lexed.has("no") or clause.lexed.has("negation") or "remove" in clause.verbs():
+                value = 0  # "no fade on the music"
+                for side in (("in", "out") if which in ("both", None) or "fade" == " ".join(tokens[m.start:m.end])
+                             else (which,)):
+                    setattr(slots, f"fade_{side}", 0)
+                continue
+            if any(w in text for w in ("longer", "slower", "slowly", "gradual", "gentle", "gently", "smoother")):
                 slots.fade_change = "longer"
-            elif any(w in text for w in ("shorter", "quicker", "faster", "more quickly", "sharper")):
+            elif any(w in text for w in ("shorter", "quicker", "faster", "quickly", "sharper", "abrupt")):
                 slots.fade_change = "shorter"
             if slots.fade_change and which != "both":
                 setattr(slots, f"fade_{which}", None)

@@ -18,7 +18,8 @@ AUX_STARTS = ("is | are | was | were | does | do | did | can i | could i | may i
               "will there | would it | am i | have i | has | is there | are there | can | 是否 | 是不是 | 有没有 | "
               "能不能 | 可不可以")
 POLITE = ("please | pls | plz | kindly | can you | could you | would you | will you | can u | could u | can we | "
-          "could we | i want you to "
+          "could we | is possible to | it is possible to | is it ok to | can be | could be | can it be | could it be | "
+          "i want you to "
           "| i'd like you to | i need you to | let's | go ahead and | is it possible to | are you able to | "
           "would you mind | 请 | 帮我 | 麻烦 | 给我 | 帮忙 | 能不能帮 | 可以帮")
 DESCRIPTIVE = ("is | are | was | were | looks | look | sounds | seems | seem | feel | feels | love | loved | i like | "
@@ -98,10 +99,32 @@ def fold(tokens: list[str], limit: int) -> list[str]:
     return out
 
 
+KEEP_FORM = frozenset({"starting", "ending", "beginning", "opening", "closing", "needs", "needed", "wants", "wanted",
+                       "likes", "liked", "seconds", "minutes", "titled", "named", "called"})
+
+
+def base_form(word: str) -> str:
+    """A verb or noun of the vocabulary under its ending: keeping → keep, lowering → lower, trimmed → trim,
+    removing → remove; other words as they are."""
+    if word in INDEX.words or len(word) < 5 or not word.isascii() or word in KEEP_FORM:
+        return word
+    for ending, back in (("ing", ""), ("ing", "e"), ("ed", ""), ("ed", "e"), ("es", ""), ("s", "")):
+        if word.endswith(ending):
+            stem = word[: -len(ending)] + back
+            if stem in INDEX.words:
+                return stem
+            if len(stem) > 3 and stem[-1] == stem[-2] and stem[:-1] in INDEX.words:  # trimmed, dubbing
+                return stem[:-1]
+    return word
+
+
 def prepare(text: str, *, correct: bool = True, limit: int = 100_000) -> list[str]:
-    """Tokens of an instruction (lower case), corrected (unless not ``correct``), with number words as digits."""
+    """Tokens of an instruction (lower case), corrected (unless not ``correct``), verbs in their base form, with
+    number words as digits."""
     tokens = fold(tokenize(text), limit)
-    return numbers.chinese(numbers.english(correct_tokens(tokens) if correct else tokens))
+    if correct:
+        tokens = [base_form(t) for t in correct_tokens(tokens)]
+    return numbers.chinese(numbers.english(tokens))
 
 
 def lex_tokens(tokens: list[str]) -> Lexed:
