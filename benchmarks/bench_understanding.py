@@ -68,16 +68,15 @@ def scene_for(setup: str) -> Any:
           "captions": ("captions", "full")}
     return Scene(video=True, clips=("clip.mp4",), video_ms=80_000 if setup == "long" else 24_000,
                  music=setup in on["music"], voiceover=setup in on["voiceover"], captions=setup in on["captions"],
-                 titles=1 if setup in ("title", "full") else 0, audio=("song.mp3",) if setup in ("song", "music") else ())
+                 titles=1 if setup in ("title", "full") else 0,
+                 audio=("song.mp3",) if setup in ("song", "music") else ())
 
 
 def timings(cases: list[Any], rounds: int = 5) -> str:
     """Median ms to understand a corpus message, and the slowest hostile 20 kB message (median of 3 runs each)."""
     import statistics
 
-    from nemo_nb.local.understanding import understand
-
-    from nemo_nb.local.understanding import words
+    from nemo_nb.local.understanding import understand, words
 
     messages = [(message, scene_for(case.setup)) for case in cases for message in case.say]
     understand("warm up", scene_for("clip"))

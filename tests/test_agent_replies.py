@@ -3,6 +3,7 @@ questions never edit, a presenter over footage goes in a corner (checked in the 
 follow each other with natural pauses, and replies read well."""
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -103,7 +104,7 @@ def test_voiceover_lines_follow_each_other_with_natural_pauses(api: RawApi, long
     sid = placed(api, long_clip)
     replies(api.sse(sid, f"add a voiceover: {SCRIPT}"))
     lines = next(t for t in api.state(sid)["state"]["draft"]["t"] if t.get("n") == "Voiceover")["sg"]
-    gaps = [b["st"] - (a["st"] + a["d"]) for a, b in zip(lines, lines[1:])]
+    gaps = [b["st"] - (a["st"] + a["d"]) for a, b in pairwise(lines)]
     assert lines[0]["st"] <= 500 and all(300 <= gap <= 800 for gap in gaps), (lines[0]["st"], gaps)
     replies(api.sse(sid, f"add a voiceover and spread it over the video: {SCRIPT}"))
     spread = next(t for t in api.state(sid)["state"]["draft"]["t"] if t.get("n") == "Voiceover")["sg"]

@@ -61,8 +61,11 @@ def test_trims_at_either_end(message: str, anchor: str, length: int) -> None:
     assert intent.kind == "trim" and intent.slots.when.anchor == anchor and intent.slots.when.duration == length
 
 
-@pytest.mark.parametrize("message,total", [("make it twelve seconds total", 12_000), ("shorten it to 10 seconds", 10_000),
-                                            ("trim it to fifteen seconds", 15_000), ("make it 20 seconds long", 20_000)])
+@pytest.mark.parametrize("message,total", [
+    ("make it twelve seconds total", 12_000), ("shorten it to 10 seconds", 10_000),
+    ("trim it to fifteen seconds", 15_000), ("make it 20 seconds long", 20_000),
+    ("the video should be 15 seconds", 15_000),
+])
 def test_total_length(message: str, total: int) -> None:
     assert one(message).slots.when.total == total
 
@@ -71,7 +74,8 @@ def test_total_length(message: str, total: int) -> None:
     ("turn the music down", 40, "<"), ("the music is too loud, lower it", 40, "<"), ("music quieter pls", 40, "<"),
     ("make the music half as loud", 40, 20), ("reduce the music volume by half", 40, 20),
     ("music down to 15%", 40, 15), ("lower the background music to twenty percent", 40, 20),
-    ("music volume twenty percent", 40, 20), ("set the music to 35 per cent", 40, 35), ("音乐音量调到百分之二十", 40, 20),
+    ("music volume twenty percent", 40, 20), ("set the music to 35 per cent", 40, 35),
+    ("音乐音量调到百分之二十", 40, 20),
     ("music a bit louder", 40, ">"), ("make the song twice as loud", 40, 80), ("lower the music by 10%", 40, 30),
     ("make the music 10% louder", 40, 50), ("音乐太大声了，小一点", 40, "<"), ("bring the music down a notch", 40, "<"),
 ])
@@ -89,7 +93,8 @@ def test_music_levels_never_go_the_wrong_way(message: str, before: int, after: i
 
 @pytest.mark.parametrize("message", ["remove the original audio, i only want the music", "kill the original audio",
                                      "get rid of the camera sound but keep my song", "mute",
-                                     "去掉原声，只保留背景音乐", "mute the clip but leave the music and the voice alone"])
+                                     "去掉原声，只保留背景音乐",
+                                     "mute the clip but leave the music and the voice alone"])
 def test_removing_the_original_sound_never_touches_the_music(message: str) -> None:
     found = understand(message, FULL).intents
     assert [i.kind for i in found] == ["original_level"] and found[0].slots.level.apply(100) == 0
@@ -227,14 +232,16 @@ def test_nothing_changes_when_asked_not_to(message: str) -> None:
     assert not set(kinds(message, FULL)) - {"question", "held", "hold", "chat"}
 
 
-@pytest.mark.parametrize("message", ["can you lower the music?", "the music is way too loud honestly, can you lower it?",
+@pytest.mark.parametrize("message", ["can you lower the music?",
+                                     "the music is way too loud honestly, can you lower it?",
                                      "Could you bring the music down a little? Not remove it, just softer.",
                                      "I can't really hear the music anymore, turn it up a little?"])
 def test_polite_requests_are_requests(message: str) -> None:
     assert kinds(message, FULL) == ["music_level"]
 
 
-@pytest.mark.parametrize("message", ["make it better", "make it louder", "make it shorter", "remove it", "fix the audio"])
+@pytest.mark.parametrize("message", ["make it better", "make it louder", "make it shorter", "remove it",
+                                     "fix the audio"])
 def test_unclear_requests_ask(message: str) -> None:
     assert kinds(message, FULL) == ["ask"]
 

@@ -12,7 +12,17 @@ from collections.abc import AsyncIterator, Callable
 
 from nemo_nb.draft import AUDIO, TEXT, VIDEO
 from nemo_nb.local.skills import (
-    answers, audio, avatar, canvas, captions, dubbing, edit, notes, overlays, placement, voiceover,
+    answers,
+    audio,
+    avatar,
+    canvas,
+    captions,
+    dubbing,
+    edit,
+    notes,
+    overlays,
+    placement,
+    voiceover,
 )
 from nemo_nb.local.skills.base import Event, Plan, TurnContext, text
 from nemo_nb.local.understanding import Intent, Reading, Scene, understand

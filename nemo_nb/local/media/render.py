@@ -27,7 +27,14 @@ from nemo_nb.draft.languages import LANGUAGES as LANGUAGE_TABLE
 from nemo_nb.local.media.ffmpeg import run_ffmpeg
 from nemo_nb.local.media.fonts import default_font
 from nemo_nb.local.media.timeline import (
-    Caption, MediaRef, RenderError, Sound, Timeline, Visual, language_code, read_timeline,
+    Caption,
+    MediaRef,
+    RenderError,
+    Sound,
+    Timeline,
+    Visual,
+    language_code,
+    read_timeline,
 )
 
 __all__ = ["LANGUAGES", "MediaRef", "RenderError", "RenderPlan", "language_tag", "plan_render", "render"]
@@ -312,7 +319,8 @@ def _add_overlays(graph: _Graph, timeline: Timeline, base: str, width: int, heig
         start, end = item.start_ms / 1000, (item.start_ms + item.dur_ms) / 1000
         index = graph.input(item.ref.path, item.in_ms, item.dur_ms / 1000 + _INPUT_SLACK_S)
         scaled = graph.chain(f"[{index}:v:0]", f"setpts=PTS-STARTPTS+{start:.3f}/TB,scale={box_w}:-2,format=yuv420p")
-        base = graph.chain(base + scaled, f"overlay=x={x}:y={y}:eof_action=pass:enable='between(t,{start:.3f},{end:.3f})'")
+        shown = f"enable='between(t,{start:.3f},{end:.3f})'"
+        base = graph.chain(base + scaled, f"overlay=x={x}:y={y}:eof_action=pass:{shown}")
     return base
 
 

@@ -26,7 +26,8 @@ CAN_DO = ("I can put your uploads on the timeline, trim, set the frame (16:9, 9:
           "platform's), add titles, captions, background music, a voiceover from your script, dubs from your "
           "translations, and a talking presenter.")
 SKILL_WORDS = {"voiceover": ("voiceover", "voice", "narration"), "dub": ("dub", "dubbing", "dubs", "translation"),
-               "avatar": ("avatar", "presenter"), "music": ("music", "song", "bgm"), "captions": ("captions", "subtitles"),
+               "avatar": ("avatar", "presenter"), "music": ("music", "song", "bgm"),
+               "captions": ("captions", "subtitles"),
                "title": ("title", "text"), "trim": ("trim", "cut"), "aspect_ratio": ("ratio", "format", "vertical"),
                "export": ("export", "render", "download")}
 
@@ -42,7 +43,7 @@ def _volume(segments: list[Any]) -> int:
 def cost(ctx: TurnContext, words: set[str], text: str) -> str | None:
     """ "How much does dubbing cost?", "how many credits for a voiceover?" """
     if not words & {"cost", "costs", "price", "much", "charge", "charged", "credits", "credit"} or words & {
-            "left", "remaining", "剩", "balance"} or "have" in words and "i" in words:
+            "left", "remaining", "剩", "balance"} or ("have" in words and "i" in words):
         return None
     for skill, names in SKILL_WORDS.items():
         if words & set(names) | ({skill} & words):
@@ -75,7 +76,8 @@ def platform(ctx: TurnContext, words: set[str], text: str) -> str | None:
     if canvas.get("w") and canvas.get("h"):
         width, height = int(canvas["w"]), int(canvas["h"])
         ratio = _ratio_name(width, height)
-        now = (f" Your frame is already {ratio} ({width}x{height}), so it's ready." if ratio in (found.ratio, *found.also)
+        ready = ratio in (found.ratio, *found.also)
+        now = (f" Your frame is already {ratio} ({width}x{height}), so it's ready." if ready
                else f" Yours is {width}x{height} now; say \"make it {found.ratio}\" and I'll change it.")
     return f"{found.name}: {found.advice}.{now}"
 

@@ -52,7 +52,8 @@ def canvas_plan(intent: Intent, ctx: TurnContext) -> Plan | None:
         return refusal("Upload a video first; then I can change its frame. Nothing was charged.")
     slots = intent.slots
     current = ctx.draft.canvas
-    upload = (ctx.uploaded("video") or ctx.uploaded("image") or [None])[-1]
+    pictures = ctx.uploaded("video") or ctx.uploaded("image")
+    upload = pictures[-1] if pictures else None
     only_fit = slots.fit and not (slots.ratio or slots.size or slots.exact_size)
     size = (int(current["w"]), int(current["h"])) if only_fit and current else frame_size(intent, current, upload)
     if size is None:

@@ -123,7 +123,7 @@ def trim_plan(intent: Intent, ctx: TurnContext) -> Plan | None:
     return Plan("trim", COSTS["trim"], run)
 
 
-def undo_plan(intent: Intent, ctx: TurnContext) -> Plan | None:
+def undo_plan(intent: Intent, ctx: TurnContext) -> Plan:
     async def run(c: TurnContext) -> Any:
         current = c.draft
         restored: list[Draft] = []

@@ -50,6 +50,8 @@ def ask_plan(intent: Intent, ctx: TurnContext) -> Plan:
     """One short question (free) when a request has several readings or misses what it needs."""
     length = video_end_ms(ctx.draft) or ctx.draft.duration_ms
     clips = [s.label for s in ctx.draft.segments_of(VIDEO)]
+    removable = [*_there(ctx), f"a clip ({listing(clips, 'or')})"] if len(clips) > 1 else (
+        _there(ctx) or ["a part of the video"])
     questions = {
         "sound": "Which sound should change: " + listing(
             [w for w, there in (("the music", any(s.kind == "music" for _, s in ctx.draft.segments())),
@@ -57,8 +59,7 @@ def ask_plan(intent: Intent, ctx: TurnContext) -> Plan:
              if there], "or") + "?",
         "trim": f"How long should it be, or which part should go? It is {length / 1000:.0f} s now — for example "
                 "\"make it 15 seconds\" or \"cut from 0:05 to 0:08\".",
-        "remove": ("What should I remove: " + listing(_there(ctx) + [f"a clip ({listing(clips, 'or')})"] if len(clips) > 1
-                                                      else _there(ctx) or ["a part of the video"], "or") + "?"),
+        "remove": "What should I remove: " + listing(removable, "or") + "?",
         "title_words": "Which words should the title show? Put them in quotes, e.g. add a title \"Launch Day\".",
         "canvas": "Which frame: 9:16 (TikTok, Reels, Shorts), 1:1, 4:5 (Instagram feed) or 16:9 (YouTube)?",
         "order": "In which order should the clips play? I can remove one (\"remove the second clip\"); reordering "

@@ -80,7 +80,8 @@ def title_plan(intent: Intent, ctx: TurnContext) -> Plan | None:
 def _which(draft: Draft, intent: Intent) -> Segment | None:
     found = titles(draft)
     named = [s for s in found if s.text.lower() in intent.clause]
-    return (named or found[-1:] or [None])[0]
+    chosen = named or found[-1:]
+    return chosen[0] if chosen else None
 
 
 def edit_plan(intent: Intent, ctx: TurnContext) -> Plan | None:

@@ -121,7 +121,7 @@ class Clause:
             return False
         first_verb = next((m.start for m in self.lexed.matches if m.value("verb")), None)
         first_described = next(m.start for m in self.lexed.matches if m.has("describe"))
-        return first_verb is None or first_described < first_verb and not self.lexed.has("polite")
+        return first_verb is None or (first_described < first_verb and not self.lexed.has("polite"))
 
 
 class _Meaning:
@@ -135,30 +135,30 @@ class _Meaning:
 def _split_points(tokens: list[str]) -> list[int]:
     """Indices of tokens that end a clause (they belong to no clause)."""
     cuts = []
-    for i, token in enumerate(tokens):
-        if token in STOPS or token in ("(", ")", "[", "]"):
+    for i, word in enumerate(tokens):
+        if word in STOPS or word in ("(", ")", "[", "]"):
             cuts.append(i)
             continue
-        if token == ":" and not MARKER.match(tokens[i + 1] if i + 1 < len(tokens) else ""):
+        if word == ":" and not MARKER.match(tokens[i + 1] if i + 1 < len(tokens) else ""):
             cuts.append(i)  # "what I need: please mute …", "Requests: 1) make it 9:16"
             continue
-        if token == "so" and i + 1 < len(tokens) and vocabulary.INDEX.by_first.get(tokens[i + 1]) and any(
+        if word == "so" and i + 1 < len(tokens) and vocabulary.INDEX.by_first.get(tokens[i + 1]) and any(
                 m.has("verb") and not m.has("target") for _, meanings in vocabulary.INDEX.by_first[tokens[i + 1]]
                 for m in [_Meaning(meanings)]):
             cuts.append(i)  # "… fumbling with the camera so cut those"
             continue
-        if token not in SOFT:
+        if word not in SOFT:
             continue
         before, after = tokens[max(0, i - 4):i], tokens[i + 1:i + 2]
-        if token == "and" and "between" in before and after and after[0][:1].isdigit():
+        if word == "and" and "between" in before and after and after[0][:1].isdigit():
             continue  # between 3 and 7 seconds
-        if token == "and" and before[-1:] == ["in"] and after == ["out"]:
+        if word == "and" and before[-1:] == ["in"] and after == ["out"]:
             continue  # fade in and out
-        if token == "and" and before[-1:] in (["1"], ["one"]) and after == ["a"]:
+        if word == "and" and before[-1:] in (["1"], ["one"]) and after == ["a"]:
             continue
-        if token in ("/", "和", "跟") and not (before and after and before[-1].isalpha()):
+        if word in ("/", "和", "跟") and not (before and after and before[-1].isalpha()):
             continue
-        if token == "/" and before[-1:] == ["x"]:
+        if word == "/" and before[-1:] == ["x"]:
             continue  # "X / Twitter"
         cuts.append(i)
     return cuts
@@ -167,7 +167,7 @@ def _split_points(tokens: list[str]) -> list[int]:
 def split(instruction: str, *, correct: bool = True) -> list[Clause]:
     """The clauses of an instruction (lower case, payload markers in it); ``correct``: fix typos."""
     tokens = vocabulary.prepare(instruction.replace("\n", " . "), correct=correct, limit=MAX_TOKENS)
-    cuts = _split_points(tokens) + [len(tokens)]
+    cuts = [*_split_points(tokens), len(tokens)]
     clauses: list[Clause] = []
     start = 0
     sentence_start = 0

@@ -69,10 +69,8 @@ def primary_target(clause: Clause, slots: Slots, ctx: Context) -> str | None:
         return "captions"  # "translate the captions to Italian": captions in that language
     if verbs & {"dub", "translate"} or ("version" in words and slots.languages):
         return "dub"
-    if "captions" in targets or ("title" in targets and any(w in words for w in SPOKEN)):
-        if "captions" not in targets or "title" not in targets or targets.index("captions") < targets.index("title") \
-                or any(w in words for w in SPOKEN) or words & {"subtitles", "subtitle"} or not clause.payloads:
-            return "captions"
+    if _captions_meant(clause, targets, words):
+        return "captions"
     if any(f.endswith(AUDIO_FILES) for f in clause.files()) and not {"voice", "captions", "title"} & set(targets):
         return "music"  # "put song.mp3 under the video"
     if "voice" in targets and "title" in targets and not clause.payloads and verbs & {"add"}:
@@ -89,6 +87,15 @@ def primary_target(clause: Clause, slots: Slots, ctx: Context) -> str | None:
     if "video" in targets or clause.lexed.has("pronoun"):
         return "video"
     return None
+
+
+def _captions_meant(clause: Clause, targets: list[str], words: set[str]) -> bool:
+    """Captions rather than a title: named first, or "subtitles", or words "as they're spoken", or no text given."""
+    spoken = any(w in words for w in SPOKEN)
+    if "captions" not in targets:
+        return "title" in targets and spoken
+    return ("title" not in targets or targets.index("captions") < targets.index("title") or spoken
+            or bool(words & {"subtitles", "subtitle"}) or not clause.payloads)
 
 
 def resolve(clause: Clause, ctx: Context) -> list[Intent]:
@@ -129,7 +136,7 @@ def resolve(clause: Clause, ctx: Context) -> list[Intent]:
     if not verbs and not clause.targets() and not standalone and not slots.translations:
         return [_intent("modifier", clause, slots)]  # "4:5 but don't crop", "… yellow and black"
     if target is None and not verbs and ctx.previous is None and _has_slots(slots):
-        target = next((t for t in ctx.previous_targets if t in AUDIO + ("title", "captions")), None)  # "music: softer"
+        target = next((t for t in ctx.previous_targets if t in (*AUDIO, "title", "captions")), None)  # "music: softer"
     if target == "sound" and _names_volume(clause) and ctx.previous is not None \
             and ctx.previous.target in AUDIO and not (set(clause.targets()) - {"sound"}):
         return [_intent("modifier", clause, slots)]  # "… add music calm, volume 30 percent"
@@ -139,11 +146,11 @@ def resolve(clause: Clause, ctx: Context) -> list[Intent]:
         target = "video"  # "cut the first 2 seconds", "put 'NEW' in red at the top"
     if target is None:
         return [_intent("modifier", clause, slots)] if _has_slots(slots) else []
-    named = next((t for t in ctx.previous_targets if t in AUDIO + ("title", "captions", "sound")), None)
+    named = next((t for t in ctx.previous_targets if t in (*AUDIO, "title", "captions", "sound")), None)
     last_turn = ctx.scene.last_target if not set(verbs) & REMOVE and _suits(ctx.scene.last_target, slots) else None
     earlier = ctx.previous.target if ctx.previous is not None else named or last_turn
     earlier = "original" if earlier == "sound" else earlier  # "the sound is bad, please delete it"
-    if target in ("video", "sound") and earlier in AUDIO + ("title", "captions") and _refers_back(clause) \
+    if target in ("video", "sound") and earlier in (*AUDIO, "title", "captions") and _refers_back(clause) \
             and not clause.targets():
         target = earlier  # "lower it", "make them yellow", and in the next message "actually make it red"
     return _by_target(target, clause, slots, set(verbs), ctx)
@@ -209,7 +216,7 @@ def _complaint(clause: Clause, slots: Slots, ctx: Context) -> list[Intent]:
         direction = "down" if named == "60" else "up"  # "the music is very strong", "the voice is so quiet"
     if direction is None:
         return []
-    targets = [t for t in clause.targets() if t in AUDIO + ("sound",)]
+    targets = [t for t in clause.targets() if t in (*AUDIO, "sound")]
     target = targets[0] if targets else (ctx.previous.target if ctx.previous and clause.lexed.has("pronoun") else None)
     if target is None and not clause.targets():
         target = next((t for t in ctx.previous_targets if t in AUDIO), None)
@@ -253,7 +260,8 @@ def _everything_except(clause: Clause, slots: Slots, verbs: set[str], scene: Sce
 
 def _presenter(clause: Clause, slots: Slots, verbs: set[str], ctx: Context) -> list[Intent]:
     if verbs & REMOVE:
-        return [_intent("unsupported", clause, slots, note="removing a presenter (say \"undo\" right after adding one)")]
+        note = "removing a presenter (say \"undo\" right after adding one)"
+        return [_intent("unsupported", clause, slots, note=note)]
     return [_intent("presenter", clause, slots, "presenter")]
 
 
@@ -279,7 +287,7 @@ def _title(clause: Clause, slots: Slots, verbs: set[str], ctx: Context) -> list[
     if verbs and verbs <= {"keep"}:
         return []
     restyle = bool(slots.position or slots.colour or slots.when or slots.big)
-    editing = titles and (verbs & {"change", "move", "set", "make"} or not slots.text and (restyle or not verbs)) \
+    editing = titles and (verbs & {"change", "move", "set", "make"} or (not slots.text and (restyle or not verbs))) \
         and not (verbs & {"add"} and slots.text)
     if editing:
         direction = clause.lexed.first("direction")
@@ -295,7 +303,7 @@ def _voice(clause: Clause, slots: Slots, verbs: set[str], ctx: Context) -> list[
     there = ctx.scene.voiceover
     if verbs & REMOVE and not slots.text:
         return [_intent("remove_voiceover", clause, slots, "voice")]
-    if slots.text or not there or verbs & {"add", "speak"} and not (slots.gender or slots.pace):
+    if slots.text or not there or (verbs & {"add", "speak"} and not (slots.gender or slots.pace)):
         if there and not slots.text and not verbs & {"add", "speak", "replace"} and slots.level:
             return [_intent("voice_level", clause, slots, "voice")]
         return [_intent("voiceover", clause, slots, "voice")]
@@ -316,13 +324,13 @@ def _voice(clause: Clause, slots: Slots, verbs: set[str], ctx: Context) -> list[
 
 def _music(clause: Clause, slots: Slots, verbs: set[str], ctx: Context) -> list[Intent]:
     there = ctx.scene.music
-    if clause.lexed.has("no") and not verbs or verbs & REMOVE and not slots.level:
+    if (clause.lexed.has("no") and not verbs) or (verbs & REMOVE and not slots.level):
         return [_intent("remove_music", clause, slots, "music")]
     if verbs & {"keep"} and not slots.level:
         return []
     if "mute" in verbs:
         slots.level = Level(percent=0)
-    adding = verbs & {"add", "change"} or not there or slots.mood and not slots.level or slots.uploads
+    adding = verbs & {"add", "change"} or not there or (slots.mood and not slots.level) or slots.uploads
     fading = slots.fade_in is not None or slots.fade_out is not None or slots.fade_change
     if there and not adding and fading and (slots.level is None or slots.level.percent is None):
         slots.level = None
@@ -335,7 +343,7 @@ def _music(clause: Clause, slots: Slots, verbs: set[str], ctx: Context) -> list[
 
 
 def _original(clause: Clause, slots: Slots, verbs: set[str], ctx: Context) -> list[Intent]:
-    if verbs & {"mute", "remove"} or clause.lexed.has("no") and not verbs:
+    if verbs & {"mute", "remove"} or (clause.lexed.has("no") and not verbs):
         slots.level = Level(percent=0)
     elif "restore" in verbs:
         return [_intent("original_level", clause, slots, "original", note="restore")]
@@ -365,14 +373,14 @@ def _video(clause: Clause, slots: Slots, verbs: set[str], ctx: Context) -> list[
         slots.level = Level(percent=0)
         return [_intent("original_level", clause, slots, "original")]
     if verbs & {"speed"}:
-        if ctx.scene.voiceover and "voice" in (ctx.previous.target if ctx.previous else ""):
+        if ctx.scene.voiceover and ctx.previous is not None and ctx.previous.target == "voice":
             return _voice(clause, slots, verbs, ctx)
         return [_intent("unsupported", clause, slots, note="slow motion and speed changes")]
     if slots.when is None and verbs & TRIM and ctx.previous_when is not None and clause.lexed.has("pronoun"):
         slots.when = ctx.previous_when
     if slots.when is not None and verbs & (TRIM | {"keep", "make", "start", "end", "set"}):
         return [_intent("trim", clause, slots, "video")]
-    if verbs & {"trim"} or verbs & {"make"} and any(w in clause.tokens for w in ("shorter", "short")):
+    if verbs & {"trim"} or (verbs & {"make"} and any(w in clause.tokens for w in ("shorter", "short"))):
         return [_intent("ask", clause, slots, "video", note="trim")]
     if verbs & {"speak"} and (slots.text or not clause.payloads):
         return _voice(clause, slots, verbs, ctx)

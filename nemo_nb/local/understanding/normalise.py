@@ -46,8 +46,8 @@ def normalise(text: str) -> str:
 
 
 EMOJI_WORDS = str.maketrans({"✂": " cut ", "🔇": " mute ", "🎵": " music ", "🎶": " music ", "📱": " vertical ",
-                             "🔊": " loud ", "🔉": " quieter ", "⬇": " down ", "⬆": " up ", "🔼": " up ", "🔽": " down ",
-                             "❌": " no ", "🚫": " no "})
+                             "🔊": " loud ", "🔉": " quieter ", "⬇": " down ", "⬆": " up ", "🔼": " up ",
+                             "🔽": " down ", "❌": " no ", "🚫": " no "})
 
 
 def instruction_form(text: str) -> str:

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import bisect
 import re
-from itertools import islice
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import islice
 from typing import Protocol
 
 MAX_PAYLOADS = 32
@@ -248,7 +248,7 @@ def _take_phrase(text: str, payloads: list[Payload], pattern: re.Pattern[str], h
     marker_at = body.find("⟪")
     if marker_at >= 0:
         body, end = body[:marker_at], match.end() + marker_at
-    words, tail = place_tail(body.strip(), is_modifier)
+    words, _ = place_tail(body.strip(), is_modifier)
     words = re.split(r"\s+(?:and then|then|and also|also)\s+", words, maxsplit=1)[0].strip(" ,\"'")
     if not words:
         return text

@@ -159,7 +159,8 @@ TAKES = {  # the slots each kind of intent can take from a clause that only adds
     "revoice": {"gender", "pace", "languages"}, "dub": {"languages", "translations", "text"},
     "music": {"level", "mood", "fade_in", "fade_out", "fade_change", "duck", "uploads", "when"},
     "music_level": {"level"}, "music_fade": {"fade_in", "fade_out", "fade_change"}, "original_level": {"level"},
-    "voice_level": {"level"}, "presenter": {"text", "position", "gender", "pace", "languages", "ratio", "size", "colour"},
+    "voice_level": {"level"},
+    "presenter": {"text", "position", "gender", "pace", "languages", "ratio", "size", "colour"},
 }
 
 
@@ -207,7 +208,8 @@ def _read_clause(clause: Clause, ctx: Context, previous_verbs: tuple[str, ...], 
 def _settle(intents: list[Intent], hold: bool) -> list[Intent]:
     """The message as a whole: complaints, repeats, one frame, held edits (see the module docstring)."""
     if any(i.kind not in ("ask", "chat", "question") for i in intents):
-        intents = [i for i in intents if not (i.kind == "ask" and i.note == "vague")]  # "make it wide like a movie, 21:9"
+        # "make it wide like a movie, 21:9": the vague part goes when another part says what to do
+        intents = [i for i in intents if not (i.kind == "ask" and i.note == "vague")]
     for voice in (i for i in intents if i.kind == "voiceover" and not i.slots.text):
         shown = next((i for i in intents if i.kind == "captions" and i.slots.text), None)
         if shown is not None:  # "add a voiceover and captions: …": the captions follow the voice

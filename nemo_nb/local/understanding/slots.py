@@ -8,7 +8,13 @@ from nemo_nb.local.understanding.clauses import Clause
 from nemo_nb.local.understanding.intent import Level, Pace, Slots
 from nemo_nb.local.understanding.numbers import is_number
 from nemo_nb.local.understanding.times import (
-    HOUR_UNITS, MINUTE_UNITS, MS_UNITS, RATIOS, SECOND_UNITS, quantities, read_when,
+    HOUR_UNITS,
+    MINUTE_UNITS,
+    MS_UNITS,
+    RATIOS,
+    SECOND_UNITS,
+    quantities,
+    read_when,
 )
 
 TIME_UNITS = SECOND_UNITS | MINUTE_UNITS | HOUR_UNITS | MS_UNITS
@@ -103,8 +109,9 @@ def pace(clause: Clause) -> Pace | None:
     for i, token in enumerate(tokens):
         if is_number(token) and tokens[i + 1:i + 2] in (["x"], ["×"], ["times"]) and 0.5 <= float(token) <= 2:
             return Pace(multiplier=float(token))
-        if token in ("x", "×") and i + 1 < len(tokens) and is_number(tokens[i + 1]) and 0.5 <= float(tokens[i + 1]) <= 2:
-            return Pace(multiplier=float(tokens[i + 1]))
+        following = tokens[i + 1] if i + 1 < len(tokens) else ""
+        if token in ("x", "×") and is_number(following) and 0.5 <= float(following) <= 2:
+            return Pace(multiplier=float(following))
     direction = clause.lexed.first("pace")
     if direction is None:
         return None
@@ -136,7 +143,7 @@ def fades(clause: Clause, slots: Slots) -> None:
         if which is None and m.value("verb") == "fade":
             near = tokens[m.end:m.end + 3]
             which = "in" if "in" in near else "out" if "out" in near else None
-            if "in" in near and tokens[m.end:m.end + 4].count("out") or which is None:
+            if ("in" in near and tokens[m.end:m.end + 4].count("out")) or which is None:
                 which = "both"  # "fade in and out", "no fade on the music"
         if which is None:
             continue
@@ -148,7 +155,7 @@ def fades(clause: Clause, slots: Slots) -> None:
             text = " ".join(tokens)
             if clause.lexed.has("no") or clause.lexed.has("negation") or "remove" in clause.verbs():
                 value = 0  # "no fade on the music"
-                for side in (("in", "out") if which in ("both", None) or "fade" == " ".join(tokens[m.start:m.end])
+                for side in (("in", "out") if which in ("both", None) or " ".join(tokens[m.start:m.end]) == "fade"
                              else (which,)):
                     setattr(slots, f"fade_{side}", 0)
                 continue

@@ -8,6 +8,7 @@ or a fade needs of the clause's times.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 from nemo_nb.local.understanding.numbers import is_number
 
@@ -71,11 +72,12 @@ class When:
 def clock_ms(token: str) -> int | None:
     """``1:45`` → 105000, ``00:01:05`` → 65000, ``1:02.5`` → 62500; None for a ratio like ``9:16``."""
     parts = token.split(":")
-    if len(parts) < 2 or token in RATIOS and len(parts) == 2:
+    if len(parts) < 2 or (token in RATIOS and len(parts) == 2):
         return None
     try:
         *whole, last = parts
-        if any(not p.isdigit() for p in whole) or not (len(last.split(".")[0]) == 2 and last.replace(".", "", 1).isdigit()):
+        seconds_ok = len(last.split(".")[0]) == 2 and last.replace(".", "", 1).isdigit()
+        if any(not p.isdigit() for p in whole) or not seconds_ok:
             return None
         seconds = 0.0
         for part in whole:
@@ -102,17 +104,17 @@ def quantities(tokens: list[str]) -> list[Quantity]:
     found: list[Quantity] = []
     i = 0
     while i < len(tokens):
-        token = tokens[i]
-        clock = clock_ms(token) if ":" in token else None
+        word = tokens[i]
+        clock = clock_ms(word) if ":" in word else None
         if clock is not None:
             found.append(Quantity(i, i + 1, clock))
             i += 1
             continue
-        if token in ("second", "秒") and i + 1 < len(tokens) and is_number(tokens[i + 1]):
+        if word in ("second", "秒") and i + 1 < len(tokens) and is_number(tokens[i + 1]):
             found.append(Quantity(i, i + 2, round(float(tokens[i + 1]) * 1000)))  # "from second five"
             i += 2
             continue
-        if is_number(token):
+        if is_number(word):
             total, j = 0.0, i
             while j + 1 < len(tokens) and is_number(tokens[j]) and (unit := _unit_ms(tokens[j + 1])) is not None:
                 total += float(tokens[j]) * unit
@@ -121,10 +123,10 @@ def quantities(tokens: list[str]) -> list[Quantity]:
                 found.append(Quantity(i, j, round(total)))
                 i = j
                 continue
-            if float(token) < 100_000:
-                found.append(Quantity(i, i + 1, round(float(token) * 1000), unit_known=False))
-        elif token in ("minute", "second") and i >= 1 and tokens[i - 1] in FIRST_WORDS | LAST_WORDS:
-            found.append(Quantity(i, i + 1, 60_000 if token == "minute" else 1000))  # "the first minute"
+            if float(word) < 100_000:
+                found.append(Quantity(i, i + 1, round(float(word) * 1000), unit_known=False))
+        elif word in ("minute", "second") and i >= 1 and tokens[i - 1] in FIRST_WORDS | LAST_WORDS:
+            found.append(Quantity(i, i + 1, 60_000 if word == "minute" else 1000))  # "the first minute"
         i += 1
     return found
 
@@ -142,7 +144,7 @@ def read_when(tokens: list[str], *, trim: bool = False) -> When | None:
     found = quantities(tokens)
     words = set(tokens)
     timed = [q for q in found if q.unit_known]
-    for a, b in zip(found, found[1:]):
+    for a, b in pairwise(found):
         joined = _between(tokens, a, b)
         lead = _before(tokens, a, 2)
         if not (a.unit_known or b.unit_known):
@@ -199,8 +201,8 @@ def _role(tokens: list[str], q: Quantity, trim: bool) -> str:
 
 def _same_unit(a: Quantity, b: Quantity, tokens: list[str]) -> int:
     """A bare number before a timed one takes its unit: "between 20 and 23 seconds"."""
-    unit = next((_unit_ms(t) for t in tokens[b.start + 1:b.end] if _unit_ms(t)), 1000)
-    return round(a.ms / 1000 * unit)
+    units = [unit for t in tokens[b.start + 1:b.end] if (unit := _unit_ms(t))]
+    return round(a.ms / 1000 * (units[0] if units else 1000))
 
 
 def _with_anchor(tokens: list[str], words: set[str], when: When) -> When:

@@ -23,15 +23,15 @@ POLITE = ("please | pls | plz | kindly | can you | could you | would you | will 
           "| i'd like you to | i need you to | let's | go ahead and | is it possible to | are you able to | "
           "would you mind | 请 | 帮我 | 麻烦 | 给我 | 帮忙 | 能不能帮 | 可以帮")
 DESCRIPTIVE = ("is | are | was | were | looks | look | sounds | seems | seem | feel | feels | love | loved | i like | "
-               "we like | liked | hate | think | thought | filmed | shot | made | recorded | showed | said | tried | gave | "
-               "run | works | worked | has | have | had | it's | that's | there's | enjoy | competes | gets | "
+               "we like | liked | hate | think | thought | filmed | shot | made | recorded | showed | said | tried | "
+               "gave | run | works | worked | has | have | had | it's | that's | there's | enjoy | competes | gets | "
                "got | 是 | 觉得 | 喜欢 | 拍")
 PRONOUNS = "it | them | this | that | these | those | both | its | 它 | 这个"
 ORDINALS = {"1": "first | 1st | 第一", "2": "second | 2nd | 第二", "3": "third | 3rd | 第三", "4": "fourth | 4th",
             "5": "fifth | 5th", "-1": "last | final | 最后"}
-FILLERS = ("out loud | aloud | so | much | very | really | there | the | a | an | and | just | all | again | guys | man | 'll | "
-           "today | buddy | mate | folks | team | friend | haha | everyone | for | now | you | for now | this | "
-           "everything | it | looks | is | my | so much | 了 | 啊 | 呀 | 哦 | 吧")
+FILLERS = ("out loud | aloud | so | much | very | really | there | the | a | an | and | just | all | again | "
+           "guys | man | 'll | today | buddy | mate | folks | team | friend | haha | everyone | for | now | you | "
+           "for now | this | everything | it | looks | is | my | so much | 了 | 啊 | 呀 | 哦 | 吧")
 
 
 def _index() -> PhraseIndex:
@@ -44,8 +44,9 @@ def _index() -> PhraseIndex:
     found += [("language", code, name) for name, code in NAMED.items()]
     found += platforms.entries()
     found += [("ordinal", value, phrases) for value, phrases in ORDINALS.items()]
-    found += [("hold", "hold", lexicon.HOLD), ("greeting", "hi", lexicon.GREETINGS), ("thanks", "thanks", lexicon.THANKS),
-              ("ack", "ok", lexicon.ACKS), ("confirm", "yes", lexicon.CONFIRM), ("question", "wh", WH_STARTS), ("question", "aux", AUX_STARTS), ("polite", "please", POLITE),
+    found += [("hold", "hold", lexicon.HOLD), ("greeting", "hi", lexicon.GREETINGS),
+              ("thanks", "thanks", lexicon.THANKS), ("ack", "ok", lexicon.ACKS), ("confirm", "yes", lexicon.CONFIRM),
+              ("question", "wh", WH_STARTS), ("question", "aux", AUX_STARTS), ("polite", "please", POLITE),
               ("describe", "is", DESCRIPTIVE), ("pronoun", "it", PRONOUNS), ("filler", "so", FILLERS)]
     return PhraseIndex(found)
 
@@ -95,7 +96,7 @@ def fold(tokens: list[str], limit: int) -> list[str]:
                 del out[-period:]
                 break
     if len(out) > limit:
-        out = out[:limit // 2] + ["."] + out[-limit // 2:]
+        out = [*out[:limit // 2], ".", *out[-limit // 2:]]
     return out
 
 
