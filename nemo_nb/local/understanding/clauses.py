@@ -119,7 +119,8 @@ class Clause:
         """Says how things are ("the music is too loud", "my nephew filmed this") rather than asking."""
         if not self.lexed.has("describe"):
             return False
-        first_verb = next((m.start for m in self.lexed.matches if m.value("verb")), None)
+        first_verb = next((m.start for m in self.lexed.matches if m.value("verb") and (
+            not m.has("target") or m.start <= self._lead())), None)
         first_described = next(m.start for m in self.lexed.matches if m.has("describe"))
         return first_verb is None or (first_described < first_verb and not self.lexed.has("polite"))
 

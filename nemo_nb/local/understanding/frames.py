@@ -206,7 +206,8 @@ def _is_complaint(clause: Clause, verbs: list[str], ctx: Context) -> bool:
 def _complaint(clause: Clause, slots: Slots, ctx: Context) -> list[Intent]:
     """A description: only a complaint about a sound's level or the voice's pace is acted on ("the music is too
     loud", "the voiceover is too fast")."""
-    if "voice" in clause.targets() and slots.pace and slots.pace.direction and "too" in clause.tokens:
+    if "voice" in clause.targets() and slots.pace and slots.pace.direction and {"too", "very", "so", "really",
+                                                                                  "way"} & set(clause.tokens):
         slower = slots.pace.direction == "faster"
         slots.pace = Pace(direction="slower" if slower else "faster")
         return [_intent("revoice", clause, slots, "voice", weak=True)]
@@ -225,7 +226,7 @@ def _complaint(clause: Clause, slots: Slots, ctx: Context) -> list[Intent]:
     if target not in AUDIO:
         return []
     kind = {"original": "original_level", "music": "music_level", "voice": "voice_level"}[target]
-    slots.level = slots.level or Level(factor=0.6 if direction == "down" else 1.5, direction=direction)
+    slots.level = Level(factor=0.6 if direction == "down" else 1.5, direction=direction)  # "loud" is not 60% here
     return [_intent(kind, clause, slots, target, weak=True)]
 
 

@@ -24,9 +24,9 @@ VERBS: Mapping[str, str] = {
     "restore": "unmute | bring back | restore | put back | 恢复",
     "lower": "lower | reduce | decrease | soften | dim | quieten | turn down | bring down | tone down | drop down"
              " | dial down | pull down | turn it down | bring it down | 调低 | 降低 | 调小 | 减小 | 放低 | 压低",
-    "raise": "raise | increase | boost | amplify | turn up | bring up | pump up | crank up | dial up | turn it up"
-             " | 调高 | 提高 | 调大 | 加大 | 放大",
-    "set": "set | adjust | bring | dial | crank | pump | 调到 | 设为 | 设成 | 调成 | 设置",
+    "raise": "raise | increase | boost | amplify | crank | turn up | bring up | pump up | crank up | dial up"
+             " | turn it up | 调高 | 提高 | 调大 | 加大 | 放大",
+    "set": "set | adjust | bring | dial | pump | 调到 | 设为 | 设成 | 调成 | 设置",
     "change": "change | edit | modify | update | switch | swap | replace | rename | alter | 改 | 换 | 更换 | 替换"
               " | 修改 | 换成",
     "move": "move | shift | reposition | 移到 | 移动 | 挪到 | 放到 | 放在",
@@ -83,10 +83,10 @@ UNSUPPORTED: Mapping[str, str] = {
 
 MODIFIERS: Mapping[str, Mapping[str, str]] = {
     "direction": {
-        "down": "too loud | too strong | too much | too high | too noisy | quieter | softer | lower | down | less"
-                " | less loud | more low | more quiet | drowning | drowns | drowning out | overpowering | overpowers"
-                " | competes | distracting | disturbing | 太大声 | 太吵 | 太响 | 小声 | 轻一点 | 小点 | 小一点"
-                " | 低一点",
+        "down": "more soft | more softly | more gentle | more subtle | too loud | too strong | too much | too high"
+                " | too noisy | quieter | softer | lower | down | less | less loud | more low | more quiet | drowning"
+                " | drowns | drowning out | overpowering | overpowers | competes | distracting | disturbing | 太大声"
+                " | 太吵 | 太响 | 小声 | 轻一点 | 小点 | 小一点 | 低一点",
         "up": "louder | up | higher | more | too quiet | too soft | too low | can't hear | cannot hear | can not hear"
               " | barely hear | hardly hear | can barely hear | can hardly hear | can't really hear | couldn't hear"
               " | hard to hear | not loud enough | 大声 | 响一点 | 太小声 | 听不到 | 听不清 | 大一点 | 高一点",

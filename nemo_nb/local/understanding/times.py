@@ -20,6 +20,7 @@ RATIOS = frozenset({"16:9", "9:16", "1:1", "4:5", "5:4", "4:3", "3:4", "21:9", "
 JOINERS = frozenset({"to", "until", "till", "through", "thru", "and", "-", "~", "到", "至", "–"})
 FIRST_WORDS = frozenset({"first", "opening", "beginning", "start", "前", "头", "开头", "initial"})
 LAST_WORDS = frozenset({"last", "final", "ending", "end", "closing", "最后", "结尾", "末尾", "后"})
+LASTING = frozenset({"title", "it", "text", "caption", "captions", "music", "overlay", "they", "that", "words"})
 TOTAL_WORDS = frozenset({"total", "long", "overall", "length", "长", "总共", "总长"})
 DURATION_WORDS = frozenset({"for", "over", "lasting", "during", "持续"})
 
@@ -136,7 +137,9 @@ def _between(tokens: list[str], a: Quantity, b: Quantity) -> list[str]:
 
 
 def _before(tokens: list[str], q: Quantity, width: int = 3) -> list[str]:
-    return tokens[max(0, q.start - width):q.start]
+    """The ``width`` words before a time, articles left out ("after the 20 second mark")."""
+    words = [t for t in tokens[max(0, q.start - width - 2):q.start] if t not in ("the", "a", "an")]
+    return words[-width:]
 
 
 def read_when(tokens: list[str], *, trim: bool = False) -> When | None:
@@ -181,6 +184,8 @@ def _role(tokens: list[str], q: Quantity, trim: bool) -> str:
     """What one time says: first/last N, a total length, everything after, an end, a length, or a start."""
     lead = _before(tokens, q, 3)
     after = tokens[q.end:q.end + 3]
+    if lead[-1:] == ["last"] and lead[-2:-1] and lead[-2] in LASTING:
+        return "duration"  # "make the title last 5 seconds"
     if set(lead) & FIRST_WORDS or after in (["off", "the", "start"], ["off", "the", "beginning"],
                                             ["from", "the", "start"], ["from", "the", "beginning"]):
         return "first"
