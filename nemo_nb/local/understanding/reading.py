@@ -217,8 +217,8 @@ def _settle(intents: list[Intent], hold: bool) -> list[Intent]:
     strong_targets = {i.target for i in intents if not i.weak}
     for weak in (i for i in intents if i.weak and i.target in strong_targets):
         strong = next(i for i in intents if not i.weak and i.target == weak.target)
-        if strong.slots.level is None or strong.slots.level.direction is None and strong.slots.level.percent is None:
-            strong.slots.level = strong.slots.level or weak.slots.level  # "music's too quiet, crank it"
+        if strong.slots.level is None:
+            strong.slots.level = weak.slots.level  # "music's too quiet, crank it"
     kept = [i for i in intents if not (i.weak and (i.target in strong_targets or any(
         not j.weak and j.kind.endswith("_level") for j in intents)))]
     out: list[Intent] = []
