@@ -96,8 +96,8 @@ def edit_plan(intent: Intent, ctx: TurnContext) -> Plan | None:
         if slots.position == "down" else CORNER if slots.position == "corner" else slots.position
     total = video_end_ms(ctx.draft) or ctx.draft.duration_ms
     when = slots.when
-    if when is not None and when.duration and when.start is None and when.end is None and when.anchor is None:
-        span: tuple[int, int] | None = (target.start_ms, min(total, target.start_ms + when.duration))  # "last 5 seconds"
+    if when is not None and when.duration and when.start is None and when.end is None and when.anchor is None:  # "last 5 s"
+        span: tuple[int, int] | None = (target.start_ms, min(total, target.start_ms + when.duration))
     else:
         span = when.span(total, target.duration_ms) if when else None
     if not (slots.text or slots.colour or pos or span or slots.big):
