@@ -96,9 +96,9 @@ def edit_plan(intent: Intent, ctx: TurnContext) -> Plan | None:
         if slots.position == "down" else CORNER if slots.position == "corner" else slots.position
     total = video_end_ms(ctx.draft) or ctx.draft.duration_ms
     when = slots.when
-    lasting = when is not None and when.duration and when.start is None and when.end is None and when.anchor is None
-    if when is not None and lasting:  # "make the title last 5 seconds": from where it starts
-        span: tuple[int, int] | None = (target.start_ms, min(total, target.start_ms + when.duration))
+    lasting = when.duration if when is not None and when.start is None and when.end is None and not when.anchor else None
+    if lasting:  # "make the title last 5 seconds": from where it starts
+        span: tuple[int, int] | None = (target.start_ms, min(total, target.start_ms + lasting))
     else:
         span = when.span(total, target.duration_ms) if when else None
     if not (slots.text or slots.colour or pos or span or slots.big):
