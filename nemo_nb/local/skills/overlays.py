@@ -96,7 +96,8 @@ def edit_plan(intent: Intent, ctx: TurnContext) -> Plan | None:
         if slots.position == "down" else CORNER if slots.position == "corner" else slots.position
     total = video_end_ms(ctx.draft) or ctx.draft.duration_ms
     when = slots.when
-    lasting = when.duration if when is not None and when.start is None and when.end is None and not when.anchor else None
+    open_ended = when is not None and when.start is None and when.end is None and not when.anchor
+    lasting = when.duration if when is not None and open_ended else None
     if lasting:  # "make the title last 5 seconds": from where it starts
         span: tuple[int, int] | None = (target.start_ms, min(total, target.start_ms + lasting))
     else:
