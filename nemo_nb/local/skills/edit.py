@@ -1,6 +1,7 @@
 """Trimming and cutting time out of the whole timeline, and undoing the last change."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from nemo_nb.draft import Draft, Segment
@@ -10,6 +11,7 @@ from nemo_nb.local.skills.texts import clock_text
 from nemo_nb.local.understanding import Intent
 
 KEEP = frozenset({"keep"})
+TRIM_TO = re.compile(r"\b(?:trim|cut|crop|shorten|edit)\s+(?:it\s+|the video\s+)?(?:down\s+)?to\s+(?:the\s+)?\d")
 MEDIA_KINDS = ("video", "image", "voiceover", "music", "audio", "")
 
 
@@ -53,7 +55,7 @@ def read_trim(intent: Intent, total: int) -> tuple[str, int, int] | str:
     """("remove" | "keep", start, end) in ms from the intent's time, or a question to ask back."""
     when = intent.slots.when
     verbs = set(intent.verbs)
-    keep = bool(verbs & KEEP) or "only" in intent.words
+    keep = bool(verbs & KEEP) or "only" in intent.words or bool(TRIM_TO.search(intent.clause))
     if when is None:
         return "Which part should go? For example \"trim the first 5 seconds\" or \"cut from 0:05 to 0:08\"."
     if when.total is not None or ("make" in verbs and when.start is not None and when.end is None
@@ -65,7 +67,7 @@ def read_trim(intent: Intent, total: int) -> tuple[str, int, int] | str:
         return "keep", 0, length
     if when.anchor in ("first", "last", "after", "whole"):
         start, end = when.span(total, 0)
-        if when.anchor in ("first", "last") and not when.duration:
+        if when.anchor in ("first", "last") and not when.duration and when.fraction is None:
             return "How many seconds? For example \"cut the first 4 seconds\"."
         return ("keep" if keep else "remove"), start, end
     if when.anchor == "before" and when.end is not None:

@@ -60,6 +60,8 @@ def ask_plan(intent: Intent, ctx: TurnContext) -> Plan:
         "trim": f"How long should it be, or which part should go? It is {length / 1000:.0f} s now — for example "
                 "\"make it 15 seconds\" or \"cut from 0:05 to 0:08\".",
         "remove": "What should I remove: " + listing(removable, "or") + "?",
+        "which_clip": f"Which clip: {listing(clips, 'or')}? I can only change the sound of every clip at once, or "
+                      "remove one (\"remove the second clip\").",
         "title_words": "Which words should the title show? Put them in quotes, e.g. add a title \"Launch Day\".",
         "canvas": "Which frame: 9:16 (TikTok, Reels, Shorts), 1:1, 4:5 (Instagram feed) or 16:9 (YouTube)?",
         "order": "In which order should the clips play? I can remove one (\"remove the second clip\"); reordering "

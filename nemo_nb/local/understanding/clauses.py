@@ -63,7 +63,8 @@ class Clause:
             verb = m.value("verb")
             if verb in ("start", "end") and m.start and self.tokens[m.start - 1] in ARTICLES:
                 continue  # "at the start", "by the end": a time, not an action
-            if verb and (not m.has("target") or m.start <= lead):
+            described = self.tokens[m.end:m.end + 1] in (["is"], ["was"], ["sounds"], ["'s"], ["seems"], ["gets"])
+            if verb and (not m.has("target") or (m.start <= lead and not described)):
                 out.append((verb, 0 <= m.start - negation_at <= 2))
         return out
 
@@ -100,6 +101,9 @@ class Clause:
         wishes = any(m.has(c) for m in self.lexed.matches for c in ("direction", "pace", "colour", "position", "shape"))
         if polite and (self.verbs() or wishes) and not later and not wh:
             return False  # "can you lower it?", "can be more slow?"
+        if self.tokens[:1] in (["can"], ["could"], ["would"], ["will"]) and self.tokens[1:2] not in (["i"], ["we"]) \
+                and wishes and self.targets() and not later:
+            return False  # "could the song be a little less loud?", "can the music sit further back?"
         return wh or aux or marked
 
     @property

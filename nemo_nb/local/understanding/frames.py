@@ -370,6 +370,8 @@ def _video(clause: Clause, slots: Slots, verbs: set[str], ctx: Context) -> list[
     scene = ctx.scene
     if slots.ratio or slots.size or slots.exact_size or slots.fit:
         return _canvas(clause, slots, verbs, ctx)
+    if "one of" in clause.text and len(scene.clips) > 1:
+        return [_intent("ask", clause, slots, "video", note="remove" if verbs & REMOVE else "which_clip")]
     if verbs & {"mute"} or ("sound" in clause.targets() and verbs & REMOVE):
         slots.level = Level(percent=0)
         return [_intent("original_level", clause, slots, "original")]

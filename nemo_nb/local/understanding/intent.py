@@ -19,6 +19,10 @@ class Level:
     def apply(self, current: int) -> int:
         """The new level from ``current`` (0–200; lowering never raises, raising never lowers)."""
         if self.percent is not None:
+            if self.direction == "down" and current and self.percent >= current:
+                return max(0, round(current * (1 - min(self.percent, 100) / 100)))  # "down 50%": by half
+            if self.direction == "up" and self.percent <= current:
+                return min(200, round(current * (1 + self.percent / 100)))  # "up 20%"
             return max(0, min(200, self.percent))
         if self.factor is not None:
             value = current * self.factor

@@ -24,8 +24,8 @@ VERBS: Mapping[str, str] = {
     "restore": "unmute | bring back | restore | put back | 恢复",
     "lower": "lower | reduce | decrease | soften | dim | quieten | turn down | bring down | tone down | drop down"
              " | dial down | pull down | turn it down | bring it down | 调低 | 降低 | 调小 | 减小 | 放低 | 压低",
-    "raise": "raise | increase | boost | amplify | crank | turn up | bring up | pump up | crank up | dial up"
-             " | turn it up | 调高 | 提高 | 调大 | 加大 | 放大",
+    "raise": "raise | increase | boost | amplify | crank | pump it up | turn up | bring up | pump up | crank up"
+             " | dial up | turn it up | 调高 | 提高 | 调大 | 加大 | 放大",
     "set": "set | adjust | bring | dial | pump | 调到 | 设为 | 设成 | 调成 | 设置",
     "change": "change | edit | modify | update | switch | swap | replace | rename | alter | 改 | 换 | 更换 | 替换"
               " | 修改 | 换成",
@@ -83,13 +83,15 @@ UNSUPPORTED: Mapping[str, str] = {
 
 MODIFIERS: Mapping[str, Mapping[str, str]] = {
     "direction": {
-        "down": "more soft | more softly | more gentle | more subtle | too loud | too strong | too much | too high"
-                " | too noisy | quieter | softer | lower | down | less | less loud | more low | more quiet | drowning"
-                " | drowns | drowning out | overpowering | overpowers | competes | distracting | disturbing | 太大声"
-                " | 太吵 | 太响 | 小声 | 轻一点 | 小点 | 小一点 | 低一点",
-        "up": "louder | up | higher | more | too quiet | too soft | too low | can't hear | cannot hear | can not hear"
-              " | barely hear | hardly hear | can barely hear | can hardly hear | can't really hear | couldn't hear"
-              " | hard to hear | not loud enough | 大声 | 响一点 | 太小声 | 听不到 | 听不清 | 大一点 | 高一点",
+        "down": "further back | sit back | less prominent | in the background more | more soft | more softly"
+                " | more gentle | more subtle | too loud | too strong | too much | too high | too noisy | quieter"
+                " | softer | lower | down | less | less loud | more low | more quiet | drowning | drowns"
+                " | drowning out | overpowering | overpowers | competes | distracting | disturbing | 太大声 | 太吵"
+                " | 太响 | 小声 | 轻一点 | 小点 | 小一点 | 低一点",
+        "up": "gets lost | get lost | lost | drowned out | drowned | can't be heard | louder | up | higher | more"
+              " | too quiet | too soft | too low | can't hear | cannot hear | can not hear | barely hear"
+              " | hardly hear | can barely hear | can hardly hear | can't really hear | couldn't hear | hard to hear"
+              " | not loud enough | 大声 | 响一点 | 太小声 | 听不到 | 听不清 | 大一点 | 高一点",
     },
     "magnitude": {
         "small": "a bit | a little | a little bit | little bit | bit | slightly | a notch | a touch | a tad"
@@ -97,8 +99,9 @@ MODIFIERS: Mapping[str, Mapping[str, str]] = {
         "large": "much | a lot | way | far | lots | very | really | 很多 | 大幅",
     },
     "factor": {
-        "0.5": "half | halve | in half | by half",
-        "2": "twice | double | doubled",
+        "0.5": "half as loud | half as much | half the volume | half volume | halve | halved | by half | to half"
+               " | half as quiet | 一半 | 减半",
+        "2": "twice as loud | twice | double | doubled | 两倍 | 加倍",
     },
     "level": {
         "20": "quiet | quietly | low | soft | softly | subtle | subtly | faint | barely audible",

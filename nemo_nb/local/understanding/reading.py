@@ -132,7 +132,8 @@ def understand(text: str, scene: Scene, *, go_ahead: bool = False) -> Reading:
                     answered(previous)
                 continue
             intents.append(intent)
-            previous = intent
+            if intent.kind not in ("chat", "question"):
+                previous = intent
         if clause.verbs():
             previous_verbs = tuple(clause.verbs())
     settled = _settle(intents, hold)

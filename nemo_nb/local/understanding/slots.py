@@ -84,7 +84,7 @@ def level(clause: Clause) -> Level | None:
             if before == "by" or (after in PERCENT_WORDS and tokens[i + 2:i + 3] and tokens[i + 2] in (
                     "louder", "quieter", "lower", "higher", "softer", "more", "less", "up", "down")):
                 return Level(points=round(value), direction=direction or "down")
-            return Level(percent=round(value))
+            return Level(percent=round(value), direction=direction)
     factor = clause.lexed.first("factor")
     if factor:
         return Level(factor=float(factor), direction="down" if float(factor) < 1 else "up")

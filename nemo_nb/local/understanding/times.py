@@ -45,11 +45,15 @@ class When:
     duration: int | None = None
     anchor: str | None = None    # "first" | "last" | "after" | "before" | "end" | "whole"
     total: int | None = None     # "make it 12 seconds total"
+    fraction: float | None = None  # "the first half": a share of the video instead of a length
 
     def span(self, video_ms: int, default_ms: int) -> tuple[int, int]:
         """(start, end) in ms on a video of ``video_ms``; ``default_ms`` when only a start is known."""
         if self.anchor == "whole":
             return 0, video_ms
+        if self.fraction is not None:
+            share = round(video_ms * self.fraction)
+            return (0, share) if self.anchor == "first" else (video_ms - share, video_ms)
         if self.anchor == "first":
             return 0, min(video_ms, self.duration or default_ms)
         if self.anchor == "last":
@@ -218,8 +222,13 @@ def _with_anchor(tokens: list[str], words: set[str], when: When) -> When:
 
 
 def _word_only(tokens: list[str], words: set[str]) -> When | None:
-    """Times said without numbers: at the start, at the end, throughout, the first few seconds."""
+    """Times said without numbers: at the start, at the end, throughout, the first or second half."""
     text = " ".join(tokens)
+    for share, fraction in (("half", 0.5), ("third", 1 / 3), ("quarter", 0.25)):
+        if f"first {share}" in text:
+            return When(anchor="first", fraction=fraction)
+        if f"last {share}" in text or f"second {share}" in text:
+            return When(anchor="last", fraction=fraction)
     if {"throughout"} & words or any(p in text for p in ("whole video", "whole time", "entire video",
                                                          "all the time", "whole thing", "全程", "整个")):
         return When(anchor="whole")

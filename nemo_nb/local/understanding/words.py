@@ -119,13 +119,36 @@ def base_form(word: str) -> str:
     return word
 
 
+PARTICLE_VERBS = frozenset({"take", "cut", "turn", "switch", "bring", "get", "pump", "crank", "tone", "dial", "fade",
+                            "chop", "strip", "snip", "trim", "clear"})
+PARTICLES = frozenset({"out", "off", "away", "down", "up", "back"})
+CLAUSE_ENDS = frozenset({",", ".", ";", "!", "?", "and", "but", "then", "，", "。"})
+
+
+def particles(tokens: list[str]) -> list[str]:
+    """"take the last 6 seconds out" → "take out the last 6 seconds", "turn the music down" → "turn down the
+    music": a verb's particle is read next to it (within five words, in the same clause)."""
+    out = list(tokens)
+    for i, word in enumerate(out):
+        if word not in PARTICLE_VERBS or i + 1 >= len(out) or out[i + 1] in PARTICLES:
+            continue
+        for j in range(i + 2, min(len(out), i + 7)):
+            if out[j] in CLAUSE_ENDS or out[j].startswith("⟪"):
+                break
+            ends = out[j + 1:j + 3] in (["the", "start"], ["the", "end"], ["the", "beginning"])  # "1 s off the start"
+            if out[j] in PARTICLES and not out[j - 1][:1].isdigit() and not ends:
+                out.insert(i + 1, out.pop(j))
+                break
+    return out
+
+
 def prepare(text: str, *, correct: bool = True, limit: int = 100_000) -> list[str]:
     """Tokens of an instruction (lower case), corrected (unless not ``correct``), verbs in their base form, with
     number words as digits."""
     tokens = fold(tokenize(text), limit)
     if correct:
         tokens = [base_form(t) for t in correct_tokens(tokens)]
-    return numbers.chinese(numbers.english(tokens))
+    return particles(numbers.chinese(numbers.english(tokens)))
 
 
 def lex_tokens(tokens: list[str]) -> Lexed:
