@@ -188,7 +188,7 @@ def _has_slots(slots: Slots) -> bool:
                 slots.fade_change, slots.text, slots.spread, slots.duck is not None))
 
 
-COMPLAINTS = ("too", "hear", "drown", "overpower", "compet", "distract", "disturb", "太", "听")
+COMPLAINTS = ("too", "hear", "drown", "overpower", "compet", "distract", "disturb", "lost", "太", "听")
 
 
 def _is_complaint(clause: Clause, verbs: list[str], ctx: Context) -> bool:

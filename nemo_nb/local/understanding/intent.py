@@ -88,7 +88,10 @@ class Slots:
         """Fill what is unset here from ``other`` (a modifier clause: "… and make them yellow")."""
         for name in self.__dataclass_fields__:
             mine, theirs = getattr(self, name), getattr(other, name)
-            if isinstance(mine, When) and isinstance(theirs, When):
+            if isinstance(mine, Level) and isinstance(theirs, Level) and theirs.percent is not None \
+                    and mine.percent is None:
+                self.level = Level(percent=theirs.percent, direction=mine.direction)  # "more low, maybe 20 percent"
+            elif isinstance(mine, When) and isinstance(theirs, When):
                 self.when = When(**{key: getattr(mine, key) if getattr(mine, key) is not None else getattr(theirs, key)
                                     for key in ("start", "end", "duration", "anchor", "total")})
             elif isinstance(mine, list):
