@@ -143,9 +143,7 @@ def voice_plan(lines: list[Line], source: str, language: str, voice: Any, pace: 
         draft, placed = ensure_video(c)
         video_ms = video_end_ms(draft)
         lead = f"{placed} " if placed else ""
-        name = f"{language_name(language)} voiceover"
-        async for ev in say(f"{lead}{verb} {with_article(name)} from {source} with {voice_name(voice)} "
-                            f"({plural(len(lines), 'sentence')}). "):
+        async for ev in say(f"{lead}{verb} the voiceover from {source}… "):
             yield ev
         outcome: dict[str, Any] = {}
 
@@ -260,7 +258,7 @@ def speak_and_place(c: TurnContext, draft: Draft, lines: list[Line], voice: Any,
     c.set_draft(draft)
     return {"fitted": True, "sentences": len(lines), "pace": round(pace * tempo, 3),
             "speech_ms": sum(line.duration_ms for line in lines), "srt": srt_entry["filename"],
-            "reply": describe(lines, voice, language, pace * tempo, video_ms, lowered, trimmed, srt_entry, draft)}
+            "reply": describe(lines, voice, language, pace * tempo, lowered, trimmed, srt_entry)}
 
 
 def fit_cues(lines: list[Line], video_ms: int) -> int:
@@ -288,19 +286,17 @@ def lower_original(draft: Draft) -> bool:
     return lowered
 
 
-def describe(lines: list[Line], voice: Any, language: str, pace: float, video_ms: int, lowered: bool,
-             trimmed: int, srt_entry: dict[str, Any], draft: Draft) -> str:
+def describe(lines: list[Line], voice: Any, language: str, pace: float, lowered: bool, trimmed: int,
+             srt_entry: dict[str, Any]) -> str:
+    """One sentence of what was added, then the next step."""
     speech = sum(line.duration_ms for line in lines) / 1000
     name = f"{language_name(language)} voiceover"
     first = lines[0]
-    parts = [f"Added {with_article(name)}: {plural(len(lines), 'sentence')}, {speech:.1f} s of speech over the "
-             f"{video_ms / 1000:.1f} s video, voice {voice_name(voice)}, pace {pace:.2f}×. It starts at "
-             f"{seconds_text(first.start_ms)} with “{shorten(first.text, 60)}”."]
+    quieter = "; the original sound is lowered to 25% under it" if lowered else ""
+    parts = [f"Added {with_article(name)}: {plural(len(lines), 'sentence')}, {speech:.1f} s of speech from "
+             f"{seconds_text(first.start_ms)} (“{shorten(first.text, 40)}”), voice {voice_name(voice)}, pace "
+             f"{pace:.2f}×{quieter}."]
     if trimmed:
         parts.append(f"{plural(trimmed, 'line')} ran longer than their subtitle slot and were cut short.")
-    if lowered:
-        parts.append("I lowered the original sound to 25% under the voice.")
-    parts.append(f"The captions are saved as {srt_entry['filename']}.")
-    parts.append("Next: burn in the captions, add background music, or make a 9:16 version. "
-                 "Preview in timeline, then click Export.")
+    parts.append(f"Next: burn in the captions (saved as {srt_entry['filename']}), add music, or export.")
     return " ".join(parts)

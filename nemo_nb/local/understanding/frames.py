@@ -226,7 +226,8 @@ def _complaint(clause: Clause, slots: Slots, ctx: Context) -> list[Intent]:
     if target not in AUDIO:
         return []
     kind = {"original": "original_level", "music": "music_level", "voice": "voice_level"}[target]
-    slots.level = Level(factor=0.6 if direction == "down" else 1.5, direction=direction)  # "loud" is not 60% here
+    if slots.level is None or slots.level.percent is None or named:  # "loud" is not 60% here; "… make it 20%" is
+        slots.level = Level(factor=0.6 if direction == "down" else 1.5, direction=direction)
     return [_intent(kind, clause, slots, target, weak=True)]
 
 

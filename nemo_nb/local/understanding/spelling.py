@@ -28,8 +28,9 @@ COMMAND_WORDS = ("please", "timeline", "seconds", "second", "minutes", "minute",
 class Speller:
     """Corrects words to the nearest vocabulary word (see the module docstring)."""
 
-    def __init__(self, vocabulary: Iterable[str], known: Iterable[str]):
+    def __init__(self, vocabulary: Iterable[str], known: Iterable[str], preferred: Iterable[str] = COMMAND_WORDS):
         self.vocabulary = frozenset(w for w in vocabulary if w.isalpha() and w.isascii())
+        self.preferred = frozenset(preferred)
         self.choices = sorted(w for w in self.vocabulary if len(w) >= 3)
         self.known = frozenset(known) - self.vocabulary
         self.correct = lru_cache(maxsize=16384)(self._correct)
@@ -47,8 +48,9 @@ class Speller:
             tied = [w for w in tied if len(w) == 4 and w[0] == word[0]]
         if not tied:
             return word
-        # "tittle": title (same first letter) rather than little; "lowr": lower rather than low
-        return max(tied, key=lambda w: (w[0] == word[0], len(w), w))
+        # "tittle": title (same first letter) rather than little; "lst": last (a command word) rather than lost;
+        # "lowr": lower rather than low
+        return max(tied, key=lambda w: (w[0] == word[0], w in self.preferred, len(w), w))
 
 
 def known_words() -> frozenset[str]:
