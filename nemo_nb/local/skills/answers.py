@@ -244,7 +244,7 @@ def answer(ctx: TurnContext, text: str) -> str:
     found = [found for topic in TOPICS if (found := topic(ctx, words, text))]
     if found:
         return " ".join(dict.fromkeys(found))
-    return "I can't answer that one here, but I can edit: " + CAN_DO[len("I can "):]
+    return "I could not act on that: it's not something I can answer here. " + CAN_DO
 
 
 def question_plan(intents: list[Intent], ctx: TurnContext) -> Plan:
