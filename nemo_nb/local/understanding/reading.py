@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 from nemo_nb.local.understanding import payload as payloads
+from nemo_nb.local.understanding import slots as slot_reader
 from nemo_nb.local.understanding.clauses import Clause, split
 from nemo_nb.local.understanding.frames import Context, resolve
 from nemo_nb.local.understanding.intent import Intent, Reading, Scene
@@ -118,6 +119,12 @@ def understand(text: str, scene: Scene, *, go_ahead: bool = False) -> Reading:
     when = None
     targets: tuple[str, ...] = ()
     for clause in clauses:
+        if previous is not None and clause.tokens[:1] in (["with"], ["using"], ["featuring"]):
+            # "create a 9:16 avatar video with a friendly presenter, with captions: …": more of the same request
+            previous.slots.merge(slot_reader.read(clause))
+            previous.slots.text = previous.slots.text or _first_text(clause, parts.payloads)
+            previous.clause = f"{previous.clause} {clause.text}"
+            continue
         found = _read_clause(clause, Context(parts.payloads, scene, previous, (), when, targets), previous_verbs,
                              go_ahead)
         when = read_when(clause.tokens) or when
@@ -181,6 +188,10 @@ def answered(intent: Intent) -> None:
         slot, kind = ANSWERS[intent.note]
         if getattr(intent.slots, slot):
             intent.kind, intent.note = kind, ""
+
+
+def _first_text(clause: Clause, found: list[payloads.Payload]) -> str | None:
+    return next((found[i].text for i in clause.payloads if i < len(found)), None)
 
 
 def _says(intent: Intent, previous: Intent | None, clause: Clause) -> bool:

@@ -3,7 +3,7 @@
 Only instruction words are corrected (never quoted or introduced text, never file names). A word is
 corrected when it is not in the vocabulary, is not a common English word (``known_words.txt``: the
 English words close to the vocabulary, e.g. "made", "tile", "lover", which must stay as typed), and
-one vocabulary word is one edit away (two for long words; a swap of two letters is one edit).
+one vocabulary word is one edit away (two for words of ten letters or more; a swap of two letters is one edit).
 """
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ COMMAND_WORDS = ("please", "timeline", "seconds", "second", "minutes", "minute",
                  "korean", "russian", "dutch", "arabic", "hindi", "polish", "turkish", "swedish", "translation",
                  "script", "upload", "uploaded", "export", "credits", "square", "vertical", "landscape", "portrait",
                  "female", "male", "voice", "subtitles", "captions", "music", "title", "trim", "undo", "mute",
-                 "original", "audio", "sound", "yellow", "purple", "orange")
+                 "original", "audio", "sound", "yellow", "purple", "orange", "gradient", "presenter", "professional",
+                 "friendly", "casual", "modern", "style", "avatar", "transcript", "subtitle", "caption")
 
 
 class Speller:
@@ -38,7 +39,7 @@ class Speller:
     def _correct(self, word: str) -> str:
         if len(word) < 3 or not word.isascii() or not word.isalpha() or word in self.vocabulary or word in self.known:
             return word
-        limit = 1 if len(word) < 8 else 2
+        limit = 1 if len(word) < 10 else 2
         found = process.extract(word, self.choices, scorer=OSA.distance, score_cutoff=limit, limit=8)
         if not found:
             return word
