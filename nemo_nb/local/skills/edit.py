@@ -71,9 +71,9 @@ def read_trim(intent: Intent, total: int) -> tuple[str, int, int] | str:
             return "How many seconds? For example \"cut the first 4 seconds\"."
         return ("keep" if keep else "remove"), start, end
     if when.anchor == "before" and when.end is not None:
-        if keep or verbs & {"end", "stop", "trim", "make"} or "before" not in intent.words:
-            return "keep", 0, when.end  # "end it at 18s", "trim it at 0:20"
-        return "remove", 0, when.end
+        if keep or verbs & {"end", "stop"} or "before" not in intent.words:
+            return "keep", 0, when.end  # "end it at 18s", "trim it at 0:20", "stop at 0:20"
+        return "remove", 0, when.end  # "cut everything before the 3 second mark"
     if when.start is not None and when.end is not None:
         return ("keep" if keep else "remove"), when.start, when.end
     if when.start is not None and when.duration:

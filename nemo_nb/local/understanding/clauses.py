@@ -63,7 +63,10 @@ class Clause:
             verb = m.value("verb")
             if verb in ("start", "end") and m.start and self.tokens[m.start - 1] in ARTICLES:
                 continue  # "at the start", "by the end": a time, not an action
-            described = self.tokens[m.end:m.end + 1] in (["is"], ["was"], ["sounds"], ["'s"], ["seems"], ["gets"])
+            described = self.tokens[m.end:m.end + 1] in (["is"], ["was"], ["sounds"], ["'s"], ["seems"], ["gets"],
+                                                        ["up"], ["down"], ["louder"], ["quieter"], ["at"], ["to"],
+                                                        ["volume"], ["level"]) or self.tokens[m.end:m.end + 1] == [] \
+                or self.tokens[m.end][:1].isdigit()  # "voice up", "voice at 80%": the thing, not the verb
             if verb and (not m.has("target") or (m.start <= lead and not described)):
                 out.append((verb, 0 <= m.start - negation_at <= 2))
         return out

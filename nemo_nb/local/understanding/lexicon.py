@@ -22,13 +22,14 @@ VERBS: Mapping[str, str] = {
               " | 去除 | 拿掉 | 关掉 | 不要 | 取消",
     "mute": "mute | silence | 静音",
     "restore": "unmute | bring back | restore | put back | 恢复",
-    "lower": "lower | reduce | decrease | soften | dim | quieten | turn down | bring down | tone down | drop down"
-             " | dial down | pull down | turn it down | bring it down | 调低 | 降低 | 调小 | 减小 | 放低 | 压低",
+    "lower": "lower | reduce | decrease | dial back | pull back | scale back | ease off | back off | soften | dim"
+             " | quieten | turn down | bring down | tone down | drop down | dial down | pull down | turn it down"
+             " | bring it down | 调低 | 降低 | 调小 | 减小 | 放低 | 压低",
     "raise": "raise | increase | boost | amplify | crank | pump it up | turn up | bring up | pump up | crank up"
              " | dial up | turn it up | 调高 | 提高 | 调大 | 加大 | 放大",
     "set": "set | adjust | bring | dial | pump | 调到 | 设为 | 设成 | 调成 | 设置",
-    "change": "change | edit | modify | update | switch | swap | replace | rename | alter | 改 | 换 | 更换 | 替换"
-              " | 修改 | 换成",
+    "change": "change | edit | modify | update | redo | re-record | record again | switch | swap | replace | rename"
+              " | alter | 改 | 换 | 更换 | 替换 | 修改 | 换成",
     "move": "move | shift | reposition | 移到 | 移动 | 挪到 | 放到 | 放在",
     "trim": "trim | cut | shorten | chop | chop off | snip | skip | cut off | cut out | cut down | 剪 | 剪掉 | 裁掉"
             " | 剪短 | 截掉 | 砍掉",
@@ -136,8 +137,8 @@ MODIFIERS: Mapping[str, Mapping[str, str]] = {
         "1:1": "square | 方形 | 正方形 | 方的",
     },
     "fit": {
-        "fill": "fill | crop | cropped | zoom in | full screen | fullscreen | no bars | no black bars"
-                " | fill the frame | 裁切 | 填满 | 铺满",
+        "fill": "fill | crop | cropped | without bars | without black bars | no letterbox | no letterboxing | zoom in"
+                " | full screen | fullscreen | no bars | no black bars | fill the frame | 裁切 | 填满 | 铺满",
         "fit": "fit | with bars | letterbox | letterboxed | whole picture | don't crop | do not crop | no crop"
                " | no cropping | without cropping | 不裁切 | 不要裁切",
     },

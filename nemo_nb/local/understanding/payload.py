@@ -38,6 +38,7 @@ _BARE_TITLE = re.compile(r"\b(?:add|put|insert|create|show)\s+(?:a|an|the)\s+(?:
 _DASH = re.compile(r"\s-{1,2}\s|\s-(?=\s*[A-Z\"'])")
 _DOUBLE = re.compile('"')
 _SINGLE = re.compile("'")
+_PART = re.compile(r"[,;]|\b(?:but|and|so|then)\b", re.IGNORECASE)
 _MARKER_IN_TEXT = re.compile(r"\s?⟪(\d{1,5})⟫\s?")
 _LABEL = re.compile(r"(?:^|[\s.;,!?])([^\W\d_]{2,20}(?: \([^\W\d_]{2,20}\))?)\s*$")
 _TRAILING_PLACE = re.compile(r"\s+(?:at|in|on|for|from|during|over|until|till|between|starting|near|across|"
@@ -161,7 +162,7 @@ def extract(text: str, reader: Reader) -> Parts:
     text = _take_quotes(text, payloads)
     text = _clip(_take_colons(text, payloads, reader))
     for pattern, how in ((_SAYING, "saying"), (_RETITLE, "retitle"), (_BARE_TITLE, "bare")):
-        text = _take_phrase(text, payloads, pattern, how, reader.is_modifier)
+        text = _take_phrase(text, payloads, pattern, how, reader)
     return Parts(text, payloads)
 
 
@@ -237,10 +238,12 @@ def _payload_end(text: str, start: int, reader: Reader) -> int:
     return end
 
 
-def _take_phrase(text: str, payloads: list[Payload], pattern: re.Pattern[str], how: str,
-                 is_modifier: Callable[[str], bool]) -> str:
+def _take_phrase(text: str, payloads: list[Payload], pattern: re.Pattern[str], how: str, reader: Reader) -> str:
     match = pattern.search(text)
     if match is None or len(payloads) >= MAX_PAYLOADS:
+        return text
+    before = _PART.split(_clause_tail(text[max(0, match.start() - LOOK_BACK):match.start()]))[-1]
+    if how == "saying" and not reader.introduces(before):  # "…, but my manager says …" is no script
         return text
     end_match = _BOUNDARY.search(text, match.end())
     end = end_match.start() if end_match else len(text)
@@ -248,7 +251,7 @@ def _take_phrase(text: str, payloads: list[Payload], pattern: re.Pattern[str], h
     marker_at = body.find("⟪")
     if marker_at >= 0:
         body, end = body[:marker_at], match.end() + marker_at
-    words, _ = place_tail(body.strip(), is_modifier)
+    words, _ = place_tail(body.strip(), reader.is_modifier)
     words = re.split(r"\s+(?:and then|then|and also|also)\s+", words, maxsplit=1)[0].strip(" ,\"'")
     if not words:
         return text

@@ -119,7 +119,10 @@ def understand(text: str, scene: Scene, *, go_ahead: bool = False) -> Reading:
     when = None
     targets: tuple[str, ...] = ()
     for clause in clauses:
-        if previous is not None and clause.tokens[:1] in (["with"], ["using"], ["featuring"]):
+        if previous is not None and clause.tokens[:1] in (["with"], ["using"], ["featuring"]) \
+                and set(clause.targets()) - {"captions", previous.target}:
+            clause.lexed.tokens[0] = "."  # "…, with upbeat music at 20%": a request of its own
+        elif previous is not None and clause.tokens[:1] in (["with"], ["using"], ["featuring"]):
             # "create a 9:16 avatar video with a friendly presenter, with captions: …": more of the same request
             previous.slots.merge(slot_reader.read(clause))
             previous.slots.text = previous.slots.text or _first_text(clause, parts.payloads)
