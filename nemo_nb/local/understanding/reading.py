@@ -11,7 +11,8 @@ import json
 from nemo_nb.local.understanding import payload as payloads
 from nemo_nb.local.understanding import slots as slot_reader
 from nemo_nb.local.understanding.clauses import Clause, split
-from nemo_nb.local.understanding.frames import Context, resolve
+from nemo_nb.local.understanding.context import Context
+from nemo_nb.local.understanding.frames import resolve
 from nemo_nb.local.understanding.intent import Intent, Reading, Scene
 from nemo_nb.local.understanding.normalise import instruction_form, normalise
 from nemo_nb.local.understanding.times import read_when
