@@ -255,3 +255,50 @@ def test_hostile_messages_are_read_in_bounded_time(message: str) -> None:
     started = time.perf_counter()
     understand(message[:20_000], FULL)
     assert time.perf_counter() - started < 3.0  # super-linear parsing of 20 kB would take far longer
+
+
+MUSIC = Scene(video=True, clips=("clip.mp4",), video_ms=24_000, music=True)
+VOICE = Scene(video=True, clips=("clip.mp4",), video_ms=24_000, voiceover=True, music=True)
+
+
+@pytest.mark.parametrize("message,scene,expected", [
+    ("take the last 6 seconds out", CLIP, ["trim"]),
+    ("turn the music down a notch", MUSIC, ["music_level"]),
+    ("the soundtrack is a bit much, can you dial it back?", MUSIC, ["music_level"]),
+    ("could the song be a little less loud?", MUSIC, ["music_level"]),
+    ("voice up, music down", VOICE, ["voice_level", "music_level"]),
+    ("honestly the narration gets lost, can the music sit further back?", VOICE, ["music_level"]),
+    ("Music is nice but a tad loud", MUSIC, ["music_level"]),
+    ("music's too quiet, crank it", MUSIC, ["music_level"]),
+    ("Vertical, with upbeat music at 20%.", CLIP, ["canvas", "music"]),
+    ("create a 9:16 avatar video with a friendly presenter, with captions: Hello. Big news today.", Scene(),
+     ["presenter"]),
+    ("Okay, the voiceover is great, but my manager says the voice should be female. Could you redo it with a "
+     "woman's voice?", VOICE, ["revoice"]),
+    ("✂️ first 5s + 🎵 chill music + 📱 vertical", CLIP, ["trim", "music", "canvas"]),
+    ("cut everything before the 3 second mark", CLIP, ["trim"]),
+    ("only keep the first half", CLIP, ["trim"]),
+    ("mute one of them", Scene(video=True, clips=("a.mp4", "b.mp4"), video_ms=30_000), ["ask"]),
+])
+def test_fresh_phrasings(message: str, scene: Scene, expected: list[str]) -> None:
+    assert [k for k in kinds(message, scene) if k != "chat"] == expected
+
+
+def test_levels_follow_the_words_not_the_numbers_alone() -> None:
+    down = one("bgm down 50%", MUSIC).slots.level
+    assert down is not None and down.apply(40) == 20  # "down 50%" from 40: by half, never up to 50
+    assert one("the song to 100%", MUSIC).slots.level.apply(40) == 100
+    given = understand("The music is good but please you can make it more low, maybe 20 percent.", MUSIC)
+    assert [i.slots.level.apply(40) for i in given.intents if i.kind == "music_level"] == [20]
+
+
+def test_go_ahead_and_the_last_turn() -> None:
+    asked = understand("would 9:16 be right for tiktok? don't change anything yet", CLIP)
+    assert asked.kinds == ["question"] and asked.hold
+    yes = understand("ok cool, do it", CLIP)
+    assert yes.confirm
+    done = understand(asked.text, CLIP, go_ahead=True)
+    assert [i.kind for i in done.intents] == ["canvas"] and done.intents[0].slots.ratio == "9:16"
+    later = Scene(video=True, clips=("clip.mp4",), video_ms=24_000, titles=1, last_target="title")
+    assert kinds("actually make it red", later) == ["edit_title"]
+    assert kinds("remove it", later) == ["ask"]  # a removal never guesses across turns
