@@ -32,7 +32,7 @@ def main() -> None:
     for word, count in counts.items():
         if count < MIN_COUNT or len(word) < 3 or not word.isascii() or not word.isalpha() or word in SPELLER.vocabulary:
             continue
-        limit = 1 if len(word) < 10 else 2  # as the speller (spelling.Speller)
+        limit = 1 if len(word) < 8 else 2  # as the speller (spelling.Speller)
         if process.extractOne(word, vocabulary, scorer=OSA.distance, score_cutoff=limit):
             near.add(word)
     header = ("# English words close to the agent's vocabulary: the speller never corrects them.\n"

@@ -3,7 +3,8 @@
 Only instruction words are corrected (never quoted or introduced text, never file names). A word is
 corrected when it is not in the vocabulary, is not a common English word (``known_words.txt``: the
 English words close to the vocabulary, e.g. "made", "tile", "lover", which must stay as typed), and
-one vocabulary word is one edit away (two for words of ten letters or more; a swap of two letters is one edit).
+one vocabulary word is one edit away (a swap of two letters is one edit), or two for words of eight letters or
+more whose letters mostly agree.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from functools import lru_cache
 from importlib.resources import files
 
 from rapidfuzz import process
-from rapidfuzz.distance import OSA
+from rapidfuzz.distance import OSA, Indel
 
 # Words of instructions that are in no lexicon phrase but are worth correcting.
 COMMAND_WORDS = ("please", "timeline", "seconds", "second", "minutes", "minute", "percent", "first", "last",
@@ -39,12 +40,14 @@ class Speller:
     def _correct(self, word: str) -> str:
         if len(word) < 3 or not word.isascii() or not word.isalpha() or word in self.vocabulary or word in self.known:
             return word
-        limit = 1 if len(word) < 10 else 2
+        limit = 1 if len(word) < 8 else 2
         found = process.extract(word, self.choices, scorer=OSA.distance, score_cutoff=limit, limit=8)
         if not found:
             return word
         best = min(distance for _, distance, _ in found)
         tied = [choice for choice, distance, _ in found if distance == best]
+        if best == 2:  # two edits: only when the letters mostly agree ("verticle", not "gradient" → grading)
+            tied = [w for w in tied if Indel.normalized_similarity(word, w) >= 0.85]
         if len(word) == 3:  # "mak", "mke": only to a longer word that keeps the first letter
             tied = [w for w in tied if len(w) == 4 and w[0] == word[0]]
         if not tied:
