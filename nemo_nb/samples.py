@@ -144,13 +144,13 @@ def make_spoken_clip(path: str | Path, sentences: tuple[str, ...] | list[str] = 
             with wave.open(str(speech.path), "rb") as wav:
                 rate = wav.getframerate()
                 audio = np.frombuffer(wav.readframes(wav.getnframes()), "<i2").astype(np.float32) / 32768
-            at = int(round(cursor * rate))
+            at = round(cursor * rate)
             pieces.append((at, audio))
             first = speech.phonemes[0][1] if speech.phonemes else 0.0
             last = speech.phonemes[-1][2] if speech.phonemes else speech.duration_s
             lines.append(SpokenLine(round(cursor + first, 3), round(cursor + last, 3), sentence))
             cursor += speech.duration_s + gap_s
-        total = int(round((cursor + lead_s) * rate))
+        total = round((cursor + lead_s) * rate)
         track = np.zeros(total, np.float32)
         for at, audio in pieces:
             track[at:at + len(audio)] += audio

