@@ -52,20 +52,31 @@ def _over_budget(signum: int, frame: Any) -> None:
     raise CpuBudgetExceeded()
 
 
-@contextmanager
-def cpu_budget(seconds: float) -> Iterator[None]:
-    """Limit the CPU time spent inside the block (``RLIMIT_CPU``'s soft limit, raised again after it):
-    past it ``SIGXCPU`` arrives and ``CpuBudgetExceeded`` is raised at the next Python step."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    limit = math.ceil(usage.ru_utime + usage.ru_stime + seconds)
-    if hard != resource.RLIM_INFINITY:
-        limit = min(limit, hard)
-    resource.setrlimit(resource.RLIMIT_CPU, (limit, hard))
-    try:
-        yield
-    finally:
-        resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+class CpuBudget:
+    """The CPU time one request may use (this process, every thread): checked between steps (``check``),
+    and enforced inside long native calls by ``RLIMIT_CPU``'s soft limit — past it ``SIGXCPU`` arrives and
+    raises ``CpuBudgetExceeded`` at the next Python step. The ffmpeg it starts inherits that ceiling."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.deadline = time.process_time() + seconds
+
+    def check(self) -> None:
+        if time.process_time() > self.deadline:
+            raise CpuBudgetExceeded()
+
+    @contextmanager
+    def enforced(self) -> Iterator[CpuBudget]:
+        soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        limit = math.ceil(usage.ru_utime + usage.ru_stime + self.seconds)
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_CPU, (limit, hard))
+        try:
+            yield self
+        finally:
+            resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
 
 
 def decode(media: Path, max_s: float, timeout: float) -> np.ndarray:
@@ -143,17 +154,19 @@ class Worker:
             raise ValueError("language must be a language code such as 'en', or null to detect it")
         timings: dict[str, float] = {}
         try:
-            with cpu_budget(cpu_s):
+            with CpuBudget(cpu_s).enforced() as budget:
                 started = time.perf_counter()
                 model = self.load(path)
                 timings["load_s"] = round(time.perf_counter() - started, 3)
                 audio = decode(media, max_s, timeout=max(60.0, max_s))
+                budget.check()
                 timings["decode_s"] = round(time.perf_counter() - started - timings["load_s"], 3)
                 heard_s = len(audio) / SAMPLE_RATE
                 regions = get_speech_timestamps(audio, VadOptions(**SHARP_VAD)) if len(audio) else []
                 speech = [[round(r["start"] / SAMPLE_RATE, 3), round(r["end"] / SAMPLE_RATE, 3)] for r in regions]
                 timings["vad_s"] = round(time.perf_counter() - started - sum(timings.values()), 3)
-                answer = self._recognize(model, audio, language, speech) if regions else {
+                budget.check()
+                answer = self._recognize(model, audio, language, speech, budget) if regions else {
                     "segments": [], "language": language or "", "language_probability": 0.0}
                 timings["asr_s"] = round(time.perf_counter() - started - sum(timings.values()), 3)
         except CpuBudgetExceeded:
@@ -164,7 +177,8 @@ class Worker:
                 "timings": timings}
 
     @staticmethod
-    def _recognize(model: Any, audio: np.ndarray, language: str | None, speech: list[list[float]]) -> dict[str, Any]:
+    def _recognize(model: Any, audio: np.ndarray, language: str | None, speech: list[list[float]],
+                   budget: CpuBudget) -> dict[str, Any]:
         """Whisper over the speech parts (faster-whisper's VAD filter), greedy, each 30 s window decoded on its
         own (no runaway repetition), Whisper's temperature fallback for windows it is unsure of, word
         timestamps. An English-only model stops after its first half minute when that does not sound like
@@ -179,6 +193,7 @@ class Worker:
         out: list[dict[str, Any]] = []
         judged = not english_only
         for s in segments:
+            budget.check()
             out.append({"start": round(s.start, 3), "end": round(s.end, 3), "text": s.text.strip(),
                         "avg_logprob": round(s.avg_logprob, 4), "no_speech_prob": round(s.no_speech_prob, 4),
                         "compression_ratio": round(s.compression_ratio, 3),
