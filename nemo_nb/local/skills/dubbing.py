@@ -80,17 +80,18 @@ def language_of_file(name: str) -> str | None:
     return match.group(1) if match and match.group(1) in intents.LANGUAGE_NAMES else None
 
 
-def message_translations(message: Message) -> dict[str, list[str]]:
-    """``Spanish: Hola a todos. … French: Bonjour …`` → {"es": [...], "fr": [...]}."""
+def language_blocks(text: str) -> dict[str, str]:
+    """``Spanish: Hola a todos. … French: Bonjour …`` → {"es": "Hola a todos. …", "fr": "Bonjour …"}."""
     names = "|".join(sorted((re.escape(n) for n in intents.LANGUAGES), key=len, reverse=True))
     pattern = re.compile(rf"(?:^|[\s\n;|])({names})\s*[:：]\s*(.+?)(?=(?:[\s\n;|](?:{names})\s*[:：])|$)",
                          re.IGNORECASE | re.DOTALL)
-    out: dict[str, list[str]] = {}
-    for name, body in pattern.findall(message.text):
-        sentences = intents.sentences(body.strip().strip("\"“”"))
-        if sentences:
-            out[intents.LANGUAGES[name.lower()]] = sentences
-    return out
+    return {intents.LANGUAGES[name.lower()]: body.strip().strip("\"“”") for name, body in pattern.findall(text)}
+
+
+def message_translations(message: Message) -> dict[str, list[str]]:
+    """The translations a message gives, by language, as sentences (see ``language_blocks``)."""
+    blocks = {code: intents.sentences(body) for code, body in language_blocks(message.text).items()}
+    return {code: sentences for code, sentences in blocks.items() if sentences}
 
 
 def find_translations(message: Message, ctx: TurnContext, targets: list[str], lines: list[SourceLine],
@@ -135,7 +136,9 @@ def dubbing_plan(message: Message, ctx: TurnContext) -> Plan | None:
         return refusal("Upload the video to dub first, then ask again. Nothing was charged.")
     found = source_lines(ctx, draft)
     if found is None:
-        return refusal("To dub I need the words spoken and when: add a voiceover first, or upload the transcript "
+        from nemo_nb.local.skills.hearing import speech_dub_plan
+
+        return speech_dub_plan(message, ctx, targets) or refusal("To dub I need the words spoken and when: add a voiceover first, or upload the transcript "
                        "as subtitles (an .srt with timings, or a .txt). Nothing was charged.")
     lines, source, source_language = found
     targets = [t for t in targets if t != source_language]
