@@ -24,6 +24,7 @@ from nemo_nb.config import DEFAULT_API_URL, DEFAULT_WEB_URL, config_dir, skill_p
 from nemo_nb.draft import Draft
 from nemo_nb.formats import MAX_UPLOAD_BYTES, media_kind
 from nemo_nb.routing import route, strip_noise, translate_gui
+from nemo_nb.transcript import Transcript
 
 APP = "nemo_agent"
 STILL_WORKING = "⏳ Still working…"
@@ -360,6 +361,12 @@ class AsyncSession:
                 raise errors.BadRequest("say which file to upload, e.g. 'upload clip.mp4'")
             return await self.upload(*intent.paths, progress=kw.get("progress"))
         return await self.send(text, kw.get("on_event"), on_still_working=kw.get("on_still_working"))
+
+    async def transcript(self) -> Transcript:
+        """What the clip says: segments and words with times and confidence (``nemo_nb.api.transcripts``)."""
+        from nemo_nb.api.transcripts import session_transcript
+
+        return await session_transcript(self)
 
     # -- export ----------------------------------------------------------------------------------------
     async def export(self, path: str | os.PathLike[str], progress: Callable[[float], None] | None = None, *,

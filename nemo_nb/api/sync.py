@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from nemo_nb.api.client import AsyncNemo, AsyncSession
 from nemo_nb.api.models import Credits, Export, Reply, SessionState, UploadedFile
 from nemo_nb.draft import Draft
+from nemo_nb.transcript import Transcript
 
 T = TypeVar("T")
 
@@ -121,6 +122,10 @@ class Session:
 
     def claim_link(self) -> str:
         return self._runner.run(self._inner.claim_link())
+
+    def transcript(self) -> Transcript:
+        """What the clip says: ``.segments_df()`` and ``.words_df()`` with times and confidence."""
+        return self._runner.run(self._inner.transcript())
 
 
 class Nemo:

@@ -35,12 +35,13 @@ from nemo_nb.notebook._fmt import CARD, MUTED, esc, md_esc, seconds_text
 from nemo_nb.notebook.errors import NOT_CONNECTED, NemoCellError, short
 
 COMMANDS = ("connect", "disconnect", "new", "sessions", "use", "upload", "status", "credits", "export", "claim",
-            "compare", "help")
+            "compare", "transcript", "help")
 USAGE = """\
 %nemo connect [--local] [--url URL] [--skill NAME] [--language xx] [--data-dir DIR]
 %nemo new [NAME] [--language xx]      %nemo sessions      %nemo use NAME_OR_ID      %nemo disconnect
 %nemo upload PATH…   %nemo status   %nemo credits   %nemo export [--to PATH] [--resume]   (each: [--out VAR])
 %nemo claim                           a button that opens the workspace claim link (never saved in the notebook)
+%nemo transcript [--session NAME] [--out VAR] [--quiet]   what the clip says: times, text, confidence
 %%nemo [--session NAME] [--out VAR] [--quiet]      the cell is one message; {{var}} inserts a Python value
 %%nemo compare [--no-export] [--out VAR]           one prompt per line, each in its own session, concurrently
 %nemo compare --from VAR [--no-export] [--out VAR] VAR: a list of prompts
@@ -520,6 +521,11 @@ class NemoMagics(Magics):
         self._store(out, state)
         if not quiet:
             display(TimelineView(state.draft, title=self._label(session), media=state.video_infos))
+
+    def _cmd_transcript(self, argv: list[str]) -> None:
+        from nemo_nb.notebook.transcript_view import transcript_command
+
+        transcript_command(self, argv)
 
     def _cmd_credits(self, argv: list[str]) -> None:
         args = _parser("credits").parse_args(argv)
