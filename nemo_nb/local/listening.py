@@ -10,7 +10,7 @@ import json
 import os
 import re
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -111,8 +111,8 @@ def _transcript_of(ctx: Any, upload: dict[str, Any]) -> Transcript:
     path = _cache_path(ctx, upload)
     with _lock_for(str(path)):
         found = cached(ctx, upload)
-        if found is not None:
-            return found
+        if found is not None:  # heard before, maybe as another upload of the same bytes
+            return replace(found, media_id=upload["media_id"], filename=upload["filename"])
         media = ctx.store.media(upload["media_id"], ctx.user_id)
         if media is None:
             raise FileNotFoundError(f"{upload['filename']} is no longer stored")

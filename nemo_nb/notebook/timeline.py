@@ -101,12 +101,12 @@ def timeline_svg(draft: Draft, width: int = 720, transcript: Transcript | None =
         y = TOP_PAD + (lanes - 1) * (LANE_H + LANE_GAP)
         out.append(f'<rect x="0" y="{y}" width="{width}" height="{LANE_H}" fill="#f6f6f6"/>')
         out.append(f'<text x="6" y="{y + 16}" fill="#333" font-weight="bold">{esc(_fit("Transcript", LABEL_W))}</text>')
-        for seg in said[: max(0, MAX_BARS - drawn)]:
-            x, w = LABEL_W + seg.start_ms * scale, max(1.5, (seg.end_ms - seg.start_ms) * scale)
-            tip = f"{seg.text} ({seg.start_ms / 1000:g}–{seg.end_ms / 1000:g}s, confidence {seg.confidence:.0%})"
+        for part in said[: max(0, MAX_BARS - drawn)]:
+            x, w = LABEL_W + part.start_ms * scale, max(1.5, (part.end_ms - part.start_ms) * scale)
+            tip = f"{part.text} ({part.start_ms / 1000:g}–{part.end_ms / 1000:g}s, confidence {part.confidence:.0%})"
             out.append(f'<g><title>{esc(tip)}</title><rect x="{x:.1f}" y="{y + 2}" width="{w:.1f}" '
                        f'height="{LANE_H - 4}" rx="3" fill="{TRANSCRIPT_COLOUR}"/>')
-            if shown := _fit(seg.text, w):
+            if shown := _fit(part.text, w):
                 out.append(f'<text x="{x + 4:.1f}" y="{y + 16}" fill="#fff">{esc(shown)}</text>')
             out.append("</g>")
         skipped += max(0, len(said) - max(0, MAX_BARS - drawn))
