@@ -2,6 +2,7 @@
 and the client, on speech with known text made by the project's own voices."""
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 
@@ -141,7 +142,7 @@ def test_subtitles_from_the_clips_own_words_are_burned_in(api: RawApi, spoken, t
     for cue in captions:
         assert cue.text.count("\n") <= 1 and all(len(row) <= 42 for row in cue.text.split("\n"))
         assert len(cue.text) / (cue.duration_ms / 1000) <= 17.5 and 833 <= cue.duration_ms <= 7000
-    assert all(a.end_ms < b.start_ms for a, b in zip(captions, captions[1:]))
+    assert all(a.end_ms < b.start_ms for a, b in itertools.pairwise(captions))
     onsets = [line.start_s * 1000 for line in lines]
     assert all(min(abs(c.start_ms - t) for t in onsets) <= 300 for c in captions
                if words_of(c.text)[0] in {words_of(line.text)[0] for line in lines})
@@ -229,7 +230,7 @@ def test_dub_lists_the_lines_heard_then_takes_the_translated_lines(api: RawApi, 
     draft = Draft(state["draft"])
     dub = next(t for t in draft.tracks if t.name == "Dub Spanish").segments
     assert [seg.get("n") for seg in dub] == list(SPANISH)
-    assert all(abs(seg.start_ms - line.start_s * 1000) <= 300 for seg, line in zip(dub, lines))
+    assert all(abs(seg.start_ms - line.start_s * 1000) <= 300 for seg, line in zip(dub, lines, strict=True))
     assert all(seg.get("v") == 0 for t in draft.tracks if t.type == VIDEO for seg in t.segments)
 
 
