@@ -155,7 +155,7 @@ class Worker:
         timings: dict[str, float] = {}
         try:
             with CpuBudget(cpu_s).enforced() as budget:
-                started = time.perf_counter()
+                started, cpu_started = time.perf_counter(), time.process_time()
                 model = self.load(path)
                 timings["load_s"] = round(time.perf_counter() - started, 3)
                 audio = decode(media, max_s, timeout=max(60.0, max_s))
@@ -169,6 +169,7 @@ class Worker:
                 answer = self._recognize(model, audio, language, speech, budget) if regions else {
                     "segments": [], "language": language or "", "language_probability": 0.0}
                 timings["asr_s"] = round(time.perf_counter() - started - sum(timings.values()), 3)
+                timings["cpu_s"] = round(time.process_time() - cpu_started, 3)  # this process, every thread
         except CpuBudgetExceeded:
             raise ValueError(f"speech recognition went over its CPU budget of {cpu_s:g} s and was stopped") from None
         return {**answer, "model": Path(path).name, "multilingual": bool(model.model.is_multilingual),
