@@ -27,6 +27,7 @@ from _server import embedded_server
 from nemo_nb import Nemo, samples
 from nemo_nb.local.media.asr import Recognizer
 from nemo_nb.local.subtitles import break_captions
+from nemo_nb.transcript import word_error_rate
 
 MORE = (
     "Every change you make is saved in the cloud as you go.",
@@ -41,16 +42,6 @@ LONG_SCRIPT = samples.TALK_SCRIPT + MORE
 
 def words_of(text: str) -> list[str]:
     return re.sub(r"[^a-z0-9' ]", " ", text.lower()).split()
-
-
-def word_error_rate(reference: str, hypothesis: str) -> float:
-    ref, hyp = words_of(reference), words_of(hypothesis)
-    row = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        previous, row[0] = row[:], i
-        for j, h in enumerate(hyp, 1):
-            row[j] = min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (r != h))
-    return row[-1] / max(1, len(ref))
 
 
 def caption_errors(words, lines) -> list[float]:
@@ -113,17 +104,20 @@ def recognition(tmp: Path, runs: int) -> None:
                 rates[name].append(word_error_rate(reference, transcript.text))
         finally:
             engine.close()
-        print(f"run {run + 1}: first use {cold[-1]:.2f} s (model load {first.extra['timings'].get('load_s', 0):.2f} s)"
-              f", warm {warm[-1]:.2f} s ({cpu[-1]:.1f} CPU s), WER clean {rates['clean'][-1]:.1%}, with music {rates['music'][-1]:.1%}")
+        load = first.extra["timings"].get("load_s", 0)
+        print(f"run {run + 1}: first use {cold[-1]:.2f} s (model load {load:.2f} s), warm {warm[-1]:.2f} s "
+              f"({cpu[-1]:.1f} CPU s), WER clean {rates['clean'][-1]:.1%}, with music {rates['music'][-1]:.1%}")
     spread = sorted(abs(e) for e in errors)
-    print(f"median recognition of {seconds:.0f} s of speech: first use {statistics.median(cold):.2f} s (target <= 10 s), "
-          f"warm {statistics.median(warm):.2f} s (target <= 8 s), {seconds / statistics.median(warm):.0f}x real time; "
+    warm_s = statistics.median(warm)
+    print(f"median recognition of {seconds:.0f} s of speech: first use {statistics.median(cold):.2f} s (target <= 10 "
+          f"s), warm {warm_s:.2f} s (target <= 8 s), {seconds / warm_s:.0f}x real time; "
           f"{statistics.median(cpu):.1f} CPU s warm (the worker's 2 threads)")
     print(f"median WER: clean {statistics.median(rates['clean']):.1%} (target <= 10 %), music at -15 dB "
           f"{statistics.median(rates['music']):.1%} (target <= 20 %)")
     print(f"caption starts vs the speech ({len(errors)} captions opening a sentence): median |error| "
-          f"{statistics.median(spread) * 1000:.0f} ms, 90th percentile {spread[int(0.9 * (len(spread) - 1))] * 1000:.0f} ms, "
-          f"max {spread[-1] * 1000:.0f} ms, mean signed {statistics.mean(errors) * 1000:+.0f} ms (target within 300 ms)")
+          f"{statistics.median(spread) * 1000:.0f} ms, 90th percentile "
+          f"{spread[int(0.9 * (len(spread) - 1))] * 1000:.0f} ms, max {spread[-1] * 1000:.0f} ms, mean signed "
+          f"{statistics.mean(errors) * 1000:+.0f} ms (target within 300 ms)")
 
 
 def add_subtitles(tmp: Path, runs: int) -> None:
@@ -157,9 +151,9 @@ def add_subtitles(tmp: Path, runs: int) -> None:
                 turns.append(turn)
                 cpus.append(used)
         nemo.close()
-    print(f"median \"add subtitles\" turn {statistics.median(turns):.2f} s, turn + export {statistics.median(totals):.2f}"
-          f" s (target <= 10 s), {statistics.median(cpus):.1f} CPU s (on 2 free cores at best "
-          f"{statistics.median(cpus) / 2:.1f} s)")
+    print(f"median \"add subtitles\" turn {statistics.median(turns):.2f} s, turn + export "
+          f"{statistics.median(totals):.2f} s (target <= 10 s), {statistics.median(cpus):.1f} CPU s (on 2 free cores "
+          f"at best {statistics.median(cpus) / 2:.1f} s)")
 
 
 def main() -> int:

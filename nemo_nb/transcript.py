@@ -17,6 +17,7 @@ track (trims and cuts followed, words cut away dropped), keeping the media time 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -166,6 +167,22 @@ class Transcript:
 
     def __str__(self) -> str:
         return self.text
+
+
+def word_error_rate(reference: str, hypothesis: str) -> float:
+    """How far ``hypothesis`` is from ``reference``: word substitutions, insertions and deletions over the
+    reference's words (case and punctuation ignored). 0.0 is word for word."""
+    ref, hyp = _plain_words(reference), _plain_words(hypothesis)
+    row = list(range(len(hyp) + 1))
+    for i, word in enumerate(ref, 1):
+        previous, row[0] = row[:], i
+        for j, heard in enumerate(hyp, 1):
+            row[j] = min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (word != heard))
+    return row[-1] / max(1, len(ref))
+
+
+def _plain_words(text: str) -> list[str]:
+    return re.sub(r"[^\w' ]+", " ", text.lower()).split()
 
 
 def _frame(columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> pd.DataFrame:

@@ -16,7 +16,7 @@ from nemo_nb.api import Timings
 from nemo_nb.draft import TEXT, VIDEO, Draft
 from nemo_nb.local import srt
 from nemo_nb.local.media import asr
-from nemo_nb.transcript import Transcript
+from nemo_nb.transcript import Transcript, word_error_rate
 
 pytest.importorskip("faster_whisper")
 FAST = Timings(render_poll_min_s=0.05, render_poll_max_s=0.2, drop_poll_s=0.05)
@@ -28,16 +28,6 @@ FRENCH = ("Bienvenue dans cette courte visite du nouvel éditeur.", "D'abord, gl
 
 def words_of(text: str) -> list[str]:
     return re.sub(r"[^a-z0-9' ]", " ", text.lower()).split()
-
-
-def word_error_rate(reference: str, hypothesis: str) -> float:
-    ref, hyp = words_of(reference), words_of(hypothesis)
-    row = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        previous, row[0] = row[:], i
-        for j, h in enumerate(hyp, 1):
-            row[j] = min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (r != h))
-    return row[-1] / max(1, len(ref))
 
 
 def said(events: list) -> str:

@@ -23,6 +23,7 @@ from nemo_nb.local.media.asr import (
     RecognitionUnavailable,
     Recognizer,
 )
+from nemo_nb.transcript import word_error_rate
 
 SENTENCES = ("Good morning, and welcome to the workshop.", "Today we build a bird house from one plank of wood.",
              "Please put on your safety glasses first.")
@@ -32,16 +33,6 @@ SPANISH = ("Buenos días a todos y bienvenidos al taller.", "Hoy construimos una
 
 def normalized(text: str) -> list[str]:
     return re.sub(r"[^a-z0-9' ]", " ", text.lower()).split()
-
-
-def word_error_rate(reference: str, hypothesis: str) -> float:
-    ref, hyp = normalized(reference), normalized(hypothesis)
-    row = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        previous, row[0] = row[:], i
-        for j, h in enumerate(hyp, 1):
-            row[j] = min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (r != h))
-    return row[-1] / max(1, len(ref))
 
 
 @pytest.fixture(scope="module")
@@ -126,6 +117,28 @@ def test_cancel_stops_the_worker_and_the_next_call_works(recognizer: Recognizer,
     assert time.monotonic() - started < 2.0 and recognizer.pid is None
     tone = samples.make_clip(tmp_path / "tone.mp4", seconds=1)
     assert recognizer.transcribe(tone).is_empty
+
+
+def test_closing_a_busy_recognizer_stops_it_at_once(spoken: tuple[Path, list]) -> None:
+    path, _ = spoken
+    engine = Recognizer()
+    failures: list[Exception] = []
+
+    def listen() -> None:
+        try:
+            engine.transcribe(path)
+        except RecognitionError as exc:
+            failures.append(exc)
+
+    worker = threading.Thread(target=listen)
+    worker.start()
+    deadline = time.monotonic() + 30
+    while engine.pid is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    started = time.monotonic()
+    engine.close()
+    worker.join(30)
+    assert time.monotonic() - started < 5 and not worker.is_alive() and failures and engine.pid is None
 
 
 def test_a_timeout_restarts_the_worker(recognizer: Recognizer, spoken: tuple[Path, list]) -> None:

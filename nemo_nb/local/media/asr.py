@@ -10,7 +10,6 @@ Every job is bounded: at most ``MAX_SECONDS`` of sound are heard, the CPU time o
 """
 from __future__ import annotations
 
-import atexit
 import contextlib
 import hashlib
 import json
@@ -21,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from nemo_nb.local.media.workers import WarmWorker, WorkerCancelled
+from nemo_nb.local.media.workers import WarmWorker, WorkerCancelled, process_wide
 from nemo_nb.transcript import Transcript, Utterance, Word
 
 ENV_MODEL = "NEMO_ASR_MODEL"
@@ -249,15 +248,7 @@ class Recognizer:
         self._worker.close()
 
 
-_RECOGNIZER: Recognizer | None = None
-_RECOGNIZER_LOCK = threading.Lock()
-
-
+@process_wide
 def recognizer() -> Recognizer:
-    """The process-wide recognizer, closed at interpreter exit."""
-    global _RECOGNIZER
-    with _RECOGNIZER_LOCK:
-        if _RECOGNIZER is None:
-            _RECOGNIZER = Recognizer()
-            atexit.register(_RECOGNIZER.close)
-        return _RECOGNIZER
+    """The process-wide recognizer, stopped at interpreter exit."""
+    return Recognizer()

@@ -5,7 +5,6 @@ The engines (piper with the joe voice, espeak-ng) are GPL-3.0 and run in a worke
 """
 from __future__ import annotations
 
-import atexit
 import functools
 import importlib.util
 import logging
@@ -17,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nemo_nb.local.media.workers import WarmWorker
+from nemo_nb.local.media.workers import WarmWorker, process_wide
 
 MAX_TEXT_CHARS = 5000
 MIN_RATE, MAX_RATE = 0.5, 2.0
@@ -216,15 +215,7 @@ class SpeechEngine:
         return self._worker.call(request, timeout)
 
 
-_ENGINE: SpeechEngine | None = None
-_ENGINE_LOCK = threading.Lock()
-
-
+@process_wide
 def engine() -> SpeechEngine:
     """The process-wide speech engine, closed at interpreter exit."""
-    global _ENGINE
-    with _ENGINE_LOCK:
-        if _ENGINE is None:
-            _ENGINE = SpeechEngine()
-            atexit.register(_ENGINE.close)
-        return _ENGINE
+    return SpeechEngine()

@@ -7,7 +7,9 @@ line, a request's ``id`` echoed; logs (and any stray output of C libraries) go t
 """
 from __future__ import annotations
 
+import atexit
 import collections
+import functools
 import itertools
 import json
 import logging
@@ -18,12 +20,13 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import IO, Any
+from typing import IO, Any, Protocol, TypeVar
 
 MAX_LINE_BYTES = 1 << 20
 _STDERR_TAIL_LINES = 8
 _STOP_TIMEOUT_S = 3.0
 _CANCEL_POLL_S = 0.1
+_CLOSE_WAIT_S = 1.0
 
 log = logging.getLogger("nemo_nb.workers")
 
@@ -119,6 +122,29 @@ class _Process:
         self.proc.wait()
 
 
+class Closable(Protocol):
+    def close(self) -> None: ...
+
+
+T = TypeVar("T", bound=Closable)
+
+
+def process_wide(make: Callable[[], T]) -> Callable[[], T]:
+    """``make()`` once per process (thread-safe), its ``close`` run at interpreter exit."""
+    lock = threading.Lock()
+    made: list[T] = []
+
+    @functools.wraps(make)
+    def get() -> T:
+        with lock:
+            if not made:
+                made.append(make())
+                atexit.register(made[0].close)
+            return made[0]
+
+    return get
+
+
 class WarmWorker:
     """A worker process started on first use and restarted when it died; safe to share across threads
     (one request at a time). ``error`` is the exception type raised for failures, ``what`` names the work
@@ -145,11 +171,17 @@ class WarmWorker:
             process.stop(kill=True)
 
     def close(self) -> None:
-        """Stop the worker process (a later call starts a new one)."""
-        with self._lock:
+        """Stop the worker process (a later call starts a new one); a worker still busy after a moment is
+        killed (its caller gets an error) rather than waited for."""
+        if not self._lock.acquire(timeout=_CLOSE_WAIT_S):
+            self.kill()
+            return
+        try:
             if self._process is not None:
                 self._process.stop()
                 self._process = None
+        finally:
+            self._lock.release()
 
     def call(self, request: dict[str, Any], timeout: float, *, retry: bool = True,
              cancel: threading.Event | None = None) -> dict[str, Any]:

@@ -16,13 +16,17 @@ model) and nothing else.
 """
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+from nemo_nb.draft import Draft
 from nemo_nb.local import intents, listening
 from nemo_nb.local.credits import COSTS
-from nemo_nb.local.skills.base import Message, Plan, TurnContext, refusal, say, tool
+from nemo_nb.local.skills.base import Event, Message, Plan, TurnContext, refusal, say, tool
 from nemo_nb.local.translate import translator
+from nemo_nb.transcript import Transcript
 
 TRANSCRIPT = (r"\btranscri(be|bed|bing|pt|ption)s?\b",
               r"\bwhat (does|did|do) (it|he|she|they|the \w+) (say|said)\b",
@@ -48,37 +52,60 @@ def transcript_plan(message: Message, ctx: TurnContext) -> Plan | None:
     return Plan("transcript", COSTS["transcript"], lambda c: _transcript(c))
 
 
-async def _transcript(c: TurnContext, *, captions_asked: bool = False) -> Any:
-    c.record_history = False  # only files are added: undo must not stop here
+Outcome = tuple[dict[str, Any], str]  # a tool's result and the reply
+
+
+async def _step(name: str, args: dict[str, Any], work: Callable[[], Outcome]) -> AsyncIterator[Event]:
+    """A tool call whose work (in a thread) gives its result and the reply said after it."""
     reply: list[str] = []
 
-    def work() -> dict[str, Any]:
-        heard = listening.hear(c, c.draft)
-        if heard.problem or heard.transcript is None:
-            reply.append(heard.problem or "Nothing was heard.")
-            return {"heard": False}
-        captions = listening.captions_of(heard)
-        files = listening.keep_files(c, heard, captions)
-        reply.append(_describe_transcript(heard, files, captions_asked))
-        return {"heard": True, "segments": len(heard.transcript.segments), "words": len(heard.words),
-                "language": heard.transcript.language, "files": sorted(files)}
+    def run() -> dict[str, Any]:
+        result, text = work()
+        reply.append(text)
+        return result
 
-    async for event in tool("transcribe_speech", {"media": [u["media_id"] for u in listening.clips(c, c.draft)]},
-                            work, thread=True):
+    async for event in tool(name, args, run, thread=True):
         yield event
     async for event in say(reply[0]):
         yield event
 
 
-def _describe_transcript(heard: listening.Heard, files: dict[str, dict[str, Any]], captions_asked: bool) -> str:
-    transcript = heard.transcript
-    assert transcript is not None  # noqa: S101 — hear() gave a transcript or a problem
+def _heard_then(c: TurnContext, draft: Draft, act: Callable[[listening.Heard, Transcript], Outcome],
+                refund: int = 0) -> Callable[[], Outcome]:
+    """Work that listens to the clips first: when nothing could be heard, ``refund`` and say why."""
+    def work() -> Outcome:
+        heard = listening.hear(c, draft)
+        if heard.problem or heard.transcript is None:
+            c.refund += refund
+            return {"heard": False}, heard.problem or "Nothing was heard."
+        return act(heard, heard.transcript)
+
+    return work
+
+
+async def _transcript(c: TurnContext, *, captions_asked: bool = False) -> AsyncIterator[Event]:
+    c.record_history = False  # only files are added: undo must not stop here
+
+    def act(heard: listening.Heard, transcript: Transcript) -> Outcome:
+        captions = listening.captions_of(heard)
+        files = listening.keep_files(c, heard, captions)
+        return ({"heard": True, "segments": len(transcript.segments), "words": len(heard.words),
+                 "language": transcript.language, "files": sorted(files)},
+                _describe_transcript(transcript, len(heard.words), files, captions_asked))
+
+    async for event in _step("transcribe_speech", {"media": [u["media_id"] for u in listening.clips(c, c.draft)]},
+                             _heard_then(c, c.draft, act)):
+        yield event
+
+
+def _describe_transcript(transcript: Transcript, words: int, files: dict[str, dict[str, Any]],
+                         captions_asked: bool) -> str:
     text = listening.transcript_text(transcript)
     if len(text) > REPLY_LIMIT:
         text = text[:REPLY_LIMIT].rsplit("\n", 1)[0] + "\n…"
     seconds = (transcript.segments[-1].end_ms - transcript.segments[0].start_ms) / 1000
     lead = (f"Here is what {transcript.filename} says ({intents.LANGUAGE_NAMES.get(transcript.language, 'English')}, "
-            f"{len(heard.words)} words over {seconds:.0f} s, heard offline by {transcript.model}):")
+            f"{words} words over {seconds:.0f} s, heard offline by {transcript.model}):")
     names = ", ".join(e["filename"] for e in files.values())
     if captions_asked:
         tail = (f"The captions are kept as an SRT file, not burned in: {names} in the generated media. Say "
@@ -104,35 +131,28 @@ def speech_captions_plan(message: Message, ctx: TurnContext, language: str | Non
     if message.says(*SRT_ONLY):
         return Plan("transcript", COSTS["transcript"], lambda c: _transcript(c, captions_asked=True))
 
-    async def run(c: TurnContext) -> Any:
+    async def run(c: TurnContext) -> AsyncIterator[Event]:
         from nemo_nb.local.skills.captions import place_captions
         from nemo_nb.local.skills.placement import ensure_video
 
         d, placed = ensure_video(c)
-        reply: list[str] = []
 
-        def work() -> dict[str, Any]:
-            heard = listening.hear(c, d)
-            if heard.problem or heard.transcript is None:
-                c.refund += COSTS["captions"]
-                reply.append(heard.problem or "Nothing was heard.")
-                return {"heard": False}
+        def act(heard: listening.Heard, transcript: Transcript) -> Outcome:
             captions = listening.captions_of(heard)
             place_captions(d, [[cap.start_ms, cap.end_ms, cap.text] for cap in captions], pos, colour)
             c.set_draft(d)
             files = listening.keep_files(c, heard, captions)
-            srt_name = next(name for name in files if name.endswith(".srt"))
+            srt_file = next(entry["filename"] for name, entry in files.items() if name.endswith(".srt"))
             lead = f"{placed} " if placed else ""
-            reply.append(f"{lead}Captions are on: {len(captions)} captions from the clip's own words "
-                         f"({len(heard.words)} words heard offline by {heard.transcript.model}), {colour}, at the "
-                         f"{pos}, at most two lines of 42 characters, timed to the speech and easy to read. They will "
-                         f"be burned into the exported video; {files[srt_name]['filename']} and the transcript are in "
-                         "the generated media. Next: \"make the captions yellow\", \"remove captions\", or export.")
-            return {"captions": len(captions), "words": len(heard.words), "srt": files[srt_name]["filename"]}
+            return ({"captions": len(captions), "words": len(heard.words), "srt": srt_file},
+                    f"{lead}Captions are on: {len(captions)} captions from the clip's own words ({len(heard.words)} "
+                    f"words heard offline by {transcript.model}), {colour}, at the {pos}, at most two lines of 42 "
+                    "characters, timed to the speech and easy to read. They will be burned into the exported "
+                    f"video; {srt_file} and the transcript are in the generated media. Next: \"make the captions "
+                    "yellow\", \"remove captions\", or export.")
 
-        async for event in tool("caption_speech", {"position": pos, "colour": colour}, work, thread=True):
-            yield event
-        async for event in say(reply[0]):
+        async for event in _step("caption_speech", {"position": pos, "colour": colour},
+                                 _heard_then(c, d, act, refund=COSTS["captions"])):
             yield event
 
     return Plan("captions", COSTS["captions"], run)
@@ -165,7 +185,7 @@ def speech_dub_plan(message: Message, ctx: TurnContext, targets: list[str]) -> P
     if translator() is None and any(t not in given and t not in files for t in targets):
         return Plan("help", 0, lambda c: _ask_for_translations(c, targets, remove_original))
 
-    async def run(c: TurnContext) -> Any:
+    async def run(c: TurnContext) -> AsyncIterator[Event]:
         async for event in _dub(c, targets, remove_original, lambda lines: dubbing.find_translations(
                 message, c, targets, lines, "en")[0]):
             yield event
@@ -173,16 +193,11 @@ def speech_dub_plan(message: Message, ctx: TurnContext, targets: list[str]) -> P
     return Plan("dub", COSTS["dub"] * len(targets), run)
 
 
-async def _ask_for_translations(c: TurnContext, targets: list[str], remove_original: bool) -> Any:
+async def _ask_for_translations(c: TurnContext, targets: list[str], remove_original: bool) -> AsyncIterator[Event]:
     c.record_history = False
-    reply: list[str] = []
 
-    def work() -> dict[str, Any]:
-        heard = listening.hear(c, c.draft)
-        if heard.problem or heard.transcript is None:
-            reply.append(heard.problem or "Nothing was heard.")
-            return {"heard": False}
-        lines = listening.speech_lines(heard.transcript)
+    def act(heard: listening.Heard, transcript: Transcript) -> Outcome:
+        lines = listening.speech_lines(transcript)
         c.state[PENDING] = {"languages": targets, "lines": [list(line) for line in lines],
                             "remove_original": remove_original}
         c.changed = True
@@ -190,15 +205,14 @@ async def _ask_for_translations(c: TurnContext, targets: list[str], remove_origi
         listed = "\n".join(f"{i}. {text}" for i, (_, _, text) in enumerate(lines, 1))
         several = (f" For several languages, put each block under its name (\"{intents.LANGUAGE_NAMES.get(targets[0])}:"
                    "\" then its lines)." if len(targets) > 1 else "")
-        reply.append(f"I heard {len(lines)} lines in {heard.transcript.filename} (English):\n\n{listed}\n\n"
-                     f"Send the {names} translation, one line for each numbered line (numbered, or one per line), "
-                     f"and I'll dub each line where it is spoken.{several} I don't translate on my own here, and I "
-                     "never make a translation up. Nothing was charged.")
-        return {"heard": True, "lines": len(lines)}
+        return ({"heard": True, "lines": len(lines)},
+                f"I heard {len(lines)} lines in {transcript.filename} (English):\n\n{listed}\n\nSend the {names} "
+                "translation, one line for each numbered line (numbered, or one per line), and I'll dub each line "
+                f"where it is spoken.{several} I don't translate on my own here, and I never make a translation up. "
+                "Nothing was charged.")
 
-    async for event in tool("transcribe_speech", {"for": "dubbing", "languages": targets}, work, thread=True):
-        yield event
-    async for event in say(reply[0]):
+    async for event in _step("transcribe_speech", {"for": "dubbing", "languages": targets},
+                             _heard_then(c, c.draft, act)):
         yield event
 
 
@@ -225,7 +239,7 @@ def translation_reply_plan(message: Message, ctx: TurnContext) -> Plan | None:
     if not translations:
         return None
 
-    async def run(c: TurnContext) -> Any:
+    async def run(c: TurnContext) -> AsyncIterator[Event]:
         async for event in _dub(c, list(translations), bool(pending.get("remove_original")),
                                 lambda lines: {code: dubbing.Dub(code, texts, "your message")
                                                for code, texts in translations.items()},
@@ -235,25 +249,16 @@ def translation_reply_plan(message: Message, ctx: TurnContext) -> Plan | None:
     return Plan("dub", COSTS["dub"] * len(translations), run)
 
 
-async def _dub(c: TurnContext, targets: list[str], remove_original: bool, translations: Any,
-               pending: dict[str, Any] | None = None) -> Any:
+async def _dub(c: TurnContext, targets: list[str], remove_original: bool,
+               translations: Callable[[list[Any]], dict[str, Any]], pending: dict[str, Any] | None = None,
+               ) -> AsyncIterator[Event]:
     """Hear the clip (or take the lines heard before), then dub ``targets`` with ``translations(lines)``."""
     from nemo_nb.local.skills import dubbing
     from nemo_nb.local.skills.placement import ensure_video
 
     d, placed = ensure_video(c)
-    reply: list[str] = []
 
-    def work() -> dict[str, Any]:
-        if pending is not None:
-            lines = [dubbing.SourceLine(int(s), int(e), str(t)) for s, e, t in pending["lines"]]
-        else:
-            heard = listening.hear(c, d)
-            if heard.problem or heard.transcript is None:
-                c.refund += COSTS["dub"] * len(targets)
-                reply.append(heard.problem or "Nothing was heard.")
-                return {"heard": False}
-            lines = [dubbing.SourceLine(s, e, t) for s, e, t in listening.speech_lines(heard.transcript)]
+    def dub(lines: list[dubbing.SourceLine]) -> Outcome:
         dubs = translations(lines)
         report = dubbing.make_dubs(c, d, lines, list(dubs.values()), "en", remove_original)
         left = [x for x in (pending or {}).get("languages", []) if x not in dubs]
@@ -262,12 +267,17 @@ async def _dub(c: TurnContext, targets: list[str], remove_original: bool, transl
         else:
             c.state.pop(PENDING, None)
         lead = f"{placed} " if placed else ""
-        reply.append(f"{lead}The source lines are the clip's own speech ({len(lines)} lines heard). {report['reply']}")
-        return {k: v for k, v in report.items() if k != "reply"}
+        return ({k: v for k, v in report.items() if k != "reply"},
+                f"{lead}The source lines are the clip's own speech ({len(lines)} lines heard). {report['reply']}")
 
-    async for event in tool("dub_video", {"languages": targets, "source": "the clip's speech"}, work, thread=True):
-        yield event
-    async for event in say(reply[0]):
+    if pending is not None:  # the lines listed when the translation was asked for
+        work: Callable[[], Outcome] = functools.partial(
+            dub, [dubbing.SourceLine(int(s), int(e), str(t)) for s, e, t in pending["lines"]])
+    else:
+        work = _heard_then(c, d, lambda heard, transcript: dub(
+            [dubbing.SourceLine(s, e, t) for s, e, t in listening.speech_lines(transcript)]),
+            refund=COSTS["dub"] * len(targets))
+    async for event in _step("dub_video", {"languages": targets, "source": "the clip's speech"}, work):
         yield event
 
 
