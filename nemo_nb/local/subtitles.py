@@ -17,6 +17,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from nemo_nb.transcript import Word
 
@@ -36,6 +37,21 @@ PHRASE_STARTS = frozenset((
     "with", "without", "in", "on", "at", "by", "from", "into", "about", "than", "as", "like",
 ))
 MID_LINE_SENTENCE_END = 3.0  # cost of a sentence ending inside a line of a caption
+SENTENCE_PAUSE_MS, CLAUSE_PAUSE_MS = 700, 300  # pauses that break like a sentence's or a clause's end
+
+
+class BreakCosts(NamedTuple):
+    """What a break costs after a sentence, after a clause, after a weak word, before a phrase, elsewhere."""
+
+    sentence: float
+    clause: float
+    weak: float
+    phrase: float
+    other: float
+
+
+CAPTION_BREAKS = BreakCosts(0.0, 1.0, 8.0, 2.5, 4.0)
+LINE_BREAKS = BreakCosts(0.0, 0.5, 5.0, 1.0, 2.0)
 
 
 @dataclass(frozen=True)
@@ -141,17 +157,21 @@ def _break_cost(texts: tuple[str, ...], words: Sequence[Word], end: int) -> floa
     """How good the place after word ``end - 1`` is for ending a caption."""
     if end >= len(texts):
         return 0.0
-    before, after = texts[end - 1], texts[end]
-    pause = words[end].start_ms - words[end - 1].end_ms
-    if SENTENCE_END.search(before) or pause >= 700:
-        return 0.0
-    if CLAUSE_END.search(before) or pause >= 300:
-        return 1.0
+    return _boundary_cost(texts[end - 1], texts[end], CAPTION_BREAKS, words[end].start_ms - words[end - 1].end_ms)
+
+
+def _boundary_cost(before: str, after: str, costs: BreakCosts, pause_ms: int = 0) -> float:
+    """The cost of a break between two words: after a sentence or a long pause, after a clause or a short
+    pause, after a little word that leads on, before a word that starts a phrase, or anywhere else."""
+    if SENTENCE_END.search(before) or pause_ms >= SENTENCE_PAUSE_MS:
+        return costs.sentence
+    if CLAUSE_END.search(before) or pause_ms >= CLAUSE_PAUSE_MS:
+        return costs.clause
     if _bare(before) in WEAK_ENDINGS:
-        return 8.0
+        return costs.weak
     if _bare(after) in PHRASE_STARTS:
-        return 2.5
-    return 4.0
+        return costs.phrase
+    return costs.other
 
 
 # --- lines ---------------------------------------------------------------------------------------------------
@@ -176,22 +196,10 @@ def _split(chunk: tuple[str, ...], max_chars: int, max_lines: int) -> tuple[floa
         bottom = rest[0] if len(rest) == 1 else max(rest, key=len)
         balance = abs(len(top) - len(bottom)) / max_chars * 3.0
         pyramid = 0.5 if len(top) > len(bottom) + 8 else 0.0  # a shorter top line reads slightly better
-        cost = rest_cost + balance + pyramid + _line_break_cost(chunk[k - 1], chunk[k])
+        cost = rest_cost + balance + pyramid + _boundary_cost(chunk[k - 1], chunk[k], LINE_BREAKS)
         if cost < best[0]:
             best = (cost, (top, *rest))
     return best
-
-
-def _line_break_cost(before: str, after: str) -> float:
-    if SENTENCE_END.search(before):
-        return 0.0
-    if CLAUSE_END.search(before):
-        return 0.5
-    if _bare(before) in WEAK_ENDINGS:
-        return 5.0
-    if _bare(after) in PHRASE_STARTS:
-        return 1.0
-    return 2.0
 
 
 def _bare(word: str) -> str:
