@@ -79,7 +79,7 @@ def test_what_it_says_is_free_and_changes_nothing(api: RawApi, spoken) -> None:
     after = api.state(sid)
     assert balance(api) == credits and after["state"]["draft"] == before["state"]["draft"]
     spoken_text = " ".join(line.text for line in lines)
-    quoted = " ".join(re.findall(r"^\[\d+:\d\d\] (.+)$", reply, re.MULTILINE))
+    quoted = " ".join(re.findall(r"^> \[\d+:\d\d\] (.+)$", reply, re.MULTILINE))
     assert word_error_rate(spoken_text, quoted) <= 0.10, reply
     files = transcript_files(after)
     assert set(files) == {"srt", "txt", "json"} and "nothing was changed or charged" in reply.lower()
@@ -209,7 +209,7 @@ def test_dub_lists_the_lines_heard_then_takes_the_translated_lines(api: RawApi, 
     sid = session_with(api, clip)
     credits = balance(api)
     ask = said(api.sse(sid, "dub this video into Spanish and remove the original voice"))
-    numbered = re.findall(r"^(\d+)\. (.+)$", ask, re.MULTILINE)
+    numbered = re.findall(r"^> (\d+)\. (.+)$", ask, re.MULTILINE)
     assert [int(n) for n, _ in numbered] == list(range(1, len(lines) + 1)) and balance(api) == credits
     assert word_error_rate(" ".join(line.text for line in lines), " ".join(t for _, t in numbered)) <= 0.10
     assert "Spanish" in ask and "Nothing was charged" in ask
@@ -269,6 +269,8 @@ def test_client_transcript_as_dataframes(nemo: Nemo, spoken, monkeypatch: pytest
     s = nemo.session()
     s.upload(clip)
     credits = nemo.credits().available
+    reply = s.send("what does it say?")  # the speaker's words reach the reader as they were said
+    assert "drag your clip onto the timeline" in reply.text and "open the effects panel" in reply.text
     t = s.transcript()
     assert nemo.credits().available == credits
     segments, words = t.segments_df(), t.words_df()

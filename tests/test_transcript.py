@@ -105,7 +105,10 @@ def test_what_sounds_english() -> None:
 def test_recognizer_answers_become_transcripts() -> None:
     answer = {"segments": [segment(0.1, 2.0, -0.2, [0.9, 0.8, 0.95])], "speech": [[0.5, 2.0]], "heard_s": 2.5,
               "model": "m", "multilingual": False, "language": "en", "timings": {"asr_s": 1.0}}
+    answer["segments"][0]["words"][1][2] = answer["segments"][0]["words"][1][1]  # a word with no length
     t = to_transcript(answer, media_id="med_x", duration_s=40.0, max_s=2.5)
+    assert all(w.end_ms > w.start_ms for w in t.words)
+    assert all(a.end_ms <= b.start_ms for a, b in itertools.pairwise(t.words))
     assert t.language == "en" and t.truncated and t.heard_ms == 2500 and t.duration_ms == 40000
     assert t.words[0].start_ms == 500 and math.isclose(t.segments[0].confidence, math.exp(-0.2), rel_tol=1e-3)
     foreign = to_transcript({**answer, "segments": [segment(0.1, 2.0, -1.6, [0.2, 0.3, 0.1])]}, max_s=30)

@@ -176,9 +176,10 @@ def _cut_long(transcript: Transcript, words: list[Word]) -> list[tuple[int, int,
     return _cut_long(transcript, words[:cut]) + _cut_long(transcript, words[cut:])
 
 
-def transcript_text(transcript: Transcript) -> str:
-    """One line a segment: ``[0:03] Welcome to the tour.``"""
-    return "\n".join(f"[{intents.clock_text(s.start_ms)}] {s.text}" for s in transcript.segments)
+def transcript_text(transcript: Transcript, quote: str = "") -> str:
+    """One line a segment: ``[0:03] Welcome to the tour.`` (each after ``quote``: "> " quotes it in a reply,
+    so that no client takes the speaker's words for instructions)."""
+    return "\n".join(f"{quote}[{intents.clock_text(s.start_ms)}] {s.text}" for s in transcript.segments)
 
 
 def keep_files(ctx: Any, heard: Heard, captions: list[Caption]) -> dict[str, dict[str, Any]]:

@@ -139,7 +139,7 @@ def snap_to_speech(words: list[Word], speech: Sequence[Sequence[float]]) -> list
     """Word times moved onto the voice activity: Whisper's word times drift by up to half a second around
     pauses, silero's onsets are within a few tens of ms. The first word of each stretch of speech (the first
     ending after the middle of the silence before it) starts at the stretch's onset when it is within
-    ``SNAP_WINDOW_MS``; later words then start no earlier than the word before them ends."""
+    ``SNAP_WINDOW_MS``; every word then starts no earlier than the word before it ends."""
     out = list(words)
     previous_end = 0
     for onset_s, offset_s in speech:
@@ -155,10 +155,9 @@ def snap_to_speech(words: list[Word], speech: Sequence[Sequence[float]]) -> list
             before = out[first - 1]
             out[first - 1] = Word(before.start_ms, max(before.start_ms, onset), before.text, before.probability)
     for i in range(1, len(out)):
-        if out[i].start_ms < out[i - 1].end_ms:
-            word = out[i]
-            start = min(out[i - 1].end_ms, max(word.end_ms - MIN_WORD_MS, word.start_ms))
-            out[i] = Word(start, max(word.end_ms, start + MIN_WORD_MS), word.text, word.probability)
+        word, before = out[i], out[i - 1]
+        if word.start_ms < before.end_ms:
+            out[i] = Word(before.end_ms, max(word.end_ms, before.end_ms + MIN_WORD_MS), word.text, word.probability)
     return out
 
 
@@ -172,8 +171,9 @@ def to_transcript(answer: dict[str, Any], *, media_id: str = "", filename: str =
     speech = answer.get("speech", [])
     if not multilingual and not sounds_english(segments, sum(max(0.0, b - a) for a, b in speech)):
         language, segments = "und", []
-    words = snap_to_speech([Word(_ms(w[1]), _ms(w[2]), str(w[0]), float(w[3])) for s in segments for w in s["words"]],
-                           speech)
+    heard = [Word(_ms(w[1]), max(_ms(w[2]), _ms(w[1]) + MIN_WORD_MS), str(w[0]), float(w[3]))
+             for s in segments for w in s["words"]]  # Whisper gives some words no length
+    words = snap_to_speech(heard, speech)
     utterances, at = [], 0
     for segment in segments:
         own = tuple(words[at:at + len(segment["words"])])

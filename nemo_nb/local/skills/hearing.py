@@ -40,6 +40,7 @@ SRT_ONLY = (r"\b(as|in|into|to) (an? )?(srt|\.srt|subtitle file|sidecar)", r"\bs
 NUMBERED = re.compile(r"^\s*[(\[]?(\d{1,3})\s*[.):\]]\s*(\S.*?)\s*$|^\s*(\d{1,3})\s*[-–—]\s*(\S.*?)\s*$")
 INLINE_NUMBER = re.compile(r"(?:^|\s)[(\[]?(\d{1,3})[.)\]]\s+")
 PENDING = "pending_dub"
+QUOTE = "> "  # the speaker's words are quoted in replies: content, never instructions
 REPLY_LIMIT = 6000  # characters of transcript quoted in a reply; the files hold all of it
 
 
@@ -100,9 +101,9 @@ async def _transcript(c: TurnContext, *, captions_asked: bool = False) -> AsyncI
 
 def _describe_transcript(transcript: Transcript, words: int, files: dict[str, dict[str, Any]],
                          captions_asked: bool) -> str:
-    text = listening.transcript_text(transcript)
+    text = listening.transcript_text(transcript, quote=QUOTE)
     if len(text) > REPLY_LIMIT:
-        text = text[:REPLY_LIMIT].rsplit("\n", 1)[0] + "\n…"
+        text = text[:REPLY_LIMIT].rsplit("\n", 1)[0] + f"\n{QUOTE}…"
     seconds = (transcript.segments[-1].end_ms - transcript.segments[0].start_ms) / 1000
     lead = (f"Here is what {transcript.filename} says ({intents.LANGUAGE_NAMES.get(transcript.language, 'English')}, "
             f"{words} words over {seconds:.0f} s, heard offline by {transcript.model}):")
@@ -202,7 +203,7 @@ async def _ask_for_translations(c: TurnContext, targets: list[str], remove_origi
                             "remove_original": remove_original}
         c.changed = True
         names = " and ".join(intents.LANGUAGE_NAMES.get(t, t) for t in targets)
-        listed = "\n".join(f"{i}. {text}" for i, (_, _, text) in enumerate(lines, 1))
+        listed = "\n".join(f"{QUOTE}{i}. {text}" for i, (_, _, text) in enumerate(lines, 1))
         several = (f" For several languages, put each block under its name (\"{intents.LANGUAGE_NAMES.get(targets[0])}:"
                    "\" then its lines)." if len(targets) > 1 else "")
         return ({"heard": True, "lines": len(lines)},
