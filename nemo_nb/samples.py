@@ -1,7 +1,9 @@
 """Sample media made on the fly with ffmpeg (no binaries stored in the repository).
 
 ``make_demo_clip`` draws a silent "product dashboard" walkthrough — the kind of clip the voiceover
-skills are for — and ``DEMO_SCRIPT`` is a script that fits it.
+skills are for — and ``DEMO_SCRIPT`` is a script that fits it. ``make_spoken_clip`` makes a clip of someone
+talking (``TALK_SCRIPT`` by default) and says when each sentence is spoken: known text at known times, for
+the speech recognition skills.
 """
 from __future__ import annotations
 
@@ -11,11 +13,12 @@ from pathlib import Path
 from typing import Any
 
 
-def _ffmpeg(*args: str) -> None:
+def _ffmpeg(*args: str) -> bytes:
+    """Run ffmpeg quietly; its standard output."""
     from nemo_nb.local.media.ffmpeg import ffmpeg_exe
 
-    subprocess.run([ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y", *args],
-                   check=True, timeout=300)
+    return subprocess.run([ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y", *args],
+                          check=True, timeout=300, stdout=subprocess.PIPE).stdout
 
 
 def make_clip(path: str | Path, seconds: float = 4.0, width: int = 320, height: int = 240, *,
@@ -176,8 +179,7 @@ def _with_music(speech: Any, rate: int, level_db: float, tmp: Path) -> Any:
     from nemo_nb.local.media.ambient import ambient_bed
 
     bed = ambient_bed(tmp / "bed.wav", len(speech) / rate + 0.5, mood="upbeat", seed=7)
-    raw = subprocess.run([_exe(), "-nostdin", "-loglevel", "error", "-i", str(bed), "-ac", "1", "-ar", str(rate),
-                          "-f", "f32le", "-"], check=True, capture_output=True, timeout=300).stdout
+    raw = _ffmpeg("-i", str(bed), "-ac", "1", "-ar", str(rate), "-f", "f32le", "-")
     music = np.frombuffer(raw, np.float32)[:len(speech)]
     music = np.pad(music, (0, len(speech) - len(music)))
     voiced = np.abs(speech) > 0.01
@@ -186,9 +188,3 @@ def _with_music(speech: Any, rate: int, level_db: float, tmp: Path) -> Any:
     mixed = speech + music * (speech_rms * 10 ** (level_db / 20) / music_rms)
     peak = float(np.max(np.abs(mixed)))
     return mixed / peak * 0.89 if peak > 0.89 else mixed
-
-
-def _exe() -> str:
-    from nemo_nb.local.media.ffmpeg import ffmpeg_exe
-
-    return ffmpeg_exe()
