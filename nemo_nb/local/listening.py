@@ -58,14 +58,7 @@ def clips(ctx: Any, draft: Draft) -> list[dict[str, Any]]:
     return on_timeline or list(ctx.uploaded("video"))[-1:]
 
 
-def can_hear(ctx: Any, draft: Draft) -> bool:
-    """Whether there is a clip with sound to listen to (and a recognizer installed)."""
-    from nemo_nb.local.media.asr import available
-
-    return any(u.get("has_audio") for u in clips(ctx, draft)) and available()
-
-
-def cached(ctx: Any, upload: dict[str, Any]) -> Transcript | None:
+def _cached(ctx: Any, upload: dict[str, Any]) -> Transcript | None:
     """The transcript of an upload if it was heard before with the current model (no recognition)."""
     path = _cache_path(ctx, upload)
     if path is None or not path.is_file():
@@ -110,7 +103,7 @@ def _transcript_of(ctx: Any, upload: dict[str, Any]) -> Transcript:
 
     path = _cache_path(ctx, upload)
     with _lock_for(str(path)):
-        found = cached(ctx, upload)
+        found = _cached(ctx, upload)
         if found is not None:  # heard before, maybe as another upload of the same bytes
             return replace(found, media_id=upload["media_id"], filename=upload["filename"])
         media = ctx.store.media(upload["media_id"], ctx.user_id)
