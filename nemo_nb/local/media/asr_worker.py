@@ -11,7 +11,6 @@ downloaded. One JSON request per stdin line, one JSON answer per stdout line (se
   with no padding (sharp onsets); recognition runs on the speech only (faster-whisper's own VAD filter).
   The request's CPU time (this process and its ffmpeg) is limited to ``cpu_s`` seconds: past it the answer
   is an error and the worker keeps serving.
-- ``{"op": "warm", "model"}`` → starts loading the model in the background and answers at once.
 - ``{"op": "ping"}`` → ``{"ok": true, "loaded", "load_s"}``.
 """
 from __future__ import annotations
@@ -22,7 +21,6 @@ import os
 import resource
 import signal
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -101,44 +99,32 @@ class Worker:
     """Holds the model (loaded once per model directory) and answers requests."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
         self._model: Any = None
         self._path: str | None = None
         self.load_s: float | None = None
 
     def load(self, path: str) -> Any:
-        """The model of directory ``path``, loaded unless it already is (waits while another thread loads)."""
-        with self._lock:
-            if self._model is None or self._path != path:
-                if not (Path(path) / "model.bin").is_file():
-                    raise ValueError(f"{path} is not a CTranslate2 Whisper model directory (no model.bin)")
-                started = time.perf_counter()
-                from faster_whisper import WhisperModel
+        """The model of directory ``path``, loaded unless it already is."""
+        if self._model is None or self._path != path:
+            if not (Path(path) / "model.bin").is_file():
+                raise ValueError(f"{path} is not a CTranslate2 Whisper model directory (no model.bin)")
+            started = time.perf_counter()
+            from faster_whisper import WhisperModel
 
-                self._model = WhisperModel(path, device="cpu", compute_type="int8", cpu_threads=THREADS,
-                                           num_workers=1, local_files_only=True)
-                self._path = path
-                self.load_s = round(time.perf_counter() - started, 3)
-                log.info("speech model %s loaded in %.2f s", Path(path).name, self.load_s)
-            return self._model
+            self._model = WhisperModel(path, device="cpu", compute_type="int8", cpu_threads=THREADS,
+                                       num_workers=1, local_files_only=True)
+            self._path = path
+            self.load_s = round(time.perf_counter() - started, 3)
+            log.info("speech model %s loaded in %.2f s", Path(path).name, self.load_s)
+        return self._model
 
     def handle(self, request: dict[str, Any]) -> dict[str, Any]:
         op = request.get("op")
         if op == "transcribe":
             return self.transcribe(request)
-        if op == "warm":
-            path = _model_path(request)
-            threading.Thread(target=self._warm, args=(path,), name="asr-load", daemon=True).start()
-            return {}
         if op == "ping":
             return {"loaded": self._model is not None, "load_s": self.load_s}
         raise ValueError(f"unknown op {op!r}")
-
-    def _warm(self, path: str) -> None:
-        try:
-            self.load(path)
-        except Exception as exc:  # reported again by the first real request
-            log.warning("could not load the speech model: %s", exc)
 
     def transcribe(self, request: dict[str, Any]) -> dict[str, Any]:
         from faster_whisper.vad import VadOptions, get_speech_timestamps
