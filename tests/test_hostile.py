@@ -20,13 +20,14 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from loopback import LoopbackHttp
+from rawapi import RawApi
 
 from nemo_nb.local.server import LocalBackend
-from rawapi import RawApi
 
 BOUNDARY = "hostile-boundary-7d1f"
 SAFE_NAME = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]*$")
@@ -109,49 +110,6 @@ def wait_render_result(api: RawApi, render_id: str) -> dict[str, Any]:
     if "No module named" in str(data.get("error", "")):
         pytest.skip(f"the media renderer is not there yet: {data['error']}")
     return data
-
-
-class LoopbackHttp:
-    """A tiny HTTP server on 127.0.0.1 in a thread: ``routes`` maps a path to (status, headers, body).
-
-    Every request line is recorded in ``seen`` (full URL when it is used as a proxy)."""
-
-    def __init__(self, routes: dict[str, tuple[int, dict[str, str], bytes]] | None = None,
-                 proxy_redirects: bool = False):
-        self.routes = routes or {}
-        self.seen: list[str] = []
-        outer = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
-                outer.seen.append(self.path)
-                if proxy_redirects:  # an HTTP proxy that answers every request with a redirect
-                    target = parse_qs(urlsplit(self.path).query).get("to", [""])[0]
-                    status, headers, body = 302, {"Location": target}, b""
-                else:
-                    status, headers, body = outer.routes.get(urlsplit(self.path).path,
-                                                             (404, {}, b"not here"))
-                self.send_response(status)
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> LoopbackHttp:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 class _ErrorLog(logging.Handler):

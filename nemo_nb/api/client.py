@@ -10,8 +10,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-import httpx
-
 from nemo_nb.api import errors
 from nemo_nb.api.auth import Identity
 from nemo_nb.api.clock import Clock
@@ -93,7 +91,7 @@ class AsyncSession:
                      for f, h in zip(files, handles, strict=True)]
             body = await self._call("POST", f"/api/upload-video/{APP}/me/{self.id}", files=parts,
                                     headers={"Idempotency-Key": str(uuid.uuid4())},
-                                    timeout=httpx.Timeout(60, write=None, read=600))
+                                    timeout=self.nemo.timings.http_timeout(read=600, unlimited_write=True))
         finally:
             for h in handles:
                 h.close()
@@ -119,7 +117,7 @@ class AsyncSession:
         headers = {"Accept": "text/event-stream", "Idempotency-Key": str(uuid.uuid4())}
         try:
             async with self.nemo.transport.stream("POST", "/run_sse", json=body, headers=headers,
-                                                  timeout=httpx.Timeout(60, read=None)) as response:
+                                                  timeout=self.nemo.timings.http_timeout(read=None)) as response:
                 if not response.headers.get("content-type", "").startswith("text/event-stream"):
                     await response.aread()
                     self.nemo.transport.decode(response)
@@ -296,7 +294,7 @@ class AsyncSession:
         for target, params in targets:
             try:
                 async with self.nemo.transport.stream("GET", target, params=params,
-                                                      timeout=httpx.Timeout(60, read=300)) as response:
+                                                      timeout=self.nemo.timings.http_timeout(read=300)) as response:
                     size = await save(response, part)
                 os.replace(part, path)
                 return size
@@ -322,7 +320,8 @@ class AsyncNemo:
         directory = Path(config_directory) if config_directory else config_dir()
         self.identity = Identity(self.api_url, token=token, cid=client_id, directory=directory, scope=token_scope)
         self.transport = Transport(self.api_url, self.identity, self.skill.headers(platform), clock=self.clock,
-                                   retry_after_cap_s=self.timings.retry_after_cap_s, web_url=self.web_url)
+                                   retry_after_cap_s=self.timings.retry_after_cap_s,
+                                   timeout_s=self.timings.request_timeout_s, web_url=self.web_url)
         self.pending = PendingRenders(directory)
         self.backend: LocalBackend | None = None  # a LocalBackend this client started and owns
 

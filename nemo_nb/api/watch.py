@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
+
 from nemo_nb.api.clock import Clock
 from nemo_nb.api.events import Event, Heartbeat, TextEvent
 
@@ -25,6 +27,12 @@ class Timings:
     render_poll_max_s: float = 10.0
     render_timeout_s: float = 1800.0
     retry_after_cap_s: float = 30.0
+    request_timeout_s: float = 60.0     # connect / read / write of one request (the SSE read is unlimited)
+
+    def http_timeout(self, *, read: float | None, unlimited_write: bool = False) -> httpx.Timeout:
+        """``request_timeout_s`` for connecting (and writing), ``read`` for the answer (None: unlimited)."""
+        t = self.request_timeout_s
+        return httpx.Timeout(t, read=read, write=None if unlimited_write else t)
 
 
 class TurnWatch:
