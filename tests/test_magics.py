@@ -426,8 +426,10 @@ def test_options_come_from_config_and_env(ip, monkeypatch):
     m = NemoMagics()  # no shell config: the environment gives the defaults (%config overrides them)
     assert m.embed_limit_mb == 3.5 and m.skill == "multilingual-video-dubbing" and m.quiet is True
     assert m.export_dir == "nemo_exports" and m.redraw_hz == 10
+    before = loaded_magics(ip).embed_limit_mb
+    assert before >= 0
     run(ip, "%config NemoMagics.embed_limit_mb = -1")  # refused by the validator (%config logs it)
-    assert loaded_magics(ip).embed_limit_mb >= 0
+    assert loaded_magics(ip).embed_limit_mb == before
     run(ip, "%config NemoMagics.embed_limit_mb = 25")
     assert loaded_magics(ip).embed_limit_mb == 25
     ip.run_line_magic("config", "NemoMagics.embed_limit_mb = 10.0")
@@ -564,11 +566,16 @@ def test_unload_and_reload(ip):
     failed_short(run(ip, "%nemo status"), "Not connected")
 
 
-def test_no_output_ever_held_a_token(env):
-    if len(SEEN) < 50:
-        pytest.skip("run the whole module: this checks every output the other tests produced")
+def test_no_output_ever_held_a_token(connected, env):
+    """A whole round of its own (edit, status, credits, sessions, export, claim, an error), plus every
+    output the module's other tests produced when they ran first: no token in any of them."""
+    fresh_session(connected, "no-leak")
+    mine = [run(connected, code) for code in ("%%nemo\nadd my clip to the timeline", "%nemo status",
+                                              "%nemo credits", "%nemo sessions", "%nemo export", "%nemo claim",
+                                              "%nemo upload notes.exe")]
+    assert [r.ok for r in mine] == [True] * 6 + [False]
     tokens = [entry["token"] for entry in json.loads((env.config / "tokens.json").read_text()).values()]
-    assert tokens and all(t.startswith("nmv_usr_") for t in tokens)
-    everything = "\n".join(SEEN)
+    assert tokens and all(t.startswith("nmv_usr_") for t in tokens) and _token(connected) in tokens
+    everything = "\n".join([*SEEN, *(r.text() for r in mine)])
     for token in tokens:
         assert token not in everything
