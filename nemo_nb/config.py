@@ -59,7 +59,7 @@ def detect_platform() -> str:
 
 
 def config_dir() -> Path:
-    """``~/.config/nemovideo`` (PROTOCOL.md), overridable with ``NEMO_CONFIG_DIR``."""
+    """``~/.config/nemovideo`` (docs/protocol.md), overridable with ``NEMO_CONFIG_DIR``."""
     override = os.environ.get("NEMO_CONFIG_DIR")
     return Path(override) if override else Path.home() / ".config" / "nemovideo"
 

@@ -1,6 +1,6 @@
 """User text → intent before anything reaches the agent; agent text → without its GUI talk.
 
-``route(text)`` follows PROTOCOL.md "Routing user text". The rule against false positives: a
+``route(text)`` follows docs/protocol.md "Routing user text". The rule against false positives: a
 keyword routes only when it *is* the request. The message, lower-cased and without punctuation,
 must match a short command as a whole; polite words around it are allowed ("please", "can you",
 "now", "for me", 请, 帮我, 吧 …). So "export", "export it", "download the video", "send me the

@@ -1,4 +1,4 @@
-"""The embedded backend speaks PROTOCOL.md: endpoints, envelopes, codes, SSE, renders."""
+"""The embedded backend speaks docs/protocol.md: endpoints, envelopes, codes, SSE, renders."""
 from __future__ import annotations
 
 import threading

@@ -19,7 +19,7 @@ def frame(obj: Any) -> bytes:
 
 
 class CanonicalEncoder:
-    """PROTOCOL.md's own events, one ``data:`` line each."""
+    """The protocol's canonical events (docs/protocol.md), one ``data:`` line each."""
 
     def encode(self, event: dict[str, Any]) -> list[bytes]:
         kind = event.get("type")
