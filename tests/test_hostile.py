@@ -499,6 +499,7 @@ def test_file_over_the_limit_is_4002_and_removed(small: LocalBackend, clip: Path
         raw.close()
 
 
+@pytest.mark.slow
 def test_url_over_the_limit_is_4002_and_removed(small: LocalBackend, clip: Path) -> None:
     content = clip.read_bytes()
     routes = {"/big.mp4": (200, {}, content)}
@@ -514,6 +515,7 @@ def test_url_over_the_limit_is_4002_and_removed(small: LocalBackend, clip: Path)
         raw.close()
 
 
+@pytest.mark.slow
 def test_url_over_the_limit_without_content_length_is_4002(small: LocalBackend, clip: Path) -> None:
     """No Content-Length: the cap is enforced while streaming, and the partial file is removed."""
     content = clip.read_bytes()
@@ -681,6 +683,7 @@ def test_url_uploads_to_forbidden_places_are_refused(user: RawApi, backend, url:
     assert api.state(sid)["state"]["video_infos"] == infos
 
 
+@pytest.mark.slow
 def test_loopback_urls_are_refused_before_connecting(api: RawApi, sid: str, backend, listener) -> None:
     url, sock = listener
     port = url.rsplit(":", 1)[1]
@@ -696,6 +699,7 @@ def test_loopback_urls_are_refused_before_connecting(api: RawApi, sid: str, back
     assert_healthy(api, sid)
 
 
+@pytest.mark.slow
 def test_url_upload_from_loopback_works_when_allowed(small: LocalBackend, tmp_path: Path) -> None:
     from nemo_nb import samples
 
@@ -745,6 +749,7 @@ def test_url_upload_from_loopback_works_when_allowed(small: LocalBackend, tmp_pa
 TARGET = "http://1.1.1.1/first-hop.mp4"  # a public address: only ever reached through the loopback proxy
 
 
+@pytest.mark.slow
 def test_redirect_to_a_private_address_is_refused(backend, api: RawApi, sid: str, listener,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """The first hop is a public URL fetched through a loopback HTTP proxy (the backend honours the usual
@@ -822,6 +827,7 @@ def test_empty_drafts_are_4005(api: RawApi, sid: str) -> None:
     assert_healthy(api, sid)
 
 
+@pytest.mark.slow
 def test_malformed_drafts_never_crash(api: RawApi, sid: str) -> None:
     for draft in ({"t": "x"}, {"t": None}, {"t": {"a": 1}}, {"t": [1, "a", None]}, {"t": [{"sg": "x"}]}):
         envelope(api.call("POST", "/api/render/proxy/lambda", json=render_body(sid, draft=draft)), 409, 4005)
@@ -853,6 +859,7 @@ def test_duplicate_render_id_is_4009(api: RawApi, sid: str, other: RawApi, uploa
     assert_healthy(api, sid)
 
 
+@pytest.mark.slow
 def test_render_of_someone_elses_media_fails_cleanly(api: RawApi, sid: str, other: RawApi,
                                                      uploaded: dict[str, Any], backend) -> None:
     other_sid = other.session()
@@ -975,6 +982,7 @@ def test_bad_tokens_are_401_1001(backend, auth: str) -> None:
             envelope(r, 401, 1001, "token")
 
 
+@pytest.mark.slow
 def test_expired_token_is_401_1001(tmp_path: Path) -> None:
     with LocalBackend(tmp_path / "data", token_ttl_s=1) as b:
         raw = login(b.url)

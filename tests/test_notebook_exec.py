@@ -17,6 +17,8 @@ nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
 
+pytestmark = pytest.mark.slow  # a notebook run in a real kernel
+
 DEMO = Path(__file__).parent / "notebooks" / "demo.ipynb"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 TOKEN_HASH_CELL = """\

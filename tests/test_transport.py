@@ -70,6 +70,7 @@ def retry_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
 
 
 # -- where credentials go --------------------------------------------------------------------------
+@pytest.mark.slow
 def test_a_download_from_the_api_host_carries_the_token_and_attribution(backend, clip, tmp_path):
     nemo = client(backend.url, skill="ai-voiceover-for")
     s = edited_session(nemo, clip)
@@ -103,6 +104,7 @@ def test_a_download_from_another_host_carries_nothing(backend, clip, tmp_path):
     nemo.close()
 
 
+@pytest.mark.slow
 def test_an_output_url_on_another_origin_gets_no_credentials_in_a_real_export(backend, clip, tmp_path):
     """Talking to the API as ``localhost``, the output URLs (on 127.0.0.1) are another origin."""
     api = backend.url.replace("127.0.0.1", "localhost")
@@ -183,7 +185,7 @@ def test_a_refused_connection_is_typed_and_only_safe_requests_are_retried(caplog
 def test_a_server_that_never_answers_is_a_timeout(caplog):
     caplog.set_level(logging.DEBUG, logger="nemo_nb")
     with silent_server() as url:
-        timings = Timings(request_timeout_s=0.2, retry_after_cap_s=0.2)
+        timings = Timings(request_timeout_s=0.1, retry_after_cap_s=0.1)
         nemo = client(url, token="nmv_usr_x", timings=timings, clock=QUICK_RETRIES)
         started = time.monotonic()
         with pytest.raises(errors.NemoTimeout) as caught:
@@ -208,6 +210,7 @@ def test_a_stream_that_breaks_off_is_typed(tmp_path, clip):
 
 
 # -- the retry policy and its log -------------------------------------------------------------------
+@pytest.mark.slow
 def test_retry_decisions_are_logged_and_never_hold_a_secret(tmp_path, clip, caplog):
     caplog.set_level(logging.DEBUG)  # every logger: ours, httpx's and httpcore's
     with LocalBackend(tmp_path / "data", faults=["rate_limit_once", "expire_token_after=4"]) as b:
