@@ -120,6 +120,22 @@ def test_an_output_url_on_another_origin_gets_no_credentials_in_a_real_export(ba
     nemo.close()
 
 
+def test_a_file_url_that_cannot_be_reached_is_logged_by_its_origin_only(backend, tmp_path, caplog):
+    """Output URLs may carry a secret in their path or query: log lines show only the origin."""
+    caplog.set_level(logging.DEBUG, logger="nemo_nb")
+    nemo = client(backend.url, clock=QUICK_RETRIES)
+    s = nemo.session()
+    gone = f"http://127.0.0.1:{closed_port()}"
+    with pytest.raises(errors.RenderFailed, match="could not be downloaded"):
+        nemo._runner.run(s._inner._download("render_unknown", f"{gone}/files/KEY_s3cr3t/out.mp4?sig=s3cr3t",
+                                            tmp_path / "x.mp4"))
+    lines = retry_lines(caplog)
+    assert f"GET {gone}/…: ConnectError; giving up after 3 tries" in lines
+    assert not [x for x in caplog.text.splitlines() + lines if "s3cr3t" in x]
+    assert not (tmp_path / "x.mp4").exists() and not list(tmp_path.glob("*.part"))
+    nemo.close()
+
+
 # -- out of credits, from plain Python --------------------------------------------------------------
 def test_out_of_credits_names_the_registration_link(tmp_path, clip):
     with LocalBackend(tmp_path, credits=2) as b:

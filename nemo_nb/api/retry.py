@@ -6,7 +6,8 @@
   repeat (reads, and POSTs carrying an ``Idempotency-Key``); a message to the agent is never re-sent.
   When no retry is left, httpx's exception becomes a ``NemoConnectionError`` / ``NemoTimeout``.
 
-Log lines name the method and the URL's path only: never a header, a query string or a body.
+Log lines name the method and an API path (only the origin for other URLs, whose paths may hold a
+file's secret key): never a header, a query string or a body.
 """
 from __future__ import annotations
 
@@ -51,6 +52,12 @@ def origin(url: httpx.URL) -> str:
     return f"{url.scheme}://{url.host}" + (f":{url.port}" if url.port else "")
 
 
+def loggable(url: httpx.URL) -> str:
+    """What a log line may show of a URL: an API path as it is, else only the origin."""
+    path = url.path
+    return path if path.startswith("/api/") or path == "/run_sse" else f"{origin(url)}/…"
+
+
 def connection_error(exc: httpx.TransportError, url: httpx.URL, *, started: bool = False) -> NemoConnectionError:
     """httpx's transport exception as the client's typed error; ``started``: the answer had begun."""
     detail = str(exc).strip()
@@ -71,7 +78,7 @@ async def send_with_retries(attempt: Callable[[], Awaitable[httpx.Response]], *,
 
     ``refresh`` fetches a new token after a refusal; without it (anonymous requests, other hosts) a
     401 is an answer like any other. The response returned may be a stream that is not read yet."""
-    what = f"{method} {url.path}"
+    what = f"{method} {loggable(url)}"
     rate_limited = refreshed = False
     failures = 0
     while True:
