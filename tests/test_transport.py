@@ -229,7 +229,8 @@ def test_a_stream_that_breaks_off_is_typed(tmp_path, clip):
 @pytest.mark.slow
 def test_retry_decisions_are_logged_and_never_hold_a_secret(tmp_path, clip, caplog):
     caplog.set_level(logging.DEBUG)  # every logger: ours, httpx's and httpcore's
-    with LocalBackend(tmp_path / "data", faults=["rate_limit_once", "expire_token_after=4"]) as b:
+    faults = ["rate_limit_once", "expire_token_after=4", "drop_sse_after=2", "render_fail_once"]
+    with LocalBackend(tmp_path / "data", faults=faults) as b:
         nemo = client(b.url)
         sent = record_requests(nemo)
         s = edited_session(nemo, clip)
@@ -245,6 +246,8 @@ def test_retry_decisions_are_logged_and_never_hold_a_secret(tmp_path, clip, capl
     assert any(x.startswith("POST /api/auth/anonymous-token: HTTP 429; waiting 0.2 s (Retry-After: 1)")
                for x in ours), ours
     assert any("token refused (HTTP 401); fetching a new one, then one retry" in x for x in ours), ours
+    assert any(x.endswith("dropped; not re-sending, polling the state") for x in ours), ours
+    assert any(x.endswith("failed; submitting once more with a new id") for x in ours), ours
     secrets = [*tokens, claim.split("ct=", 1)[1]]
     everything = caplog.text + "\n".join(r.getMessage() for r in caplog.records)
     for secret in secrets:

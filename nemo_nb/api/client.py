@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import mimetypes
 import os
 import uuid
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = ["APP", "AsyncNemo", "AsyncSession", "Timings"]
 
 APP = "nemo_agent"
+log = logging.getLogger("nemo_nb.api")
 
 
 class AsyncSession:
@@ -51,6 +53,7 @@ class AsyncSession:
     # -- session-scoped calls, with the 1002 recovery ------------------------------------------------
     async def _lost(self, error: errors.SessionNotFound) -> errors.SessionNotFound:
         old = self.id
+        log.debug("session %s not found (1002); making a new session", old)
         fresh = await self.nemo._create_session()
         self.id, self.task_id, self._state = fresh["session_id"], fresh.get("task_id", ""), None
         return errors.SessionNotFound(f"session {old} was not found on the server; a new session {self.id} "
@@ -167,6 +170,7 @@ class AsyncSession:
         after = await self.state()
         incomplete = False
         if dropped:
+            log.debug("the reply stream of session %s dropped; not re-sending, polling the state", self.id)
             after, landed = await self._await_change(before.draft)
             notices.append("The connection dropped; the message was not re-sent. "
                            + ("The edit landed: see the changes below." if landed else
@@ -238,6 +242,7 @@ class AsyncSession:
         status = await self._poll(render_id, progress)
         if status["status"] == "failed":
             first_error = status.get("error") or "unknown error"
+            log.debug("render %s failed; submitting once more with a new id", render_id)
             render_id = await self._submit(target, language)
             status = await self._poll(render_id, progress)
             if status["status"] == "failed":
