@@ -177,6 +177,12 @@ def test_typed_errors_are_exported_lazily():
     assert issubclass(errors.NemoConnectionError, nemo_nb.NemoError)
 
 
+@pytest.mark.parametrize("url", ["not a url", "ftp://example.com", "http://", "//no-scheme.example"])
+def test_an_api_url_that_is_not_http_is_refused_up_front(url):
+    with pytest.raises(ValueError, match="must be an http"):
+        Nemo(url)
+
+
 def test_a_refused_connection_is_typed_and_only_safe_requests_are_retried(caplog):
     caplog.set_level(logging.DEBUG, logger="nemo_nb")
     url = f"http://127.0.0.1:{closed_port()}"

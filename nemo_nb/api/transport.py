@@ -15,6 +15,7 @@ import httpx
 from nemo_nb.api.answers import decode
 from nemo_nb.api.clock import Clock
 from nemo_nb.api.retry import RetryPolicy, connection_error, send_with_retries
+from nemo_nb.config import DEFAULT_API_URL
 
 if TYPE_CHECKING:
     from nemo_nb.api.auth import Identity
@@ -33,8 +34,14 @@ class Transport:
         self.headers = dict(headers)
         self.web_url = web_url  # for the registration link of an OutOfCredits
         self.policy = RetryPolicy(clock or Clock(), retry_after_cap_s, attempts)
-        self._own = _origin_key(httpx.URL(self.api_url))
-        loopback = httpx.URL(self.api_url).host in LOOPBACK
+        try:
+            api = httpx.URL(self.api_url)
+        except httpx.InvalidURL:
+            api = httpx.URL("")
+        if api.scheme not in ("http", "https") or not api.host:
+            raise ValueError(f"the API URL must be an http(s) URL such as {DEFAULT_API_URL}, not {api_url[:80]!r}")
+        self._own = _origin_key(api)
+        loopback = api.host in LOOPBACK
         self.http = httpx.AsyncClient(timeout=httpx.Timeout(timeout_s),
                                       limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
                                       trust_env=not loopback)  # proxies (HTTPS_PROXY) are for the cloud only
