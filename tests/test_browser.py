@@ -31,6 +31,7 @@ pytestmark = [
     pytest.mark.skipif(not Path(CHROMIUM).exists(),
                        reason=f"{CHROMIUM} is not installed (apt-get install chromium; .ci/run does it in CI)"),
     pytest.mark.timeout(240),
+    pytest.mark.slow,  # JupyterLab driven by a real browser
 ]
 
 

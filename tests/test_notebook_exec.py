@@ -13,9 +13,7 @@ from pathlib import Path
 
 import pytest
 
-nbformat = pytest.importorskip("nbformat")
-nbclient = pytest.importorskip("nbclient")
-pytest.importorskip("ipykernel")
+pytestmark = pytest.mark.slow  # a notebook run in a real kernel
 
 DEMO = Path(__file__).parent / "notebooks" / "demo.ipynb"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -38,6 +36,10 @@ def rich(out: dict) -> str:
 
 
 def test_demo_notebook_runs_and_saves_static_outputs(tmp_path, monkeypatch, isolated_identity):
+    # imported here, not at collection: nbformat's schema checks take seconds to import
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
     monkeypatch.setenv("NEMO_DATA_DIR", str(tmp_path / "backend"))
     work = tmp_path / "work"
     work.mkdir()

@@ -14,10 +14,15 @@ from concurrent.futures import Future
 from typing import Any, TypeVar
 
 from nemo_nb.api.client import AsyncNemo, AsyncSession
-from nemo_nb.api.models import Credits, Export, Reply, SessionState, UploadedFile
+from nemo_nb.api.clock import Clock
+from nemo_nb.api.events import Event
+from nemo_nb.api.files import Progress
+from nemo_nb.api.models import Answer, Credits, Export, Reply, SessionState, UploadedFile
+from nemo_nb.api.watch import Timings
 from nemo_nb.draft import Draft
 
 T = TypeVar("T")
+Callbacks = queue.SimpleQueue[tuple[Callable[..., Any], tuple[Any, ...]]]  # calls queued for the caller's thread
 
 
 class LoopThread:
@@ -41,7 +46,7 @@ class LoopThread:
     def submit(self, coro: Coroutine[Any, Any, T]) -> Future[T]:
         return asyncio.run_coroutine_threadsafe(coro, self.loop)
 
-    def run(self, coro: Coroutine[Any, Any, T], callbacks: queue.SimpleQueue | None = None) -> T:
+    def run(self, coro: Coroutine[Any, Any, T], callbacks: Callbacks | None = None) -> T:
         """Run ``coro`` on the loop; meanwhile run the callbacks it queues, here, in this thread."""
         if threading.current_thread() is self.thread:
             raise RuntimeError("Nemo (blocking) was called from its own loop thread; use AsyncNemo there")
@@ -66,7 +71,7 @@ class LoopThread:
             raise
 
 
-def _relay(callbacks: queue.SimpleQueue, fn: Callable[..., Any] | None) -> Callable[..., None] | None:
+def _relay(callbacks: Callbacks, fn: Callable[..., Any] | None) -> Callable[..., None] | None:
     """A stand-in for ``fn`` that queues the call for the caller's thread."""
     if fn is None:
         return None
@@ -91,28 +96,31 @@ class Session:
     def draft(self) -> Draft:
         return self._inner.draft
 
-    def _run(self, make: Callable[..., Coroutine[Any, Any, T]], *args: Any, **callbacks: Any) -> T:
-        relay: queue.SimpleQueue = queue.SimpleQueue()
+    def _run(self, make: Callable[..., Coroutine[Any, Any, T]], *args: Any,
+             **callbacks: Callable[..., Any] | None) -> T:
+        relay: Callbacks = queue.SimpleQueue()
         wrapped = {name: _relay(relay, fn) for name, fn in callbacks.items()}
         return self._runner.run(make(*args, **wrapped), relay)
 
     def state(self) -> SessionState:
         return self._runner.run(self._inner.state())
 
-    def upload(self, *paths: str | os.PathLike[str], progress: Callable[[int, int], None] | None = None
-               ) -> list[UploadedFile]:
+    def upload(self, *paths: str | os.PathLike[str], progress: Progress | None = None) -> list[UploadedFile]:
         return self._run(self._inner.upload, *paths, progress=progress)
 
     def upload_url(self, *urls: str) -> list[UploadedFile]:
         return self._runner.run(self._inner.upload_url(*urls))
 
-    def send(self, text: str, on_event: Callable[[Any], None] | None = None, *,
+    def send(self, text: str, on_event: Callable[[Event], None] | None = None, *,
              on_still_working: Callable[[str], None] | None = None) -> Reply:
         return self._run(self._inner.send, text, on_event=on_event, on_still_working=on_still_working)
 
-    def ask(self, text: str, **kw: Any) -> Any:
-        callbacks = {k: kw.pop(k) for k in ("on_event", "on_still_working", "progress") if k in kw}
-        return self._run(lambda **cb: self._inner.ask(text, **kw, **cb), **callbacks)
+    def ask(self, text: str, *, path: str | os.PathLike[str] | None = None,
+            progress: Callable[..., None] | None = None, on_event: Callable[[Event], None] | None = None,
+            on_still_working: Callable[[str], None] | None = None) -> Answer:
+        """Export, credits, status and upload handled here, anything else sent (``AsyncSession.ask``)."""
+        return self._run(lambda **cb: self._inner.ask(text, path=path, **cb), progress=progress, on_event=on_event,
+                         on_still_working=on_still_working)
 
     def export(self, path: str | os.PathLike[str], progress: Callable[[float], None] | None = None, *,
                resume: bool = False, language: str | None = None) -> Export:
@@ -130,16 +138,29 @@ class Nemo:
     >>> s = nemo.session()
     """
 
-    def __init__(self, *args: Any, **kw: Any):
+    def __init__(self, api_url: str | None = None, *, token: str | None = None, client_id: str | None = None,
+                 skill: str | None = None, language: str = "en", platform: str | None = None,
+                 web_url: str | None = None, config_directory: str | os.PathLike[str] | None = None,
+                 clock: Clock | None = None, timings: Timings | None = None, token_scope: str | None = None):
         self._runner = LoopThread.get()
-        self._inner: AsyncNemo = self._runner.run(_build(lambda: AsyncNemo(*args, **kw)))
+        self._inner: AsyncNemo = self._runner.run(_build(lambda: AsyncNemo(
+            api_url, token=token, client_id=client_id, skill=skill, language=language, platform=platform,
+            web_url=web_url, config_directory=config_directory, clock=clock, timings=timings,
+            token_scope=token_scope)))
 
     @classmethod
-    def local(cls, data_dir: str | os.PathLike[str] | None = None, **kw: Any) -> Nemo:
-        """Start the embedded backend on loopback and talk to it over HTTP."""
+    def local(cls, data_dir: str | os.PathLike[str] | None = None, *, backend_options: dict[str, Any] | None = None,
+              client_id: str | None = None, skill: str | None = None, language: str = "en",
+              platform: str | None = None, web_url: str | None = None,
+              config_directory: str | os.PathLike[str] | None = None, clock: Clock | None = None,
+              timings: Timings | None = None) -> Nemo:
+        """Start the embedded backend on loopback (``backend_options``: its settings, e.g.
+        ``{"credits": 500}``) and talk to it over HTTP."""
         self = cls.__new__(cls)
         self._runner = LoopThread.get()
-        self._inner = self._runner.run(_build(lambda: AsyncNemo.local(data_dir, **kw)))
+        self._inner = self._runner.run(_build(lambda: AsyncNemo.local(
+            data_dir, backend_options=backend_options, client_id=client_id, skill=skill, language=language,
+            platform=platform, web_url=web_url, config_directory=config_directory, clock=clock, timings=timings)))
         return self
 
     @property
@@ -173,7 +194,7 @@ class Nemo:
     def __enter__(self) -> Nemo:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 

@@ -1,4 +1,4 @@
-"""The routes of PROTOCOL.md as a Starlette app. Handlers are thin: check, call, answer."""
+"""The routes of docs/protocol.md as a Starlette app. Handlers are thin: check, call, answer."""
 from __future__ import annotations
 
 import html

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import contextlib
 import glob
 import json
 import os
@@ -384,10 +385,8 @@ class NemoMagics(Magics):
         self._uploads.clear()
         self._current = None
         if nemo is not None:
-            try:
+            with contextlib.suppress(Exception):  # closing must not fail a cell or the interpreter's exit
                 nemo.close()
-            except Exception:  # noqa: BLE001, S110 — closing must not fail a cell or the interpreter's exit
-                pass
 
     # -- connection and sessions -----------------------------------------------------------------------
     def _cmd_connect(self, argv: list[str]) -> None:
@@ -414,18 +413,17 @@ class NemoMagics(Magics):
         try:
             session = nemo.session()
         except BaseException:
-            try:
+            with contextlib.suppress(Exception):  # the first error is the one to show
                 nemo.close()
-            except Exception:  # noqa: BLE001, S110 — the first error is the one to show
-                pass
             raise
         self.nemo, self.is_local = nemo, bool(args.local)
         self._register(session)
         if not self._atexit:
             atexit.register(self._close)
             self._atexit = True
-        where = (f"the embedded backend at {nemo.api_url} (offline; data in {nemo.aio.backend.data_dir})"
-                 if args.local else nemo.api_url)
+        backend = nemo.aio.backend
+        where = (f"the embedded backend at {nemo.api_url} (offline; data in {backend.data_dir})"
+                 if args.local and backend is not None else nemo.api_url)
         text = f"Connected to {where} · skill {nemo.aio.skill.name} · {self._label(session)} is in use."
         next_step = "Next: %nemo upload PATH, then a %%nemo cell with what you want."
         display({"text/plain": f"{text}\n{next_step}", "text/markdown": f"{md_esc(text)}\n\n{md_esc(next_step)}",
