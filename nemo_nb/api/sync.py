@@ -9,11 +9,13 @@ import asyncio
 import os
 import queue
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from concurrent.futures import Future
+from pathlib import Path
 from typing import Any, TypeVar
 
 from nemo_nb.api.client import AsyncNemo, AsyncSession
+from nemo_nb.api.compare import Comparison
 from nemo_nb.api.models import Credits, Export, Reply, SessionState, UploadedFile
 from nemo_nb.draft import Draft
 
@@ -76,9 +78,10 @@ def _relay(callbacks: queue.SimpleQueue, fn: Callable[..., Any] | None) -> Calla
 class Session:
     """A blocking view of an ``AsyncSession``."""
 
-    def __init__(self, inner: AsyncSession, runner: LoopThread):
+    def __init__(self, inner: AsyncSession, runner: LoopThread, client: Nemo | None = None):
         self._inner = inner
         self._runner = runner
+        self.client = client  # the Nemo that made this session (None when built by hand)
 
     def __repr__(self) -> str:
         return f"Session({self.id})"
@@ -90,6 +93,11 @@ class Session:
     @property
     def draft(self) -> Draft:
         return self._inner.draft
+
+    @property
+    def aio(self) -> AsyncSession:
+        """The underlying ``AsyncSession`` (its coroutines run on the loop thread: ``Nemo.submit``)."""
+        return self._inner
 
     def _run(self, make: Callable[..., Coroutine[Any, Any, T]], *args: Any, **callbacks: Any) -> T:
         relay: queue.SimpleQueue = queue.SimpleQueue()
@@ -119,8 +127,20 @@ class Session:
         return self._run(lambda **cb: self._inner.export(path, resume=resume, language=language, **cb),
                          progress=progress)
 
+    def pending_export(self) -> Path | None:
+        return self._inner.pending_export()
+
+    def cancel_export(self) -> bool:
+        return self._runner.run(self._inner.cancel_export())
+
     def claim_link(self) -> str:
         return self._runner.run(self._inner.claim_link())
+
+    def studio(self, **options: Any) -> Any:
+        """The studio widget on this session (needs ipywidgets and anywidget; imported only now)."""
+        from nemo_nb.widgets import Studio
+
+        return Studio.for_session(self, **options)
 
 
 class Nemo:
@@ -155,6 +175,21 @@ class Nemo:
     def user_id(self) -> str | None:
         return self._inner.user_id
 
+    @property
+    def skill(self) -> str:
+        """The skill profile's name (the attribution headers)."""
+        return self._inner.skill.name
+
+    @property
+    def local_data_dir(self) -> Path | None:
+        """The data folder of the embedded backend this client started, or None."""
+        return self._inner.local_data_dir
+
+    def submit(self, coro: Coroutine[Any, Any, T]) -> Future[T]:
+        """Start an ``AsyncNemo`` / ``AsyncSession`` coroutine on the loop thread without waiting for it
+        (its callbacks run on that thread); the future's ``cancel()`` cancels it."""
+        return self._runner.submit(coro)
+
     def __repr__(self) -> str:
         return f"Nemo({self._inner.api_url}, skill={self._inner.skill.name})"
 
@@ -162,10 +197,21 @@ class Nemo:
         return self._runner.run(self._inner.credits())
 
     def session(self, session_id: str | None = None, *, language: str | None = None) -> Session:
-        return Session(self._runner.run(self._inner.session(session_id, language=language)), self._runner)
+        return Session(self._runner.run(self._inner.session(session_id, language=language)), self._runner, self)
 
     def registration_url(self) -> str:
         return self._inner.registration_url()
+
+    def compare(self, prompts: Sequence[str], paths: Sequence[str | os.PathLike[str]] = (), *,
+                notify: Callable[[int, str], None] | None = None, **kw: Any) -> Comparison:
+        """``AsyncNemo.compare``, blocking; ``notify`` runs in the caller's thread and each variant's
+        ``session`` is a ``Session``."""
+        relay: queue.SimpleQueue = queue.SimpleQueue()
+        result = self._runner.run(self._inner.compare(prompts, paths, notify=_relay(relay, notify), **kw), relay)
+        for variant in result.variants:
+            if variant.session is not None:
+                variant.session = Session(variant.session, self._runner, self)
+        return result
 
     def close(self) -> None:
         self._runner.run(self._inner.aclose())
