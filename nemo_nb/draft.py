@@ -268,6 +268,12 @@ class Draft:
             rows += [_segment_row(number, type_name, segment) for segment in track.segments]
         return _frame(SEGMENT_COLUMNS, rows)
 
+    def widget(self) -> Any:
+        """This timeline as a live widget (lanes, hover details, a playhead); needs anywidget."""
+        from nemo_nb.widgets.timeline import TimelineWidget
+
+        return TimelineWidget(self)
+
     def summary(self) -> str:
         """One line: ``Timeline (2 tracks): 1. Video: city (0-10s) 2. BGM: Lo-fi (0-10s, 35%)``."""
         tracks = self.tracks
