@@ -41,7 +41,7 @@ function bar(cls) {
     node, set(fraction, text) {
       node.style.display = fraction < 0 && !text ? "none" : "";
       fill.style.width = `${Math.max(0, Math.min(1, fraction)) * 100}%`;
-      fill.parentNode.style.visibility = fraction < 0 ? "hidden" : "";
+      fill.parentNode.style.display = fraction < 0 ? "none" : "";
       node.dataset.progress = fraction < 0 ? "" : String(fraction);
       label.textContent = text || "";
     },
@@ -180,7 +180,7 @@ function renderStudio({ model, el }) {
     onchange: () => send({ type: "use", id: picker.value }) });
   const credits = h("span", { class: "nemo-credits" });
   const header = h("div", { class: "nemo-studio-head" }, h("b", {}, "Nemo studio"), picker,
-    h("button", { class: "nemo-new", title: "a new session", onclick: () => send({ type: "new" }) }, "＋ New"), credits);
+    h("button", { class: "nemo-new", title: "a new session", onclick: () => send({ type: "new" }) }, "+ New"), credits);
   const history = h("div", { class: "nemo-history" });
   const promptLine = h("div", { class: "nemo-turn-prompt" });
   const chips = h("div", { class: "nemo-chips" });
@@ -258,7 +258,7 @@ function renderStudio({ model, el }) {
     status.textContent = model.get("status") || "";
     status.classList.toggle("nemo-busy", busy);
     error.textContent = model.get("error") ? `✗ ${model.get("error")}` : "";
-    credits.textContent = model.get("credits") ? `Credits: ${model.get("credits")}` : "";
+    credits.textContent = model.get("credits") || "";
     const p = model.get("export_progress");
     exBar.set(p, model.get("export_label"));
     exportBtn.disabled = p >= 0; cancel.style.display = p >= 0 ? "" : "none";
