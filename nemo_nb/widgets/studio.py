@@ -94,8 +94,9 @@ class Studio(TimelineTraits):
             self._start(self._load(session), self._loaded)
 
     async def _load(self, session: Any) -> tuple[Any, Any]:
-        state, balance = await asyncio.gather(session.aio.state(), self.controller.client.aio.credits())
-        return state, balance
+        balance = self.controller.require_client().aio.credits()
+        state = session.aio.state()
+        return await asyncio.gather(state, balance)
 
     def _loaded(self, result: tuple[Any, Any]) -> None:
         state, balance = result
@@ -291,14 +292,13 @@ class Studio(TimelineTraits):
                             upload_label=f"Uploading {path.name}… {100 * sent / max(1, total):.0f}%")
 
         def done(files: list[Any]) -> None:
+            self.controller.uploaded(session, [path])  # a compare re-uploads it to every variant
             names = ", ".join(f.filename for f in files)
             dims = [f"{seconds_text(f.duration)}" if f.duration else "" for f in files]
             self.update(upload_progress=-1.0, upload_label=f"Uploaded {names}" + (f" ({dims[0]})" if dims[0] else ""))
             self._start(self._load(session), self._loaded)
 
         future = self._start(session.aio.upload(path, progress=progress), done)
-        future.add_done_callback(lambda f: None if f.cancelled() or f.exception() else
-                                 self.controller.uploaded(session, [path]))
         future.add_done_callback(lambda f: f.cancelled() or f.exception() is None or
                                  self.update(upload_progress=-1.0, upload_label=""))
 
