@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import queue
 import statistics
 import sys
 import tempfile
@@ -87,7 +88,7 @@ class Frontend:
         while True:
             try:
                 msg = self.kc.get_iopub_msg(timeout=timeout)
-            except Exception:  # noqa: BLE001 — queue.Empty: quiet
+            except queue.Empty:
                 return seen
             seen.append(msg)
             content = msg["content"]
@@ -116,7 +117,7 @@ def studio_updates(frontend: Frontend, until_done: float, on_tick: Any = None) -
             on_tick()
         try:
             msg = frontend.kc.get_iopub_msg(timeout=0.05)
-        except Exception:  # noqa: BLE001 — queue.Empty
+        except queue.Empty:
             continue
         content = msg["content"]
         if msg["msg_type"] != "comm_msg" or content.get("comm_id") != frontend.comm_id:
@@ -152,7 +153,7 @@ def streaming(frontend: Frontend, chunks: int) -> dict[str, Any]:
         while True:
             try:
                 reply = frontend.kc.get_shell_msg(timeout=0)
-            except Exception:  # noqa: BLE001 — queue.Empty
+            except queue.Empty:
                 return
             started = pending.pop(reply["parent_header"].get("msg_id"), None)
             if started is not None:

@@ -225,7 +225,7 @@ def test_studio_and_compare_widgets_in_a_real_browser(frontend):
         except sync_api.TimeoutError:
             raise fail(page, "the upload did not finish") from None
         progress = [float(p) for p in page.evaluate("window.__nemo.uploadProgress")]
-        assert progress and progress == sorted(progress) and progress[-1] >= 0.99 and 0.4 < max(progress), progress
+        assert progress == sorted(progress) and progress[-1] >= 0.99 and any(0 < p < 1 for p in progress), progress
         assert (frontend["root"] / "nemo_uploads" / "clip.mp4").stat().st_size == frontend["clip"].stat().st_size
 
         # a request: Enter sends, the reply streams in, the timeline changes

@@ -34,7 +34,8 @@ def test_the_controller_imports_no_ipython():
 
 def test_sessions_names_current_and_uploads(controller, tmp_path):
     first = controller.session()
-    assert controller.connected and controller.current_id == first.id and controller.label(first) == f"session {first.id}"
+    assert controller.connected and controller.current_id == first.id
+    assert controller.label(first) == f"session {first.id}"
     heard: list[str] = []
     controller.listeners.append(heard.append)
     named = controller.new("alpha")

@@ -17,8 +17,8 @@ from nemo_nb.draft import Draft
 from nemo_nb.notebook.controller import NotebookSession
 
 pytest.importorskip("anywidget")
-from nemo_nb.widgets import CompareWidget, Studio, TimelineWidget  # noqa: E402
-from nemo_nb.widgets.base import WIDGET_VIEW  # noqa: E402
+from nemo_nb.widgets import CompareWidget, Studio, TimelineWidget
+from nemo_nb.widgets.base import WIDGET_VIEW
 
 
 @pytest.fixture

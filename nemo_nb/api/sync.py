@@ -206,8 +206,9 @@ class Nemo:
                 notify: Callable[[int, str], None] | None = None, **kw: Any) -> Comparison:
         """``AsyncNemo.compare``, blocking; ``notify`` runs in the caller's thread and each variant's
         ``session`` is a ``Session``."""
-        relay: queue.SimpleQueue = queue.SimpleQueue()
-        result = self._runner.run(self._inner.compare(prompts, paths, notify=_relay(relay, notify), **kw), relay)
+        relay: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        run = self._inner.compare(prompts, paths, notify=_relay(relay, notify), **kw)
+        result: Comparison = self._runner.run(run, relay)
         for variant in result.variants:
             if variant.session is not None:
                 variant.session = Session(variant.session, self._runner, self)

@@ -237,7 +237,7 @@ class NotebookSession:
         paths = expand_paths(raw_paths)
         files = session.upload(*paths, progress=progress)
         self.uploaded(session, paths)
-        return files
+        return list(files)
 
     def uploaded(self, session: Any, paths: list[Path]) -> None:
         """Remember local files uploaded to ``session`` (after following a moved id)."""
@@ -254,7 +254,7 @@ class NotebookSession:
         return self.require_client().credits()
 
     def registration_url(self) -> str:
-        return self.require_client().registration_url()
+        return str(self.require_client().registration_url())
 
     def export_path(self, session: Any, to: str | None = None, resume: bool = False) -> Path:
         if to:
@@ -263,7 +263,7 @@ class NotebookSession:
         if resume:
             pending = session.pending_export()
             if pending is not None:
-                return pending
+                return Path(pending)
         stamp = time.strftime("%Y%m%d-%H%M%S")
         return Path(self.settings.export_dir).expanduser() / f"nemo_{session.id}_{stamp}.mp4"
 
@@ -309,7 +309,7 @@ class NotebookSession:
     def start(self, coro: Coroutine[Any, Any, Any]) -> Future[Any]:
         """Run a coroutine of the client's async API on its loop thread; the future says when it is done
         (and then the controller follows any session that moved to a new id)."""
-        future = self.require_client().submit(coro)
+        future: Future[Any] = self.require_client().submit(coro)
         future.add_done_callback(lambda _f: self.sync_ids())
         return future
 

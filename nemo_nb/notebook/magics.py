@@ -156,7 +156,7 @@ class NemoMagics(Magics):
 
     # -- the entry point ------------------------------------------------------------------------------
     @no_var_expand
-    @line_cell_magic("nemo")
+    @line_cell_magic("nemo")  # type: ignore[arg-type]
     def nemo_magic(self, line: str, cell: str | None = None) -> None:
         """NemoVideo from the notebook. ``%nemo help`` lists the commands."""
         live = LastOnly() if self.terminal else None
@@ -204,7 +204,10 @@ class NemoMagics(Magics):
             args = parser.parse_args(argv)
         except UsageError as exc:
             raise NemoCellError(f"%{parser.prog}: {str(exc).rstrip('.')}.", "Usage: " + usage_line(command)) from None
-        return command(ctx, args) if cell is None else command(ctx, args, cell)
+        if cell is None:
+            command(ctx, args)
+        else:
+            command(ctx, args, cell)
 
     def _help(self) -> None:
         text = usage()

@@ -36,7 +36,7 @@ def one_line(exc: BaseException) -> str:
     return " ".join(short(exc).lines())
 
 
-class NemoWidget(anywidget.AnyWidget):  # type: ignore[misc]
+class NemoWidget(anywidget.AnyWidget):
     """Base of the studio, timeline and compare widgets (``_kind`` picks the view in ``nemo.js``)."""
 
     _esm = _module()
@@ -74,7 +74,7 @@ class NemoWidget(anywidget.AnyWidget):  # type: ignore[misc]
             return
         try:
             handler(content, buffers)
-        except Exception as exc:  # noqa: BLE001 — shown in the widget as the magics' one-line error
+        except Exception as exc:  # shown in the widget as the magics' one-line error
             self.fail(exc)
 
     def fail(self, exc: BaseException) -> None:

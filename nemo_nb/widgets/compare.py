@@ -10,7 +10,8 @@ import traitlets
 
 from nemo_nb.notebook._fmt import seconds_text, size_text
 from nemo_nb.notebook.controller import NotebookSession
-from nemo_nb.widgets.timeline import NemoWidget, timeline_state
+from nemo_nb.widgets.base import NemoWidget
+from nemo_nb.widgets.timeline import timeline_state
 
 MB = 1_000_000
 
@@ -19,8 +20,8 @@ class CompareWidget(NemoWidget):
     """A ``CompareResult`` (or any ``Comparison``) as a widget."""
 
     title = traitlets.Unicode("").tag(sync=True)
-    variants = traitlets.List([]).tag(sync=True)   # [{prompt, session_id, reply, error, facts, lanes, …}]
-    videos = traitlets.List([]).tag(sync=True)     # the exports' bytes (b"" when none or too large)
+    variants: traitlets.List[Any] = traitlets.List([]).tag(sync=True)  # [{prompt, session_id, reply, lanes, …}]
+    videos: traitlets.List[Any] = traitlets.List([]).tag(sync=True)  # the exports' bytes (b"": none, or too big)
     current = traitlets.Unicode("").tag(sync=True)  # the controller's current session id
 
     def __init__(self, result: Any, *, controller: NotebookSession | None = None, embed_limit_mb: float = 10.0):

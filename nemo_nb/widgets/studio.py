@@ -31,14 +31,14 @@ class Studio(TimelineTraits):
     """The studio widget on a controller's current session (see the module doc)."""
 
     session_id = traitlets.Unicode("").tag(sync=True)
-    sessions = traitlets.List([]).tag(sync=True)          # [{id, label}]
+    sessions: traitlets.List[Any] = traitlets.List([]).tag(sync=True)          # [{id, label}]
     credits = traitlets.Unicode("").tag(sync=True)
     busy = traitlets.Bool(False).tag(sync=True)           # a turn is running
     status = traitlets.Unicode("").tag(sync=True)
     prompt = traitlets.Unicode("").tag(sync=True)         # the message of the turn shown
     reply = traitlets.Unicode("").tag(sync=True)          # its reply, streaming then final
-    tools = traitlets.List([]).tag(sync=True)             # [{name, args, state}]
-    history = traitlets.List([]).tag(sync=True)           # earlier turns: [{prompt, reply, failed}]
+    tools: traitlets.List[Any] = traitlets.List([]).tag(sync=True)             # [{name, args, state}]
+    history: traitlets.List[Any] = traitlets.List([]).tag(sync=True)  # earlier turns: [{prompt, reply, failed}]
     upload_progress = traitlets.Float(-1.0).tag(sync=True)  # 0..1, -1 when idle
     upload_label = traitlets.Unicode("").tag(sync=True)
     chunk_bytes = traitlets.Int(CHUNK_BYTES).tag(sync=True)
@@ -115,7 +115,7 @@ class Studio(TimelineTraits):
                 if exc is not None:
                     raise exc
                 done(f.result())
-            except Exception as error:  # noqa: BLE001 — shown in the widget
+            except Exception as error:  # shown in the widget
                 self.fail(error)
 
         future.add_done_callback(finish)
@@ -281,7 +281,8 @@ class Studio(TimelineTraits):
     def _upload_received(self) -> None:
         """The file is in the kernel: upload it to the session (the second half of the bar)."""
         incoming, self._incoming = self._incoming, None
-        assert incoming is not None
+        if incoming is None:
+            return
         path = incoming.finish()
         session = self.controller.session()
         bar = Throttle(self.rate)
@@ -299,8 +300,12 @@ class Studio(TimelineTraits):
             self._start(self._load(session), self._loaded)
 
         future = self._start(session.aio.upload(path, progress=progress), done)
-        future.add_done_callback(lambda f: f.cancelled() or f.exception() is None or
-                                 self.update(upload_progress=-1.0, upload_label=""))
+
+        def failed(f: Future[Any]) -> None:
+            if not f.cancelled() and f.exception() is not None:
+                self.update(upload_progress=-1.0, upload_label="")
+
+        future.add_done_callback(failed)
 
     # -- the saved snapshot ----------------------------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:
@@ -309,7 +314,7 @@ class Studio(TimelineTraits):
         head = " · ".join(x for x in (c.label(session) if session else "", f"Credits: {self.credits}"
                                       if self.credits else "") if x)
         turns = [*self.history[-4:], *([self._current_turn()] if self.prompt else [])]
-        html = [f'<div class="nemo-studio-snapshot" style="font:13px/1.45 sans-serif">',
+        html = ['<div class="nemo-studio-snapshot" style="font:13px/1.45 sans-serif">',
                 f'<div style="{MUTED}">Nemo studio · {esc(head)}</div>']
         plain = [f"Nemo studio · {head}"]
         for turn in turns:

@@ -44,8 +44,8 @@ def timeline_state(draft: Draft) -> dict[str, Any]:
 class TimelineTraits(NemoWidget):
     """The synced timeline state (shared by ``TimelineWidget`` and ``Studio``)."""
 
-    lanes = traitlets.List([]).tag(sync=True)
-    rows = traitlets.List([]).tag(sync=True)
+    lanes: traitlets.List[Any] = traitlets.List([]).tag(sync=True)
+    rows: traitlets.List[Any] = traitlets.List([]).tag(sync=True)
     duration = traitlets.Float(1.0).tag(sync=True)
     summary = traitlets.Unicode("").tag(sync=True)
     position = traitlets.Float(0.0).tag(sync=True)   # the playhead, seconds

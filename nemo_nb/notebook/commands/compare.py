@@ -1,3 +1,4 @@
+# mypy: disallow-untyped-decorators=False
 """``%%nemo compare`` (one prompt per line) and ``%nemo compare --from VAR``."""
 from __future__ import annotations
 
@@ -44,7 +45,7 @@ def compare(ctx: Context, args: Namespace, cell: str | None = None) -> None:
     if result.failed:
         first = result.failed[0]
         raise NemoCellError(f"{len(result.failed)} of {len(result.variants)} variants failed "
-                            f"(variant {first.index + 1}: {first.error.splitlines()[0]}).",
+                            f"(variant {first.index + 1}: {(first.error or '').splitlines()[0]}).",
                             "The grid above shows every variant; the others finished.")
 
 

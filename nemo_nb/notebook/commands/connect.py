@@ -1,3 +1,4 @@
+# mypy: disallow-untyped-decorators=False
 """``%nemo connect`` and ``%nemo disconnect``."""
 from __future__ import annotations
 

@@ -1,3 +1,4 @@
+# mypy: disallow-untyped-decorators=False
 """``%nemo export`` and ``%nemo claim`` (also ``export`` in a ``%%nemo`` cell)."""
 from __future__ import annotations
 

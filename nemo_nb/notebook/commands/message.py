@@ -1,3 +1,4 @@
+# mypy: disallow-untyped-decorators=False
 """``%%nemo``: the cell is one message. Short commands (export, credits, status, upload) are handled
 right here; everything else streams from the agent into a live reply."""
 from __future__ import annotations

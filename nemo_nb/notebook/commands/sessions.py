@@ -1,3 +1,4 @@
+# mypy: disallow-untyped-decorators=False
 """``%nemo new``, ``%nemo use`` and ``%nemo sessions``."""
 from __future__ import annotations
 

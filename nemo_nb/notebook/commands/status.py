@@ -1,3 +1,4 @@
+# mypy: disallow-untyped-decorators=False
 """``%nemo status`` and ``%nemo credits`` (also ``status`` / ``credits`` in a ``%%nemo`` cell)."""
 from __future__ import annotations
 

@@ -1,3 +1,4 @@
+# mypy: disallow-untyped-decorators=False
 """``%nemo studio``: the studio widget on the current session (or ``--session``)."""
 from __future__ import annotations
 

@@ -1,3 +1,4 @@
+# mypy: disallow-untyped-decorators=False
 """``%nemo upload PATH…`` (also ``upload PATH`` in a ``%%nemo`` cell)."""
 from __future__ import annotations
 
