@@ -29,6 +29,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench_notebook import max_per_second
+
 
 def patch_agent(chunks: int, seconds: float) -> None:
     """``BENCH`` messages stream ``chunks`` text events over about ``seconds`` (this process's backend)."""
@@ -49,15 +51,6 @@ def patch_agent(chunks: int, seconds: float) -> None:
         return agent_module.Plan("help", 0, run)
 
     agent_module.Agent.plan = plan
-
-
-def max_per_second(times: list[float]) -> int:
-    best, j = 0, 0
-    for i in range(len(times)):
-        while times[i] - times[j] >= 1.0:
-            j += 1
-        best = max(best, i - j + 1)
-    return best
 
 
 class Frontend:

@@ -21,17 +21,6 @@ from nemo_nb.widgets import CompareWidget, Studio, TimelineWidget
 from nemo_nb.widgets.base import WIDGET_VIEW
 
 
-@pytest.fixture
-def controller(backend, tmp_path, clip, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "clip.mp4").write_bytes(clip.read_bytes())
-    c = NotebookSession()
-    c.settings.export_dir = str(tmp_path / "exports")
-    c.connect(url=backend.url)
-    yield c
-    c.close()
-
-
 def wait_for(predicate, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
