@@ -312,17 +312,26 @@ function renderCompare({ model, el }) {
         selected: -1, position: 0 })[k], () => {}, (t) => { if (video.src) video.currentTime = t; });
       follow(video, tl);
       requestAnimationFrame(tl.draw);
-      const current = model.get("current") === v.session_id;
-      return h("div", { class: `nemo-variant${current ? " nemo-variant-current" : ""}` },
+      return h("div", { class: "nemo-variant", "data-session": v.session_id || "" },
         h("div", { class: "nemo-muted" }, `Variant ${i + 1} · session ${v.session_id || "–"}`),
         h("div", { class: "nemo-turn-prompt" }, v.prompt),
         v.error ? h("div", { class: "nemo-error" }, `✗ ${v.error}`) : null,
         h("div", { class: "nemo-past-reply" }, v.reply || ""), tl.node, urls[i] ? video : null,
         h("div", { class: "nemo-muted" }, v.facts || ""),
         v.session_id ? h("button", { class: "nemo-continue", onclick: () => send({ type: "continue", index: i }) },
-          current ? "✓ in use" : "Continue with this one") : null);
+          "Continue with this one") : null);
     }));
     playAll.disabled = !videos.length;
+    markCurrent();
+  }
+
+  function markCurrent() {  // which variant is the notebook's current session (the videos keep playing)
+    for (const card of grid.querySelectorAll(".nemo-variant")) {
+      const current = !!card.dataset.session && card.dataset.session === model.get("current");
+      card.classList.toggle("nemo-variant-current", current);
+      const button = card.querySelector(".nemo-continue");
+      if (button) button.textContent = current ? "✓ in use" : "Continue with this one";
+    }
   }
 
   const once = (v, name) => new Promise((resolve) => v.addEventListener(name, resolve, { once: true }));
@@ -344,7 +353,7 @@ function renderCompare({ model, el }) {
       for (const v of videos.slice(1)) if (!v.ended && Math.abs(v.currentTime - lead.currentTime) > 0.15) v.currentTime = lead.currentTime;
     }, 250);
   });
-  model.on("change:variants", draw); model.on("change:videos", draw); model.on("change:current", draw);
+  model.on("change:variants", draw); model.on("change:videos", draw); model.on("change:current", markCurrent);
   draw();
   return () => { clearInterval(syncTimer); urls.forEach((u) => u && URL.revokeObjectURL(u)); };
 }
