@@ -277,6 +277,24 @@ def test_studio_and_compare_widgets_in_a_real_browser(frontend):
         assert studio.locator(".nemo-export-bar").inner_text().startswith("nemo_")
         studio.screenshot(path=str(ARTIFACTS / f"studio-{name}.png"))
 
+        # the saved notebook keeps a static snapshot of the studio: reply, timeline picture, poster
+        saved = frontend["root"] / "studio.ipynb"
+        deadline = time.monotonic() + 30
+        while "nemo-poster" not in saved.read_text() and time.monotonic() < deadline:
+            page.evaluate("window.jupyterapp.commands.execute('docmanager:save')")
+            time.sleep(1)
+        content = saved.read_text()
+        import nbformat  # multi-line outputs are saved as lists of lines: nbformat joins them back
+
+        outputs = [out for cell in nbformat.reads(content, as_version=4).cells for out in cell.get("outputs", [])]
+        snapshot = next(out["data"] for out in outputs
+                        if "nemo-studio-snapshot" in out.get("data", {}).get("text/html", ""))
+        html = snapshot["text/html"]
+        assert "Adding clip.mp4 to the timeline" in html and "nemo-timeline-png" in html and "nemo-poster" in html
+        assert "<style" not in html and "<script" not in html and snapshot["image/png"]
+        assert "application/vnd.jupyter.widget-view+json" in snapshot
+        assert "nmv_usr_" not in content and "clm_" not in content
+
         # compare: two variants side by side; one Play starts both from the same moment
         run_cell(page, 2)
         grid = page.locator(".nemo-compare-widget")

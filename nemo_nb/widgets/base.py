@@ -13,6 +13,7 @@ GitHub, nbviewer and a closed kernel still show the reply, the timeline picture 
 """
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -47,6 +48,7 @@ class NemoWidget(anywidget.AnyWidget):
     def __init__(self, **kw: Any):
         self._lock = threading.RLock()
         self._handle: Any = None
+        self._shown_in: contextvars.Context | None = None
         self._actions: dict[str, Callable[[dict[str, Any], list[Any]], None]] = {}
         super().__init__(**kw)
         self.on_msg(self._on_msg)
@@ -97,8 +99,13 @@ class NemoWidget(anywidget.AnyWidget):
         from IPython.display import display
 
         self._handle = display(self.bundle(), raw=True, display_id=True)
+        # The output's updates must name the cell that showed it as their parent: a frontend routes a
+        # display update to the cell whose request it answers (not to the button click that led to it).
+        self._shown_in = contextvars.copy_context()
 
     def refresh_snapshot(self) -> None:
         """Put the current snapshot into the output (what a saved notebook shows)."""
-        if self._handle is not None:
-            self._handle.update(self.bundle(), raw=True)
+        if self._handle is None or self._shown_in is None:
+            return
+        with self._lock:  # one thread at a time may enter the saved context
+            self._shown_in.run(self._handle.update, self.bundle(), raw=True)
