@@ -68,7 +68,7 @@ def run(ip, code: str) -> Run:
 
 def _token(ip) -> str | None:
     m = loaded_magics(ip)
-    return m.nemo.aio.identity._token if m is not None and m.nemo is not None else None
+    return m.controller.client.aio.identity._token if m is not None and m.controller.client is not None else None
 
 
 def failed_short(r: Run, *words: str) -> None:
@@ -112,7 +112,7 @@ def ip(shell, env, monkeypatch):
 
 @pytest.fixture
 def connected(ip, env):
-    if loaded_magics(ip).nemo is None:
+    if loaded_magics(ip).controller.client is None:
         r = run(ip, f"%nemo connect --local --data-dir {env.data}")
         assert r.ok, r.text()
     return ip
@@ -145,7 +145,7 @@ def test_help_and_unknown_commands(ip):
 # -- connect, sessions -----------------------------------------------------------------------------
 def test_connect_local_starts_the_embedded_backend(connected, env):
     m = loaded_magics(connected)
-    assert m.is_local and m.nemo.api_url.startswith("http://127.0.0.1:")
+    assert m.controller.is_local and m.controller.client.api_url.startswith("http://127.0.0.1:")
     r = run(connected, "%nemo sessions")
     assert r.ok and "▶" in r.final["text/plain"]
     run(connected, "%nemo disconnect")
@@ -161,7 +161,7 @@ def test_connect_url_talks_to_a_running_backend(ip, backend):
         r = run(ip, f"%nemo connect --url {backend.url} --skill ai-voiceover-for")
         assert r.ok, r.text()
         assert backend.url in r.final["text/plain"] and "ai-voiceover-for" in r.final["text/plain"]
-        assert not m.is_local and m.nemo.aio.backend is None
+        assert not m.controller.is_local and m.controller.client.local_data_dir is None
         assert run(ip, "%nemo credits").ok
     finally:
         run(ip, "%nemo disconnect")
@@ -174,7 +174,7 @@ def test_new_use_sessions_and_unknown_sessions(connected):
     failed_short(run(connected, "%nemo new beta"), "already named 'beta'")
     r = run(connected, "%nemo use alpha")
     assert r.ok and alpha in r.final["text/plain"]
-    assert loaded_magics(connected)._current == alpha
+    assert loaded_magics(connected).controller.current_id == alpha
     r = run(connected, "%nemo sessions")
     assert "alpha" in r.final["text/html"] and "beta" in r.final["text/html"]
     failed_short(run(connected, "%nemo use nosuch"), "Unknown session 'nosuch'", "%nemo sessions")
@@ -193,7 +193,7 @@ def test_upload_records_files_and_fails_short_on_bad_paths(connected, env):
     assert "clip.mp4" in r.final["text/plain"] and "320×240" in r.final["text/html"]
     assert connected.user_ns["files"][0].filename == "clip.mp4"
     m = loaded_magics(connected)
-    assert m._uploads[m._current] == [env.clip.resolve()]
+    assert m.controller.uploads[m.controller.current_id] == [env.clip.resolve()]
     failed_short(run(connected, "%nemo upload missing.mp4"), "no such file: missing.mp4", "relative to")
     failed_short(run(connected, "%nemo upload notes.exe"), "notes.exe is not a supported type", "Accepted types")
     failed_short(run(connected, "%nemo upload"), "the following arguments are required: paths")
@@ -260,9 +260,10 @@ def test_var_substitution_and_json_braces(connected):
     m = loaded_magics(connected)
     prompt = 'tell me a joke about {{cfg.name}} and {"font": {"size": 42}, "list": [{"a": 1}]} x{{n}}'
     assert run(connected, f"%%nemo --quiet\n{prompt}").ok
-    assert m.last_prompt == 'tell me a joke about Urban Dreams and {"font": {"size": 42}, "list": [{"a": 1}]} x3'
+    assert m.controller.last_prompt == \
+        'tell me a joke about Urban Dreams and {"font": {"size": 42}, "list": [{"a": 1}]} x3'
     assert run(connected, "%%nemo --quiet\nliteral \\{{what}} and {{{\"k\": 1}}}").ok
-    assert m.last_prompt == 'literal {{what}} and {{{"k": 1}}}'
+    assert m.controller.last_prompt == 'literal {{what}} and {{{"k": 1}}}'
     failed_short(run(connected, "%%nemo\nadd {{nothere}} please"), "no variable nothere", "\\{{nothere}}")
     failed_short(run(connected, "%%nemo\n{{cfg.nope}}"), "has no attribute nope")
     failed_short(run(connected, "%%nemo\n   \n"), "The cell is empty")
@@ -313,11 +314,12 @@ def test_lost_session_is_replaced_and_followed(ip, env):
     try:
         assert run(ip, f"%nemo connect --local --data-dir {env.root / 'lost'}").ok
         m = loaded_magics(ip)
-        old = m._current
+        old = m.controller.current_id
         failed_short(run(ip, "%nemo upload clip.mp4"), f"session {old} was not found", "upload your media again")
         assert run(ip, "%nemo upload clip.mp4").ok
-        assert m._current != old and m._current in m._sessions and old not in m._sessions
-        assert m._uploads[m._current]
+        assert m.controller.current_id != old and m.controller.current_id in m.controller.sessions \
+            and old not in m.controller.sessions
+        assert m.controller.uploads[m.controller.current_id]
     finally:
         ip.run_line_magic("config", "NemoMagics.backend_options = {}")
         run(ip, "%nemo disconnect")
@@ -327,7 +329,7 @@ def test_unreachable_server_fails_short(ip):
     run(ip, "%nemo disconnect")
     failed_short(run(ip, "%nemo connect --url http://127.0.0.1:9"), "Could not reach http://127.0.0.1:9",
                  "--local works offline")
-    assert loaded_magics(ip).nemo is None
+    assert loaded_magics(ip).controller.client is None
 
 
 # -- status, credits, export -----------------------------------------------------------------------------
@@ -392,7 +394,7 @@ def test_claim_button_fetches_the_link_only_when_clicked(connected):
     fresh_session(connected, "claim", upload=False)
     r = run(connected, "%nemo claim")
     assert r.ok and WIDGET_VIEW in r.final and "never saved in the notebook" in r.final["text/plain"]
-    session = loaded_magics(connected)._sessions[loaded_magics(connected)._current]
+    session = loaded_magics(connected).controller.sessions[loaded_magics(connected).controller.current_id]
     button = ClaimButton(session.claim_link)
     assert button.link.value == ""
     button._click()
@@ -445,7 +447,7 @@ def test_options_come_from_config_and_env(ip, monkeypatch):
 @pytest.mark.slow
 def test_compare_runs_variants_concurrently_in_new_sessions(connected):
     fresh_session(connected, "cmpbase")
-    base = loaded_magics(connected)._current
+    base = loaded_magics(connected).controller.current_id
     r = run(connected, "%%nemo compare --out cmp\nadd my clip to the timeline\n# a comment\n\n"
                        "what is the capital of France?\nadd my clip to the timeline")
     assert r.ok, r.text()

@@ -20,7 +20,8 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 TOKEN_HASH_CELL = """\
 import hashlib
 from nemo_nb.notebook import get_magics
-_t = get_magics().nemo.aio.identity._token  # test only: the kernel's token, printed as a hash, never as itself
+# test only: the kernel's token, printed as a hash, never as itself
+_t = get_magics().controller.client.aio.identity._token
 print("token-sha256:", hashlib.sha256(_t.encode()).hexdigest())
 del _t
 """

@@ -6,7 +6,7 @@ import logging
 import mimetypes
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -25,6 +25,7 @@ from nemo_nb.draft import Draft
 from nemo_nb.routing import route, strip_noise, translate_gui
 
 if TYPE_CHECKING:
+    from nemo_nb.api.compare import Comparison
     from nemo_nb.local.server import LocalBackend
 
 __all__ = ["APP", "AsyncNemo", "AsyncSession", "Timings"]
@@ -114,7 +115,8 @@ class AsyncSession:
         async for event in self._events(text, parser):
             yield event
 
-    async def _events(self, text: str, parser: EventParser) -> AsyncIterator[Event]:
+    async def _events(self, text: str, parser: EventParser,
+                      on_accepted: Callable[[], None] | None = None) -> AsyncIterator[Event]:
         body = {"app_name": APP, "user_id": "me", "session_id": self.id,
                 "new_message": {"role": "user", "parts": [{"text": text}]}, "streaming": True}
         headers = {"Accept": "text/event-stream", "Idempotency-Key": str(uuid.uuid4())}
@@ -125,6 +127,8 @@ class AsyncSession:
                     await response.aread()
                     self.nemo.transport.decode(response)
                     raise errors.ServerError("/run_sse answered without an event stream")
+                if on_accepted:
+                    on_accepted()
                 async for event in iter_events(response.aiter_text(), parser):
                     yield event
                     if isinstance(event, ErrorEvent):
@@ -133,9 +137,11 @@ class AsyncSession:
             raise await self._lost(exc) from None
 
     async def send(self, text: str, on_event: Callable[[Event], None] | None = None, *,
-                   on_still_working: Callable[[str], None] | None = None) -> Reply:
+                   on_still_working: Callable[[str], None] | None = None,
+                   on_accepted: Callable[[], None] | None = None) -> Reply:
         """Send one message and wait for the whole reply. Never re-sends: a dropped stream is
-        followed by polling the state; a turn without text is described from the draft diff."""
+        followed by polling the state; a turn without text is described from the draft diff.
+        ``on_accepted`` is called once the server has taken the message (its event stream began)."""
         nemo = self.nemo
         before, credits_before = await asyncio.gather(self.state(), nemo.credits())
         parser, events = EventParser(), list[Event]()
@@ -145,7 +151,7 @@ class AsyncSession:
         async def consume() -> None:
             nonlocal dropped
             try:
-                async for event in self._events(text, parser):
+                async for event in self._events(text, parser, on_accepted):
                     watch.saw(event)
                     events.append(event)
                     if on_event:
@@ -227,6 +233,23 @@ class AsyncSession:
         return await self.send(text, on_event, on_still_working=on_still_working)
 
     # -- export ----------------------------------------------------------------------------------------
+    def pending_export(self) -> Path | None:
+        """Where the render this session started and has not downloaded yet will be saved (or None)."""
+        pending = self.nemo.pending.get(self.id)
+        return Path(pending["path"]) if pending and pending.get("path") else None
+
+    async def cancel_export(self) -> bool:
+        """Cancel this session's unfinished render on the server; False when there was none to cancel."""
+        pending = self.nemo.pending.get(self.id)
+        if not pending:
+            return False
+        self.nemo.pending.clear(self.id)
+        try:
+            await self._call("POST", f"/api/render/proxy/lambda/{pending['render_id']}/cancel")
+        except errors.NemoError:
+            return False  # already finished or unknown: nothing left to stop
+        return True
+
     async def export(self, path: str | os.PathLike[str], progress: Callable[[float], None] | None = None, *,
                      resume: bool = False, language: str | None = None) -> Export:
         """Render the draft to an MP4 at ``path``. ``resume=True`` picks up a render started earlier
@@ -379,9 +402,28 @@ class AsyncNemo:
         session.task_id = session._state.task_id
         return session
 
+    @property
+    def local_data_dir(self) -> Path | None:
+        """The data folder of the embedded backend this client started, or None (cloud, or a URL)."""
+        return Path(self.backend.data_dir) if self.backend is not None else None
+
     def registration_url(self) -> str:
         """``$WEB/register?bind=<user id>``: where an anonymous user registers to keep work and get credits."""
         return f"{self.web_url}/register?bind={quote(self.user_id or '', safe='')}"
+
+    async def compare(self, prompts: Sequence[str], paths: Sequence[str | os.PathLike[str]] = (), *,
+                      export_dir: str | os.PathLike[str] | None = None,
+                      notify: Callable[[int, str], None] | None = None, concurrency: int = 8,
+                      start_timeout: float = 10.0) -> Comparison:
+        """Each prompt in its own new session on the same uploads, concurrently: a ``Comparison``.
+
+        ``export_dir``: render each variant there (None: replies and timelines only); ``notify(index,
+        status)`` hears each variant's progress; ``concurrency`` bounds the variants running at once.
+        """
+        from nemo_nb.api.compare import run_compare
+
+        return await run_compare(self, prompts, paths, export_dir=export_dir, notify=notify,
+                                 concurrency=concurrency, start_timeout=start_timeout)
 
     async def aclose(self) -> None:
         await self.transport.aclose()

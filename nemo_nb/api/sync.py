@@ -9,17 +9,22 @@ import asyncio
 import os
 import queue
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from concurrent.futures import Future
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from nemo_nb.api.client import AsyncNemo, AsyncSession
 from nemo_nb.api.clock import Clock
+from nemo_nb.api.compare import Comparison
 from nemo_nb.api.events import Event
 from nemo_nb.api.files import Progress
 from nemo_nb.api.models import Answer, Credits, Export, Reply, SessionState, UploadedFile
 from nemo_nb.api.watch import Timings
 from nemo_nb.draft import Draft
+
+if TYPE_CHECKING:  # pragma: no cover
+    from nemo_nb.widgets import Studio
 
 T = TypeVar("T")
 Callbacks = queue.SimpleQueue[tuple[Callable[..., Any], tuple[Any, ...]]]  # calls queued for the caller's thread
@@ -81,9 +86,10 @@ def _relay(callbacks: Callbacks, fn: Callable[..., Any] | None) -> Callable[...,
 class Session:
     """A blocking view of an ``AsyncSession``."""
 
-    def __init__(self, inner: AsyncSession, runner: LoopThread):
+    def __init__(self, inner: AsyncSession, runner: LoopThread, client: Nemo | None = None):
         self._inner = inner
         self._runner = runner
+        self.client = client  # the Nemo that made this session (None when built by hand)
 
     def __repr__(self) -> str:
         return f"Session({self.id})"
@@ -95,6 +101,11 @@ class Session:
     @property
     def draft(self) -> Draft:
         return self._inner.draft
+
+    @property
+    def aio(self) -> AsyncSession:
+        """The underlying ``AsyncSession`` (its coroutines run on the loop thread: ``Nemo.submit``)."""
+        return self._inner
 
     def _run(self, make: Callable[..., Coroutine[Any, Any, T]], *args: Any,
              **callbacks: Callable[..., Any] | None) -> T:
@@ -127,8 +138,21 @@ class Session:
         return self._run(lambda **cb: self._inner.export(path, resume=resume, language=language, **cb),
                          progress=progress)
 
+    def pending_export(self) -> Path | None:
+        return self._inner.pending_export()
+
+    def cancel_export(self) -> bool:
+        return self._runner.run(self._inner.cancel_export())
+
     def claim_link(self) -> str:
         return self._runner.run(self._inner.claim_link())
+
+    def studio(self, *, embed_limit_mb: float | None = None, redraw_hz: float | None = None,
+               upload_dir: str | os.PathLike[str] = "nemo_uploads") -> Studio:
+        """The studio widget on this session (needs ipywidgets and anywidget; imported only now)."""
+        from nemo_nb.widgets import Studio
+
+        return Studio.for_session(self, embed_limit_mb=embed_limit_mb, redraw_hz=redraw_hz, upload_dir=upload_dir)
 
 
 class Nemo:
@@ -176,6 +200,21 @@ class Nemo:
     def user_id(self) -> str | None:
         return self._inner.user_id
 
+    @property
+    def skill(self) -> str:
+        """The skill profile's name (the attribution headers)."""
+        return self._inner.skill.name
+
+    @property
+    def local_data_dir(self) -> Path | None:
+        """The data folder of the embedded backend this client started, or None."""
+        return self._inner.local_data_dir
+
+    def submit(self, coro: Coroutine[Any, Any, T]) -> Future[T]:
+        """Start an ``AsyncNemo`` / ``AsyncSession`` coroutine on the loop thread without waiting for it
+        (its callbacks run on that thread); the future's ``cancel()`` cancels it."""
+        return self._runner.submit(coro)
+
     def __repr__(self) -> str:
         return f"Nemo({self._inner.api_url}, skill={self._inner.skill.name})"
 
@@ -183,10 +222,25 @@ class Nemo:
         return self._runner.run(self._inner.credits())
 
     def session(self, session_id: str | None = None, *, language: str | None = None) -> Session:
-        return Session(self._runner.run(self._inner.session(session_id, language=language)), self._runner)
+        return Session(self._runner.run(self._inner.session(session_id, language=language)), self._runner, self)
 
     def registration_url(self) -> str:
         return self._inner.registration_url()
+
+    def compare(self, prompts: Sequence[str], paths: Sequence[str | os.PathLike[str]] = (), *,
+                export_dir: str | os.PathLike[str] | None = None,
+                notify: Callable[[int, str], None] | None = None, concurrency: int = 8,
+                start_timeout: float = 10.0) -> Comparison:
+        """``AsyncNemo.compare``, blocking; ``notify`` runs in the caller's thread and each variant's
+        ``session`` is a ``Session``."""
+        relay: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        run = self._inner.compare(prompts, paths, export_dir=export_dir, notify=_relay(relay, notify),
+                                  concurrency=concurrency, start_timeout=start_timeout)
+        result: Comparison = self._runner.run(run, relay)
+        for variant in result.variants:
+            if variant.session is not None:
+                variant.session = Session(variant.session, self._runner, self)
+        return result
 
     def close(self) -> None:
         self._runner.run(self._inner.aclose())
