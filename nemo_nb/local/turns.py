@@ -13,12 +13,14 @@ from typing import Any
 
 from nemo_nb.local import errors
 from nemo_nb.local.agent import Agent, Event, Plan, TurnContext
+from nemo_nb.local.budget import Budget, BudgetExceeded, spending
 from nemo_nb.local.library import Library
 from nemo_nb.local.settings import BackendSettings
 from nemo_nb.local.store import Store
 
 log = logging.getLogger("nemo_nb.local")
 END = {"type": "end"}
+BUDGET_GRACE_S = 5.0  # how long a turn over budget may take to stop before it is failed anyway
 
 
 class TurnRunner:
@@ -67,9 +69,7 @@ class TurnRunner:
             last_event[0] = time.monotonic()
             queue.put_nowait(event)
 
-        beats = asyncio.get_running_loop().create_task(self._heartbeats(put, last_event))
-        status = "failed"
-        try:
+        async def work() -> None:
             if faults.heartbeats_only:
                 await asyncio.sleep(faults.heartbeats_only)
             async for event in plan.run(ctx):
@@ -78,13 +78,31 @@ class TurnRunner:
                         continue
                     texts.append(event["content"])
                 put(event)
+
+        loop = asyncio.get_running_loop()
+        beats = loop.create_task(self._heartbeats(put, last_event))
+        budget = Budget("this edit", self.settings.turn_wall_s, self.settings.turn_cpu_s)
+        deadline = loop.call_later(budget.wall_s, budget.expire)  # kills its ffmpeg / stops its waits
+        status = "failed"
+        try:
+            with spending(budget):
+                # The work's thread stops at its next check once the budget is spent; the turn does not wait
+                # for it longer than a short grace.
+                await asyncio.wait_for(work(), budget.wall_s + BUDGET_GRACE_S)
             if ctx.changed:
                 self._save(ctx)
             status = "done"
+        except (BudgetExceeded, asyncio.TimeoutError) as exc:
+            budget.expire()
+            reason = str(exc) if isinstance(exc, BudgetExceeded) else f"{budget.reason} and was stopped"
+            log.warning("turn %s over budget: %s", turn_id, reason)
+            put({"type": "error", "message": f"{reason[0].upper()}{reason[1:]}. Nothing was charged; "
+                                            "ask for less at once (a shorter script, fewer languages)."})
         except Exception as exc:  # the turn fails, the server does not
             log.exception("turn %s failed", turn_id)
             put({"type": "error", "message": f"the edit failed: {exc}"})
         finally:
+            deadline.cancel()
             beats.cancel()
             charge = max(0, plan.cost - ctx.refund) if status == "done" else 0
             self.store.settle(turn_id, charge, f"turn:{plan.action}")
