@@ -20,6 +20,7 @@ from nemo_nb.config import ATTRIBUTION_HEADERS
 from nemo_nb.local import errors, sse, uploads
 from nemo_nb.local.errors import ApiError, bad_request
 from nemo_nb.local.library import Library
+from nemo_nb.local.render_limits import check_render_size
 from nemo_nb.local.renders import RenderManager
 from nemo_nb.local.settings import BackendSettings
 from nemo_nb.local.store import Store
@@ -399,6 +400,7 @@ async def submit_render(request: Request) -> Response:
         if language not in known:
             raise bad_request(f"output.language {output['language']!r} is not in the draft; its languages: "
                               + (", ".join(known) or "none (no audio segment has a 'lang')"))
+    check_render_size(Draft(draft), b.renders.resolver(user_id), b.settings)
     if not b.store.add_render(render_id, user_id, session["id"], draft, output):
         raise ApiError(errors.DUPLICATE_RENDER, f"render id {render_id!r} is already used; choose a new one")
     b.renders.submit(render_id)
