@@ -44,13 +44,13 @@ def check_render_size(draft: Draft, resolve: Callable[[str], Any], settings: Bac
     pixels = width * height
     problems = []
     if seconds > settings.max_render_s:
-        problems.append(f"at most {clock(settings.max_render_s)} long")
+        problems.append(f"at most {clock(settings.max_render_s)} of output")
     if pixels > settings.max_render_pixels:
         problems.append(f"at most {settings.max_render_pixels:,} pixels a frame (3840x2160)")
     if seconds * pixels > settings.max_render_pixel_seconds:
         at_4k = settings.max_render_pixel_seconds / (3840 * 2160)
         at_1080p = settings.max_render_pixel_seconds / (1920 * 1080)
-        problems.append(f"at most {clock(at_1080p)} at 1080p or {clock(at_4k)} at 4K")
+        problems.append(f"no more pixels than {clock(at_1080p)} of 1080p ({clock(at_4k)} of 4K)")
     if problems:
         raise ApiError(
             errors.RENDER_TOO_LARGE,

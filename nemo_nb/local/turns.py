@@ -20,7 +20,6 @@ from nemo_nb.local.store import Store
 
 log = logging.getLogger("nemo_nb.local")
 END = {"type": "end"}
-BUDGET_GRACE_S = 5.0  # how long a turn over budget may take to stop before it is failed anyway
 
 
 class TurnRunner:
@@ -86,9 +85,9 @@ class TurnRunner:
         status = "failed"
         try:
             with spending(budget):
-                # The work's thread stops at its next check once the budget is spent; the turn does not wait
-                # for it longer than a short grace.
-                await asyncio.wait_for(work(), budget.wall_s + BUDGET_GRACE_S)
+                # At the deadline the turn fails at once; the work's thread (if any) stops at its next check,
+                # its children killed by ``expire``, and what it still makes is never saved.
+                await asyncio.wait_for(work(), budget.wall_s)
             if ctx.changed:
                 self._save(ctx)
             status = "done"
