@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from nemo_nb._version import __version__
 from nemo_nb.config import ATTRIBUTION_HEADERS
-from nemo_nb.local import errors, sse, uploads
+from nemo_nb.local import errors, openapi, sse, uploads
 from nemo_nb.local.errors import ApiError, bad_request
 from nemo_nb.local.library import Library
 from nemo_nb.local.render_limits import check_render_size
@@ -487,6 +487,7 @@ async def health(request: Request) -> Response:
 
 ROUTES = [
     Route("/", health),
+    Route("/openapi.json", openapi.serve),
     Route("/api/auth/anonymous-token", anonymous_token, methods=["POST"]),
     Route("/api/auth/claim-token", claim_token, methods=["POST"]),
     Route("/api/tasks/{user}/with-session/{app}", create_session, methods=["POST"]),

@@ -143,6 +143,9 @@ async def stream(queue: asyncio.Queue, encoder: Any, drop_after: int = 0) -> Asy
             return
         for chunk in encoder.encode(event):
             yield chunk
+        # Let the loop run between events: a client that hung up is noticed now, not after a burst of
+        # writes to its closed socket (each logged by asyncio as "socket.send() raised exception").
+        await asyncio.sleep(0)
         sent += 1
         if drop_after and sent >= drop_after:
             raise ConnectionAbortedError("fault injection: SSE connection dropped")
