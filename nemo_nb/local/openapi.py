@@ -96,8 +96,11 @@ RENDER_LINKS = {name: {"operationId": op, "parameters": {"path.rid": "$response.
 FILE = obj(["media_id", "filename", "file_type", "cdn_url"], media_id=STRING, filename=STRING,
            file_type={"enum": ["video", "image", "audio", "document"]}, cdn_url=STRING, duration=NUMBER,
            width=INTEGER, height=INTEGER, fps=NUMBER, has_audio=BOOLEAN, size=INTEGER, hash=STRING)
-DRAFT = obj([], t={"type": "array", "items": obj([], tt=INTEGER, sg={"type": "array"})}, m={"type": "object"},
-            d=NUMBER)
+SEGMENT = obj([], st={"type": "integer", "minimum": 0}, d={"type": "integer", "minimum": 1}, tx=STRING, src=STRING,
+              v=NUMBER, lang=STRING)  # the backend's own segment fields: see nemo_nb/draft.py
+DRAFT = obj([], t={"type": "array", "items": obj([], tt={"type": "integer", "description": "0 video, 1 audio, 7 text"},
+                                                 sg={"type": "array", "items": SEGMENT})},
+            m=obj([], canvas=obj(["w", "h"], w=INTEGER, h=INTEGER, fit={"enum": ["fit", "fill"]})), d=NUMBER)
 RENDER_STATUS = {"enum": ["pending", "processing", "completed", "failed"]}
 OUTPUTS = {"type": "object", "additionalProperties": STRING, "x-nemo-extension": True}
 LANGUAGES = {"type": "array", "items": STRING, "x-nemo-extension": True}
