@@ -28,7 +28,8 @@ from _server import embedded_server
 from nemo_nb import samples
 from nemo_nb.config import skill_profile
 
-WORDS = "Today I will show you how to create a project invite your team and share your first video".split()
+WORDS = ("Today", "I", "will", "show", "you", "how", "to", "create", "a", "project", "invite", "your", "team", "and",
+         "share", "your", "first", "video")
 
 
 class Abuser:
@@ -74,8 +75,8 @@ class Abuser:
         plain = self.session()
         with_clip = self.session(self.clip)
         with_script = self.session(self.clip, self.script)
-        huge_draft = ('{"id":"abuse_draft","sessionId":"%s","draft":{"t":[%s]}}'
-                      % (plain, ",".join(['{"tt":0,"sg":[]}'] * 900_000))).encode()
+        tracks = ",".join(['{"tt":0,"sg":[]}'] * 900_000)
+        huge_draft = f'{{"id":"abuse_draft","sessionId":"{plain}","draft":{{"t":[{tracks}]}}}}'.encode()
         four_hours_4k = {"t": [{"tt": 7, "sg": [{"st": 0, "d": 4 * 3600 * 1000, "tx": "Title"}]}],
                          "m": {"canvas": {"w": 3840, "h": 2160}}}
 
@@ -113,7 +114,9 @@ def measure(url: str, pid: int, work: Callable[[], int] | None, window_s: float 
     latencies: list[float] = []
     stop = threading.Event()
     prober = threading.Thread(target=probe_latency, args=(url, stop, latencies))
-    cpu = lambda: sum(cpu_seconds(p) for p in [pid, *descendants(pid)])  # noqa: E731
+    def cpu() -> float:
+        return sum(cpu_seconds(p) for p in [pid, *descendants(pid)])
+
     before = cpu()
     prober.start()
     started = time.perf_counter()

@@ -1,6 +1,7 @@
 """The routes of PROTOCOL.md as a Starlette app. Handlers are thin: check, call, answer."""
 from __future__ import annotations
 
+import asyncio
 import html
 import json
 import re
@@ -400,7 +401,7 @@ async def submit_render(request: Request) -> Response:
         if language not in known:
             raise bad_request(f"output.language {output['language']!r} is not in the draft; its languages: "
                               + (", ".join(known) or "none (no audio segment has a 'lang')"))
-    check_render_size(Draft(draft), b.renders.resolver(user_id), b.settings)
+    await asyncio.to_thread(check_render_size, Draft(draft), b.renders.resolver(user_id), b.settings)  # reads media
     if not b.store.add_render(render_id, user_id, session["id"], draft, output):
         raise ApiError(errors.DUPLICATE_RENDER, f"render id {render_id!r} is already used; choose a new one")
     b.renders.submit(render_id)
