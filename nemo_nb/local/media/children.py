@@ -119,13 +119,15 @@ def reap(proc: subprocess.Popen, timeout: float | None = None) -> int:
     if proc.returncode is not None:
         return proc.returncode
     deadline = None if timeout is None else time.monotonic() + timeout
+    pause = 0.001  # polls start fast (a probe takes ~30 ms) and slow down to 20 ms
     while True:
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG if deadline is not None else 0)
         if pid:
             break
         if deadline is not None and time.monotonic() >= deadline:
             raise subprocess.TimeoutExpired(proc.args, timeout or 0)
-        time.sleep(0.02)
+        time.sleep(pause)
+        pause = min(0.02, pause * 2)
     proc.returncode = os.waitstatus_to_exitcode(status)
     budget = getattr(proc, "budget", None)
     if budget is not None:
