@@ -146,8 +146,11 @@ FILES = obj(["files"], files={"type": "array", "minItems": 1, "maxItems": 10,
 
 
 def operation(op_id: str, summary: str, responses: dict[str, Any], *, params: list[dict[str, Any]] | None = None,
-              request: dict[str, Any] | None = None, auth: bool = True, **extra: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {"operationId": op_id, "summary": summary, "responses": responses, **extra}
+              request: dict[str, Any] | None = None, auth: bool = True, ours: bool = False) -> dict[str, Any]:
+    """One operation; ``ours`` marks an operation of our own (not in the cloud's protocol)."""
+    out: dict[str, Any] = {"operationId": op_id, "summary": summary, "responses": responses}
+    if ours:
+        out["x-nemo-extension"] = True
     if params:
         out["parameters"] = params
     if request:
@@ -162,7 +165,7 @@ def paths() -> dict[str, Any]:
         "/": {"get": operation("health", "Name, version and SSE dialect of the backend", {
             "200": answer("the backend", ref("Health"))} | errors(), auth=False)},
         "/openapi.json": {"get": operation("openapiDocument", "This document", {
-            "200": answer("OpenAPI 3.1", {"type": "object"})} | errors(), auth=False, **{"x-nemo-extension": True})},
+            "200": answer("OpenAPI 3.1", {"type": "object"})} | errors(), auth=False, ours=True)},
         "/api/auth/anonymous-token": {"post": operation(
             "anonymousToken", "A token for an anonymous user (one per client id)", {
                 "200": answer("a new token", ref("Token"))} | errors(429), auth=False,
@@ -202,7 +205,7 @@ def paths() -> dict[str, Any]:
             "200": {"description": "the file", "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}}}}
             | errors(404), auth=False, params=[param("key", "path", {"type": "string", "maxLength": 100}),
                                                param("name", "path", {"type": "string", "maxLength": 255})],
-            **{"x-nemo-extension": True})},
+            ours=True)},
         "/workspace/claim": {"get": operation("claimPage", "The claim page a claim link opens", {
             "200": {"description": "claimed", "content": html}, "404": {"description": "invalid or expired",
                                                                       "content": html}} | errors(),
