@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import sqlite3
@@ -265,17 +266,19 @@ def audit(data_dir: Path, figures: Figures) -> dict[str, Any]:
              for p in (data_dir / top).rglob("*") if p.is_file()]
     leftovers = sorted(f for f in files if f not in owned)
     renders = Counter(r[0] for r in con.execute("SELECT status FROM renders"))
+    render_errors = Counter(r[0][:80] for r in con.execute("SELECT error FROM renders WHERE status='failed'"))
     statuses = Counter(t["status"] for t in all_turns)
     con.close()
     return {"turns": len(all_turns), "turn_statuses": dict(statuses), "lost_turns": lost,
             "ledger_errors": ledger_errors, "frozen_credits": frozen, "renders": dict(renders),
-            "leftover_files": leftovers}
+            "render_errors": dict(render_errors), "leftover_files": leftovers}
 
 
 def run(minutes: float, clients: int = 4, seed: int = 1, data_dir: Path | None = None) -> dict[str, Any]:
     """Run the soak; its figures (``*_errors``, ``lost_turns``, ``orphans``, ``leftover_files`` lists)."""
     data_dir = data_dir or Path(tempfile.mkdtemp(prefix="nemo-soak-"))
-    clip = samples.make_clip(data_dir.parent / f"{data_dir.name}-clip.mp4", seconds=2)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    clip = samples.make_clip(data_dir / "clip.mp4", seconds=2)
     backend = Backend(data_dir / "data", free_port())
     backend.start()
     figures = Figures()
@@ -311,8 +314,16 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=5.0)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--keep", action="store_true", help="keep the data directory (its path is printed)")
     args = parser.parse_args()
-    figures = run(args.minutes, args.clients, args.seed)
+    folder = Path(tempfile.mkdtemp(prefix="nemo-soak-"))
+    try:
+        figures = run(args.minutes, args.clients, args.seed, data_dir=folder / "run")
+    finally:
+        if args.keep:
+            print(f"data: {folder}")
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
     width = max(len(k) for k in figures)
     for key, value in figures.items():
         shown = len(value) if isinstance(value, list) else value
