@@ -16,6 +16,7 @@ from nemo_nb.local.budget import Budget, BudgetExceeded, spending
 from nemo_nb.local.media import children
 from nemo_nb.local.media.ffmpeg import ffmpeg_exe, run_ffmpeg
 
+GUARDED = ("pdeathsig", "pipe")  # the ways a child is tied to its parent on Linux and macOS
 needs_proc = pytest.mark.skipif(not has_proc(), reason="reads the process tree from /proc")
 ENCODE_FOREVER = ["-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30", "-c:v", "libx264", "-preset", "medium",
                   "-f", "null", "-"]
@@ -30,7 +31,7 @@ def start_parent(code: str) -> tuple[subprocess.Popen, str]:
 
 
 @needs_proc
-@pytest.mark.parametrize("lifeline", children.LIFELINES)
+@pytest.mark.parametrize("lifeline", GUARDED)
 def test_ffmpeg_dies_when_its_parent_is_killed(lifeline: str):
     parent, pid = start_parent(f"""
         import time
@@ -88,7 +89,7 @@ def test_a_child_never_starts_once_its_parent_is_gone(tmp_path: Path):
     assert out == b"" and proc.returncode != 0
 
 
-@pytest.mark.parametrize("lifeline", children.LIFELINES)
+@pytest.mark.parametrize("lifeline", GUARDED)
 def test_run_returns_output_and_charges_the_budget(lifeline: str, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(children, "default_lifeline", lambda: lifeline)
     budget = Budget("this test", wall_s=60, cpu_s=60)
@@ -99,7 +100,7 @@ def test_run_returns_output_and_charges_the_budget(lifeline: str, monkeypatch: p
     assert budget.cpu_used > 0.05  # the encode's CPU time, read when the child was reaped
 
 
-@pytest.mark.parametrize("lifeline", children.LIFELINES)
+@pytest.mark.parametrize("lifeline", GUARDED)
 def test_cpu_budget_kills_ffmpeg(lifeline: str, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(children, "default_lifeline", lambda: lifeline)
     budget = Budget("this render", wall_s=120, cpu_s=1.0)
@@ -156,3 +157,9 @@ def test_speech_is_charged_and_stopped_by_the_budget(tmp_path: Path):
     with spending(budget), pytest.raises(BudgetExceeded):
         engine().synthesize("Hola otra vez.", tmp_path / "b.wav", language="es")
     assert not (tmp_path / "b.wav").exists()
+
+
+def test_every_platform_has_a_lifeline():
+    assert children.default_lifeline() in children.LIFELINES
+    if sys.platform.startswith("linux") or sys.platform == "darwin":
+        assert children.default_lifeline() in GUARDED

@@ -32,15 +32,18 @@ from nemo_nb.local.budget import Budget, BudgetExceeded, active
 from nemo_nb.local.media.lifeline import limit_cpu
 
 PR_SET_PDEATHSIG = 1
-LIFELINES = ("pdeathsig", "pipe")
+LIFELINES = ("pdeathsig", "pipe", "none")
 _PARENT_POLL_S = 0.2
 _pipe_lock = threading.Lock()
 _pipe_read_fd: int | None = None
 
 
 def default_lifeline() -> str:
-    """How children are tied to this process here: ``pdeathsig`` on Linux, ``pipe`` elsewhere."""
-    return "pdeathsig" if sys.platform.startswith("linux") else "pipe"
+    """How children are tied to this process here: ``pdeathsig`` on Linux, ``pipe`` on other POSIX systems
+    (macOS), ``none`` on Windows (no tie, no CPU limit: the budget's wall time still applies)."""
+    if sys.platform.startswith("linux"):
+        return "pdeathsig"
+    return "pipe" if os.name == "posix" else "none"
 
 
 def _lifeline_pipe() -> int:
@@ -85,7 +88,9 @@ def spawn(cmd: list[str], *, lifeline: str | None = None, **popen: Any) -> subpr
     if budget is not None:
         budget.check()
     cpu_s = _cpu_limit(budget)
-    if mode == "pdeathsig":
+    if mode == "none":
+        proc = subprocess.Popen(cmd, **popen)
+    elif mode == "pdeathsig":
         # preexec_fn runs only prctl/setrlimit calls looked up before the fork: nothing that takes a lock.
         proc = subprocess.Popen(cmd, preexec_fn=_in_child(os.getpid(), cpu_s), **popen)  # noqa: PLW1509
     else:
@@ -118,6 +123,11 @@ def reap(proc: subprocess.Popen, timeout: float | None = None) -> int:
     """
     if proc.returncode is not None:
         return proc.returncode
+    if not hasattr(os, "wait4"):  # Windows: no resource usage of a child
+        code = proc.wait(timeout)
+        if (budget := getattr(proc, "budget", None)) is not None:
+            budget.release(proc, 0.0)
+        return code
     deadline = None if timeout is None else time.monotonic() + timeout
     pause = 0.001  # polls start fast (a probe takes ~30 ms) and slow down to 20 ms
     while True:
