@@ -3,8 +3,10 @@
 A ``Budget`` is made when the work starts and made *active* (a context variable, so it follows the work
 into ``asyncio.to_thread``). The media layer reads the active budget: each child process gets at most the
 CPU seconds left (``RLIMIT_CPU``) and is charged its real CPU time when reaped; waits are cut to the wall
-time left; the speech worker reports the CPU each request took. ``check()`` raises ``BudgetExceeded`` once
-either is spent, and ``expire()`` (from a watchdog) kills the children still running.
+time left; the speech worker reports the CPU each request took; and every ``check()`` charges the CPU the
+calling worker thread used since its previous check (drawing a presenter's frames, say). ``check()`` raises
+``BudgetExceeded`` once either is spent, and ``expire()`` (from a watchdog) kills the children still running.
+Call ``check()`` from worker threads only: on the event loop it would charge every session's work.
 """
 from __future__ import annotations
 
@@ -34,6 +36,7 @@ class Budget:
         self._reason: str | None = None
         self._lock = threading.Lock()
         self._children: set[Any] = set()
+        self._thread_cpu: dict[int, float] = {}  # worker thread → its CPU time at its last check
 
     def elapsed(self) -> float:
         return time.monotonic() - self.started
@@ -61,7 +64,11 @@ class Budget:
         return self._reason
 
     def check(self) -> None:
-        """Raise ``BudgetExceeded`` when the budget is spent."""
+        """Charge this thread's CPU time since its last check; raise ``BudgetExceeded`` when the budget is spent."""
+        thread, now = threading.get_ident(), time.thread_time()
+        with self._lock:
+            self.cpu_used += now - self._thread_cpu.get(thread, now)
+            self._thread_cpu[thread] = now
         if self.reason is not None:
             raise BudgetExceeded(f"{self.reason} and was stopped")
 

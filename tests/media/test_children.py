@@ -163,3 +163,15 @@ def test_every_platform_has_a_lifeline():
     assert children.default_lifeline() in children.LIFELINES
     if sys.platform.startswith("linux") or sys.platform == "darwin":
         assert children.default_lifeline() in GUARDED
+
+
+def test_cpu_spent_in_the_worker_thread_counts():
+    budget = Budget("this edit", wall_s=60, cpu_s=0.2)
+    with spending(budget):
+        budget.check()  # where the thread's work starts
+        spent = time.thread_time()
+        while time.thread_time() - spent < 0.3:  # drawing frames, say
+            pass
+        with pytest.raises(BudgetExceeded, match="CPU budget"):
+            children.spawn([ffmpeg_exe(), "-version"])
+    assert budget.cpu_used >= 0.3

@@ -84,9 +84,12 @@ def _follow(
         if cancel is not None and cancel.is_set():
             children.stop(proc)
             raise RenderCancelled("render cancelled")
-        if budget is not None and budget.reason is not None:
-            children.stop(proc)
-            budget.check()
+        if budget is not None:
+            try:
+                budget.check()
+            except BaseException:
+                children.stop(proc)
+                raise
         try:
             pct = updates.get(timeout=_POLL_S)
         except queue.Empty:
