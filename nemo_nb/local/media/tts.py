@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from nemo_nb.draft.languages import NAMED, language_name
+from nemo_nb.local.budget import active
 
 MAX_TEXT_CHARS = 5000
 MIN_RATE, MAX_RATE = 0.5, 2.0
@@ -166,7 +167,7 @@ class _Worker:
 
     def __init__(self) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "nemo_nb.local.media.tts_worker"],
+            [sys.executable, "-m", "nemo_nb.local.media.tts_worker", str(os.getpid())],  # exits with us
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         )
         self._lines: queue.Queue[bytes | None] = queue.Queue()
@@ -264,7 +265,9 @@ class SpeechEngine:
         """Speak ``text`` into the mono WAV ``out_path`` (see ``pick_voice`` for how the voice is chosen).
 
         ``rate`` is a pace multiplier (1.0 normal). Raises ``ValueError`` for bad arguments and
-        ``TTSError`` when the worker fails or exceeds ``timeout`` seconds.
+        ``TTSError`` when the worker fails or exceeds ``timeout`` seconds. Under an active budget the
+        wait is cut to its wall time left, the worker's CPU time is charged to it, and ``BudgetExceeded``
+        says when it ran out.
         """
         chosen = pick_voice(language, gender, voice)
         out = Path(out_path).resolve()
@@ -274,7 +277,17 @@ class SpeechEngine:
             raise FileNotFoundError(f"{out.parent}: no such directory")
         request = {"op": "synthesize", "text": clean_text(text), "voice": chosen.id,
                    "rate": check_rate(rate), "out": str(out)}
-        answer = self._call(request, timeout)
+        budget = active()
+        if budget is None:
+            answer = self._call(request, timeout)
+        else:
+            budget.check()
+            try:
+                answer = self._call(request, budget.wall_timeout(timeout))
+            finally:
+                budget.check()
+            budget.charge(float(answer.get("cpu_s") or 0))
+            budget.check()
         if answer.get("fallback"):
             log.warning("spoke with espeak-ng instead of %s: %s", chosen.id, answer["fallback"])
         return Speech(

@@ -17,8 +17,9 @@ from nemo_nb.draft.languages import NAMED, UNDERSTOOD, language_name
 from nemo_nb.local import intents, srt
 from nemo_nb.local.credits import COSTS
 from nemo_nb.local.library import inspect
+from nemo_nb.local.media.speech_length import check_speech_fits
 from nemo_nb.local.skills.base import Message, Plan, TurnContext, refusal, say, tool, video_end_ms
-from nemo_nb.local.skills.voiceover import stretch
+from nemo_nb.local.skills.voiceover import planned_video_ms, stretch
 from nemo_nb.local.translate import translator
 
 DUB = (r"\bdub(s|bed|bing)?\b", r"\btranslat(e|ion)\b.*\b(voice|audio|speech|video)\b", r"译制|配音成")
@@ -146,6 +147,13 @@ def dubbing_plan(message: Message, ctx: TurnContext) -> Plan | None:
     dubs, missing = find_translations(message, ctx, targets, lines, source_language)
     if missing:
         return refusal(needs_text(missing, lines, source))
+    video_ms = planned_video_ms(ctx)
+    for dub in dubs.values():
+        if video_ms and (too_long := check_speech_fits(dub.texts, video_ms / 1000, MAX_SPEEDUP)):
+            name = language_name(dub.language)
+            return refusal(f"The {name} text ({dub.origin}) is too long for this {video_ms / 1000:.1f} s video: "
+                           f"{too_long}. Shorten it by about {too_long.cut_words} words and ask again. "
+                           "Nothing was charged.")
     remove_original = message.says(REMOVE_ORIGINAL)
 
     async def run(c: TurnContext) -> Any:
