@@ -27,7 +27,8 @@ def cell(ip: Any, code: str) -> tuple[Any, list[dict[str, Any]], str]:
         result = ip.run_cell(code)
     bundles = [o.data for o in cap.outputs]
     magics = get_magics(ip)
-    token = magics.nemo.aio.identity._token if magics is not None and magics.nemo is not None else None
+    client = magics.controller.client if magics is not None else None
+    token = client.aio.identity._token if client is not None else None
     everything = cap.stdout + cap.stderr + "".join(str(v) for b in bundles for v in b.values())
     assert not token or token not in everything
     return result, bundles, cap.stdout + cap.stderr

@@ -76,7 +76,7 @@ async def _fetch_json(session: AsyncSession, url: str) -> Any:
     """A JSON file by its URL: no credentials sent, at most ``MAX_JSON_BYTES``."""
     transport = session.nemo.transport
     target = transport.url(url)
-    if not target.startswith(("http://", "https://")):
+    if target.scheme not in ("http", "https") or not target.host:
         raise TranscriptUnavailable(f"the transcript's address is not a web address: {url[:80]!r}")
     chunks: list[bytes] = []
     size = 0

@@ -89,9 +89,9 @@ class Agent:
         for planner in later:
             if plan := planner(message, ctx):
                 plans.append(plan)
-        if not any(p.action != "help" for p in plans):  # "add my clip": only when nothing else is asked
-            if adding := placement.add_plan(message, ctx):  # (the other skills place the video themselves)
-                plans.insert(0, adding)
+        # "add my clip": only when nothing else is asked (the other skills place the video themselves)
+        if not any(p.action != "help" for p in plans) and (adding := placement.add_plan(message, ctx)):
+            plans.insert(0, adding)
         if not plans:
             return help_plan(ctx)
         if all(p.action == "help" for p in plans):

@@ -1,6 +1,7 @@
-"""The routes of PROTOCOL.md as a Starlette app. Handlers are thin: check, call, answer."""
+"""The routes of docs/protocol.md as a Starlette app. Handlers are thin: check, call, answer."""
 from __future__ import annotations
 
+import asyncio
 import html
 import json
 import re
@@ -17,9 +18,10 @@ from starlette.routing import Route
 
 from nemo_nb._version import __version__
 from nemo_nb.config import ATTRIBUTION_HEADERS
-from nemo_nb.local import errors, sse, uploads
+from nemo_nb.local import errors, openapi, sse, uploads
 from nemo_nb.local.errors import ApiError, bad_request
 from nemo_nb.local.library import Library
+from nemo_nb.local.render_limits import check_render_size
 from nemo_nb.local.renders import RenderManager
 from nemo_nb.local.settings import BackendSettings
 from nemo_nb.local.store import Store
@@ -399,6 +401,7 @@ async def submit_render(request: Request) -> Response:
         if language not in known:
             raise bad_request(f"output.language {output['language']!r} is not in the draft; its languages: "
                               + (", ".join(known) or "none (no audio segment has a 'lang')"))
+    await asyncio.to_thread(check_render_size, Draft(draft), b.renders.resolver(user_id), b.settings)  # reads media
     if not b.store.add_render(render_id, user_id, session["id"], draft, output):
         raise ApiError(errors.DUPLICATE_RENDER, f"render id {render_id!r} is already used; choose a new one")
     b.renders.submit(render_id)
@@ -485,6 +488,7 @@ async def health(request: Request) -> Response:
 
 ROUTES = [
     Route("/", health),
+    Route("/openapi.json", openapi.serve),
     Route("/api/auth/anonymous-token", anonymous_token, methods=["POST"]),
     Route("/api/auth/claim-token", claim_token, methods=["POST"]),
     Route("/api/tasks/{user}/with-session/{app}", create_session, methods=["POST"]),

@@ -63,22 +63,3 @@ class TranscriptView:
 
     def __repr__(self) -> str:
         return self.summary()
-
-
-def transcript_command(magics: Any, argv: list[str]) -> None:
-    """``%nemo transcript [--session NAME] [--out VAR] [--quiet]``: ask for (or fetch) the transcript and show it."""
-    from IPython.display import display
-
-    from nemo_nb.notebook.magics import _Parser
-
-    parser = _Parser("%nemo transcript")
-    parser.add_argument("--session", help="a session name or id (default: the current one)")
-    parser.add_argument("--out", help="store the Transcript in this variable (.segments_df(), .words_df())")
-    parser.add_argument("--quiet", action="store_true", default=None, help="no output (use --out)")
-    args = parser.parse_args(argv)
-    session = magics._session(args.session)
-    transcript = session.transcript()
-    magics._sync_ids()
-    magics._store(args.out, transcript)
-    if not magics._quiet(args.quiet):
-        display(TranscriptView(transcript, session.draft, title=magics._label(session)))

@@ -213,6 +213,7 @@ def test_worker_answers_bad_requests_and_keeps_serving(tmp_path: Path) -> None:
     assert "absolute path" in answers[3]["error"] and "absolute path" in answers[4]["error"]
     assert "positive" in answers[5]["error"] and "language" in answers[6]["error"]
     assert "model.bin" in answers[7]["error"] and "too long" in answers[8]["error"]
+    assert answers[-1].pop("cpu_s") >= 0  # every success says the CPU time it took (charged to the budget)
     assert answers[-1] == {"ok": True, "loaded": False, "load_s": None, "id": "last"}
 
 

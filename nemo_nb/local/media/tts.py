@@ -16,25 +16,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nemo_nb.draft.languages import NAMED, language_name
 from nemo_nb.local.media.workers import WarmWorker, process_wide
 
 MAX_TEXT_CHARS = 5000
 MIN_RATE, MAX_RATE = 0.5, 2.0
 PIPER_VOICE_ID = "joe"
 
-# Language code → name; the espeak-ng voice for each (female: the same voice with the ``+f3`` variant).
-LANGUAGES: Mapping[str, str] = {
-    "en": "English", "es": "Spanish", "fr": "French", "de": "German", "it": "Italian",
-    "pt": "Portuguese", "nl": "Dutch", "ru": "Russian", "zh": "Chinese", "ja": "Japanese",
-    "ko": "Korean", "hi": "Hindi", "ar": "Arabic",
-}
+# The espeak-ng voice for each language with a voice (female: the same voice with the ``+f3`` variant).
 _ESPEAK_VOICES = {
     "en": "en-us", "es": "es", "fr": "fr", "de": "de", "it": "it", "pt": "pt-br", "nl": "nl", "ru": "ru",
     "zh": "cmn", "ja": "ja", "ko": "ko", "hi": "hi", "ar": "ar",
 }
+# Language code → name, for the languages with a voice (names from nemo_nb.draft.languages).
+LANGUAGES: Mapping[str, str] = {code: language_name(code) for code in _ESPEAK_VOICES}
 _ESPEAK_FEMALE = "+f3"
 _ESPEAK_NOTES = {"en": " (US)", "pt": " (Brazilian)", "zh": " (Mandarin)", "ja": " (reads kana; kanji are spelled out)"}
-_ALIASES = {"cmn": "zh", "mandarin": "zh", **{name.lower(): key for key, name in LANGUAGES.items()}}
+_ALIASES = {"cmn": "zh", **{name: code for name, code in NAMED.items() if code in LANGUAGES}}
 _GENDERS = ("male", "female")
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -81,7 +79,7 @@ def _catalogue() -> tuple[Voice, ...]:
     if importlib.util.find_spec("espeakng_loader"):
         for lang, name in _ESPEAK_VOICES.items():
             what = f"{LANGUAGES[lang]}{_ESPEAK_NOTES.get(lang, '')}"
-            for gender, suffix in zip(_GENDERS, ("", _ESPEAK_FEMALE)):
+            for gender, suffix in zip(_GENDERS, ("", _ESPEAK_FEMALE), strict=True):
                 found.append(Voice(name + suffix, lang, gender, "espeak",
                                    f"{what}, {gender}: espeak-ng formant voice, robotic, not neural"))
     return tuple(found)
@@ -176,7 +174,9 @@ class SpeechEngine:
         """Speak ``text`` into the mono WAV ``out_path`` (see ``pick_voice`` for how the voice is chosen).
 
         ``rate`` is a pace multiplier (1.0 normal). Raises ``ValueError`` for bad arguments and
-        ``TTSError`` when the worker fails or exceeds ``timeout`` seconds.
+        ``TTSError`` when the worker fails or exceeds ``timeout`` seconds. Under an active budget the
+        wait is cut to its wall time left, the worker's CPU time is charged to it, and ``BudgetExceeded``
+        says when it ran out.
         """
         chosen = pick_voice(language, gender, voice)
         out = Path(out_path).resolve()

@@ -9,7 +9,10 @@ stderr; stray output of the C libraries is sent there too). Requests:
 - ``{"op": "voices"}`` → ``{"ok": true, "voices": [...]}`` (those the engines really load).
 - ``{"op": "warm"}`` → starts loading the piper model in the background and answers at once.
 - ``{"op": "ping"}`` → ``{"ok": true, "piper_loaded", "piper_load_s"}``.
-Any failure answers ``{"ok": false, "error": "…"}``; the worker keeps serving. A request's ``id`` is echoed.
+Any failure answers ``{"ok": false, "error": "…"}``; the worker keeps serving. A request's ``id`` is echoed,
+and every success carries ``cpu_s``, the CPU time the worker spent on it (the backend charges it to the turn's
+budget). Started with the backend's process id as argument, the worker exits as soon as the backend is gone
+(both from ``workers.serve``).
 
 Phoneme timings (IPA symbols, stress marks dropped, pauses and punctuation left out):
 
@@ -312,7 +315,7 @@ class Espeak:
         marks = [(name.translate(_WITHOUT_STRESS), min(sample, total))
                  for name, sample in self._events if not name.startswith("(")]
         ends = [start for _, start in marks[1:]] + [total]
-        return [(name, start, end) for (name, start), end in zip(marks, ends) if name and end > start]
+        return [(name, start, end) for (name, start), end in zip(marks, ends, strict=True) if name and end > start]
 
 
 # --- the request loop -------------------------------------------------------------------------------------

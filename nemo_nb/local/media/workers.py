@@ -3,7 +3,10 @@
 
 The engines that are slow to load or carry another licence (speech synthesis, speech recognition) run in
 their own process, loaded once and kept warm: one JSON request per stdin line, one JSON answer per stdout
-line, a request's ``id`` echoed; logs (and any stray output of C libraries) go to stderr.
+line, a request's ``id`` echoed; logs (and any stray output of C libraries) go to stderr. Every success
+carries ``cpu_s``, the CPU time the worker (and the children it waited for) spent on it: under an active
+``Budget`` the parent charges it there, and cuts its wait to the budget's wall time left. A worker is started
+with the parent's process id as its argument and exits as soon as the parent is gone (``exit_with_parent``).
 """
 from __future__ import annotations
 
@@ -21,6 +24,9 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import IO, Any, Protocol, TypeVar
+
+from nemo_nb.local.budget import active
+from nemo_nb.local.media.children import exit_with_parent
 
 MAX_LINE_BYTES = 1 << 20
 _STDERR_TAIL_LINES = 8
@@ -45,7 +51,8 @@ class _Process:
     def __init__(self, module: str, env: dict[str, str] | None = None) -> None:
         self.module = module
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", module], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            [sys.executable, "-m", module, str(os.getpid())],  # the worker exits when we do
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             env={**os.environ, **env} if env else None,
         )
         if self.proc.stdin is None or self.proc.stdout is None or self.proc.stderr is None:
@@ -188,7 +195,22 @@ class WarmWorker:
         """One request/response under the lock. A worker that died is replaced and the request sent once more
         when ``retry`` (else ``error`` says it stopped); past ``timeout`` the worker is killed and ``error``
         raised; a set ``cancel`` kills it and raises ``WorkerCancelled``. An ``{"ok": false}`` answer raises
-        ``error`` with its message."""
+        ``error`` with its message. Under an active budget the wait is cut to its wall time left, the
+        worker's CPU time is charged to it, and ``BudgetExceeded`` says when it ran out."""
+        budget = active()
+        if budget is None:
+            return self._call(request, timeout, retry, cancel)
+        budget.check()
+        try:
+            answer = self._call(request, budget.wall_timeout(timeout), retry, cancel)
+        finally:
+            budget.check()  # a wait cut short by the budget's deadline says so
+        budget.charge(float(answer.get("cpu_s") or 0))
+        budget.check()
+        return answer
+
+    def _call(self, request: dict[str, Any], timeout: float, retry: bool,
+              cancel: threading.Event | None) -> dict[str, Any]:
         answer: dict[str, Any] | None = None
         with self._lock:
             for attempt in range(2):
@@ -240,35 +262,33 @@ def answer(handle: Callable[[dict[str, Any]], dict[str, Any]], raw: bytes, logge
             raise ValueError("a request is a JSON object")
         request_id = request.get("id")
         result = handle(request)
-    except Exception as exc:  # the worker answers and keeps serving
+    except Exception as exc:  # noqa: BLE001 — the worker answers and keeps serving
         logger.warning("request failed: %s: %s", type(exc).__name__, exc)
         return {"ok": False, "error": str(exc) or type(exc).__name__, "id": request_id}
     return {"ok": True, **result, "id": request_id}
 
 
-def die_with_parent(poll_s: float = 1.0) -> None:
-    """End this process soon after its parent dies, even in the middle of a request (a closed stdin only
-    ends the loop between requests). A watching thread, not ``PR_SET_PDEATHSIG``: that fires when the
-    parent's *thread* that started the worker ends."""
-    parent = os.getppid()
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(poll_s)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+def cpu_time() -> float:
+    """CPU seconds used so far by this process (every thread) and the children it waited for."""
+    times = os.times()
+    return time.process_time() + times.children_user + times.children_system
 
 
 def serve(handle: Callable[[dict[str, Any]], dict[str, Any]], name: str) -> None:
-    """The worker's main loop: requests from stdin, answers to stdout, until stdin closes."""
+    """The worker's main loop: requests from stdin, answers to stdout, until stdin closes. Started with a
+    process id as argument (the parent's), it ends as soon as that process is gone, even in the middle of a
+    request (a closed stdin only ends the loop between requests)."""
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format=f"{name}: %(message)s")
     logger = logging.getLogger(f"nemo_nb.{name}")
-    die_with_parent()
+    if len(sys.argv) > 1:
+        exit_with_parent(int(sys.argv[1]))
     out = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # C libraries printing to stdout must not break replies
     sys.stdout = sys.stderr
     for line in _requests(sys.stdin.buffer):
+        started = cpu_time()
         reply = answer(handle, line, logger) if line is not None else {"ok": False, "error": "request too long"}
+        if reply["ok"]:
+            reply["cpu_s"] = round(cpu_time() - started, 4)
         out.write(json.dumps(reply) + "\n")
         out.flush()

@@ -22,6 +22,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from nemo_nb.draft import Draft
+from nemo_nb.draft.languages import language_name
 from nemo_nb.local import intents, listening
 from nemo_nb.local.credits import COSTS
 from nemo_nb.local.skills.base import Event, Message, Plan, TurnContext, refusal, say, tool
@@ -105,7 +106,7 @@ def _describe_transcript(transcript: Transcript, words: int, files: dict[str, di
     if len(text) > REPLY_LIMIT:
         text = text[:REPLY_LIMIT].rsplit("\n", 1)[0] + f"\n{QUOTE}…"
     seconds = (transcript.segments[-1].end_ms - transcript.segments[0].start_ms) / 1000
-    lead = (f"Here is what {transcript.filename} says ({intents.LANGUAGE_NAMES.get(transcript.language, 'English')}, "
+    lead = (f"Here is what {transcript.filename} says ({language_name(transcript.language)}, "
             f"{words} words over {seconds:.0f} s, heard offline by {transcript.model}):")
     names = ", ".join(e["filename"] for e in files.values())
     if captions_asked:
@@ -125,7 +126,7 @@ def speech_captions_plan(message: Message, ctx: TurnContext, language: str | Non
     if not any(u.get("has_audio") for u in listening.clips(ctx, draft)):
         return None
     if language and language != "en" and not _multilingual():
-        name = intents.LANGUAGE_NAMES.get(language, language)
+        name = language_name(language)
         return refusal(f"Captions from the clip's own speech come in the language spoken (English here). For "
                        f"{name} subtitles I need the {name} text: dub the clip into {name} with your translation, "
                        f"or upload the subtitles as talk.{language}.srt, and ask again. Nothing was charged.")
@@ -202,9 +203,9 @@ async def _ask_for_translations(c: TurnContext, targets: list[str], remove_origi
         c.state[PENDING] = {"languages": targets, "lines": [list(line) for line in lines],
                             "remove_original": remove_original}
         c.changed = True
-        names = " and ".join(intents.LANGUAGE_NAMES.get(t, t) for t in targets)
+        names = " and ".join(language_name(t) for t in targets)
         listed = "\n".join(f"{QUOTE}{i}. {text}" for i, (_, _, text) in enumerate(lines, 1))
-        several = (f" For several languages, put each block under its name (\"{intents.LANGUAGE_NAMES.get(targets[0])}:"
+        several = (f" For several languages, put each block under its name (\"{language_name(targets[0])}:"
                    "\" then its lines)." if len(targets) > 1 else "")
         return ({"heard": True, "lines": len(lines)},
                 f"I heard {len(lines)} lines in {transcript.filename} (English):\n\n{listed}\n\nSend the {names} "
@@ -233,7 +234,7 @@ def translation_reply_plan(message: Message, ctx: TurnContext) -> Plan | None:
     lines = None if translations else translated_lines(message.text, count)
     if lines:
         if len(languages) > 1:
-            name = intents.LANGUAGE_NAMES.get(languages[0], languages[0])
+            name = language_name(languages[0])
             return refusal(f"Which language are these lines? Put its name first, e.g. \"{name}:\" and then the "
                            "lines. Nothing was charged.")
         translations[languages[0]] = lines
