@@ -98,6 +98,13 @@ def test_what_sounds_english() -> None:
     assert sounds_english([segment(0, 3, -0.9, [0.55] * 8)], 3.0)  # robotic but English
     assert not sounds_english([segment(0, 3, -1.5, [0.3] * 8)], 3.0)  # unsure words, unsure tokens
     assert sounds_english([segment(0, 3, -1.5, [0.9] * 8)], 3.0)  # one doubt is not enough
+    assert sounds_english([segment(0, 3, -0.5, [0.2] * 8)], 3.0)  # the other doubt alone is not either
+    assert sounds_english([segment(0, 3, -0.42, [0.83] * 8)], 3.0)  # espeak-ng's female English voice
+    # espeak-ng's French, Spanish and Dutch as tiny.en heard them, near the highest of either measure
+    assert not sounds_english([segment(0, 3, -0.995, [0.483] * 8)], 3.0)
+    assert not sounds_english([segment(0, 3, -0.906, [0.462] * 8)], 3.0)
+    assert not sounds_english([segment(0, 3, -0.971, [0.532] * 8)], 3.0)
+    assert not sounds_english([segment(0, 3, -0.995, [0.538] * 8)], 3.0)
     assert not sounds_english([], 6.0)  # much speech, nothing made out of it
     assert sounds_english([], 1.0)  # too little to judge
 

