@@ -885,11 +885,17 @@ def test_duplicate_render_id_is_4009(api: RawApi, sid: str, other: RawApi, uploa
     body = envelope(api.call("POST", "/api/render/proxy/lambda", json=render_body(sid, rid, draft)),
                     409, 4009, rid, "new one")
     assert body["success"] is False
-    # another user cannot take it either, and still cannot see it
-    other_sid = other.session()
-    envelope(other.call("POST", "/api/render/proxy/lambda", json=render_body(other_sid, rid, draft)), 409, 4009)
+    # render ids are per user: before another user uses the id, it is unknown to them (no leak) ...
     envelope(other.call("GET", f"/api/render/proxy/lambda/{rid}"), 404, 4004)
-    api.wait_render(rid)
+    # ... and their render with the same id is their own, independent of the first user's
+    other_sid = other.session()
+    r = other.call("POST", "/api/render/proxy/lambda", json=render_body(other_sid, rid, draft))
+    assert r.status_code == 200 and r.json()["data"]["id"] == rid, r.text
+    theirs = wait_render_result(other, rid)
+    assert theirs["status"] == "failed" and "not found" in theirs["error"]  # the first user's media is not theirs
+    mine = wait_render_result(api, rid)
+    assert mine["status"] == "completed" and mine["outputUrl"], mine
+    envelope(other.call("POST", "/api/render/proxy/lambda", json=render_body(other_sid, rid, draft)), 409, 4009)
     assert_healthy(api, sid)
 
 

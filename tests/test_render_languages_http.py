@@ -162,6 +162,13 @@ def test_toplevel_shape_carries_outputs(tmp_path: Path, tones: dict[str, Path]) 
         api.close()
 
 
+OLD_RENDERS = """CREATE TABLE renders (
+    id TEXT PRIMARY KEY, user_id TEXT NOT NULL, session_id TEXT NOT NULL, draft TEXT NOT NULL,
+    output TEXT NOT NULL, status TEXT NOT NULL, progress REAL NOT NULL DEFAULT 0, error TEXT,
+    relpath TEXT, url_key TEXT UNIQUE, size INTEGER, duration REAL, copies_video INTEGER,
+    created_at REAL NOT NULL, started_at REAL, completed_at REAL)"""  # before dubbed renders and per-user ids
+
+
 def test_store_adds_the_output_columns_to_an_older_database(tmp_path: Path) -> None:
     import sqlite3
 
@@ -170,15 +177,18 @@ def test_store_adds_the_output_columns_to_an_older_database(tmp_path: Path) -> N
     path = tmp_path / "old.sqlite3"
     db = sqlite3.connect(path)  # a database made before dubbed renders
     db.executescript(SCHEMA)
+    db.execute(OLD_RENDERS)
     db.execute("INSERT INTO renders (id,user_id,session_id,draft,output,status,created_at) "
-               "VALUES ('r_old','u','1','{}','{}','completed',0)")
+               "VALUES ('r_old','u','1','{\"t\":[]}','{}','completed',0)")
     db.commit()
     db.close()
     for _ in range(2):  # and opening it again changes nothing
         store = Store(path)
         columns = {row["name"] for row in store._all("PRAGMA table_info(renders)")}
         assert {"extra_outputs", "languages"} <= columns
-        assert store.render("r_old")["extra_outputs"] is None
+        old = store.user_render("r_old", "u")
+        assert old is not None and old.extra_outputs == {} and old.languages == [] and old.status == "completed"
+        assert store.render_draft(old.key) == {"t": []}
         store.close()
 
 

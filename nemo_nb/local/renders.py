@@ -3,7 +3,6 @@ real progress from ffmpeg, cancel, and a failed state that says why."""
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import secrets
 import shutil
@@ -13,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from nemo_nb.draft import Draft
+from nemo_nb.local.records import Render
 from nemo_nb.local.settings import BackendSettings
 from nemo_nb.local.store import Store
 
@@ -53,42 +53,45 @@ class RenderManager:
             if not any(path.glob("*.mp4")):
                 shutil.rmtree(path, ignore_errors=True)
 
-    def submit(self, render_id: str) -> None:
-        """Queue a render already recorded as pending."""
+    def submit(self, key: str) -> None:
+        """Queue a render already recorded as pending (by its server key)."""
         if self._slots is None:
             self._slots = asyncio.Semaphore(max(1, self.settings.render_workers))
-        self._cancel[render_id] = threading.Event()
-        task = asyncio.get_running_loop().create_task(self._run(render_id))
+        self._cancel[key] = threading.Event()
+        task = asyncio.get_running_loop().create_task(self._run(key))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def cancel(self, render_id: str) -> None:
-        event = self._cancel.get(render_id)
+    def cancel(self, key: str) -> None:
+        event = self._cancel.get(key)
         if event:
             event.set()
-        self.store.update_render(render_id, status="failed", error="cancelled", completed_at=time.time())
+        self.store.update_render(key, status="failed", error="cancelled", completed_at=time.time())
 
-    async def _run(self, render_id: str) -> None:
-        job = self.store.render(render_id)
-        lock = self._session_locks.setdefault(job["session_id"], asyncio.Lock())
+    async def _run(self, key: str) -> None:
+        job = self.store.render(key)
+        if job is None or self._slots is None:
+            return
+        lock = self._session_locks.setdefault(job.session_id, asyncio.Lock())
         async with lock, self._slots:
-            if self.store.render(render_id)["status"] != "pending":  # cancelled while queued
+            now = self.store.render(key)
+            if now is None or now.status != "pending":  # cancelled while queued
                 return
-            self.store.update_render(render_id, status="processing", started_at=time.time(), progress=0)
+            self.store.update_render(key, status="processing", started_at=time.time(), progress=0)
             try:
-                result = await asyncio.to_thread(self._render_sync, job, self._cancel[render_id])
+                result = await asyncio.to_thread(self._render_sync, job, self._cancel[key])
             except Exception as exc:
-                if not self._cancel[render_id].is_set():
-                    log.warning("render %s failed: %s", render_id, exc)
-                    self.store.update_render(render_id, status="failed", error=str(exc)[:500],
+                if not self._cancel[key].is_set():
+                    log.warning("render %s failed: %s", key, exc)
+                    self.store.update_render(key, status="failed", error=str(exc)[:500],
                                              completed_at=time.time())
             else:
-                self.store.update_render(render_id, status="completed", progress=100, completed_at=time.time(),
+                self.store.update_render(key, status="completed", progress=100, completed_at=time.time(),
                                          **result)
             finally:
-                self._cancel.pop(render_id, None)
+                self._cancel.pop(key, None)
 
-    def _render_sync(self, job: dict[str, Any], cancel: threading.Event) -> dict[str, Any]:
+    def _render_sync(self, job: Render, cancel: threading.Event) -> dict[str, Any]:
         from nemo_nb.local.media.probe import MediaInfo, probe
         from nemo_nb.local.media.render import MediaRef, plan_render, render
 
@@ -97,15 +100,15 @@ class RenderManager:
             raise RuntimeError("fault injection: this render fails once; submit it again with a new id")
 
         def resolve(media_id: str) -> MediaRef | None:
-            media = self.store.media(media_id, job["user_id"]) if isinstance(media_id, str) else None
+            media = self.store.media(media_id, job.user_id) if isinstance(media_id, str) else None
             if not media:
                 return None
-            return MediaRef(path=self.media_root / media["relpath"], info=MediaInfo(**media["info"]))
+            return MediaRef(path=self.media_root / media.relpath, info=MediaInfo(**media.info))
 
-        # Each render has its own folder: ids are unique but may contain dots, so "a.es" must not
-        # meet render "a"'s Spanish file, nor any render its work folder.
-        folder = self.out_dir / job["id"]
-        out = folder / f"{job['id']}.mp4"
+        # Each render has its own folder, named by its server key: client ids are per user and may contain
+        # dots, so "a.es" must not meet render "a"'s Spanish file, nor any render its work folder.
+        folder = self.out_dir / job.key
+        out = folder / f"{job.id}.mp4"
         work = folder / "work"
         work.mkdir(parents=True, exist_ok=True)
         last = [0.0]
@@ -114,12 +117,11 @@ class RenderManager:
             now = time.monotonic()
             if now - last[0] >= 0.2 or percent >= 100:
                 last[0] = now
-                self.store.update_render(job["id"], progress=round(min(percent, 99.0), 1))
+                self.store.update_render(job.key, progress=round(min(percent, 99.0), 1))
 
-        output = json.loads(job["output"])
-        language = output.get("language") if isinstance(output, dict) else None
+        language = job.output.get("language")
         try:
-            plan = plan_render(Draft(json.loads(job["draft"])), resolve, out, work, language=language)
+            plan = plan_render(Draft(self.store.render_draft(job.key)), resolve, out, work, language=language)
             render(plan, on_progress=progress, cancel=cancel)
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)  # the render's own folder: nothing of it is kept
@@ -134,8 +136,7 @@ class RenderManager:
                  for lang, path in plan.extra_outputs.items()}
         return {"relpath": out.relative_to(self.media_root).as_posix(), "url_key": url_key,
                 "size": out.stat().st_size, "duration": round(info.duration_s, 3),
-                "copies_video": int(plan.copies_video), "extra_outputs": json.dumps(extra),
-                "languages": json.dumps(list(plan.languages))}
+                "copies_video": int(plan.copies_video), "extra_outputs": extra, "languages": list(plan.languages)}
 
     async def drain(self) -> None:
         for event in self._cancel.values():
