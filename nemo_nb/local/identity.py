@@ -1,4 +1,8 @@
-"""Anonymous tokens: one live token per client id, an optional limit of new clients per address."""
+"""Anonymous tokens: one live token per client id, and an optional limit of new clients per address.
+
+The per-address limit (``tokens_per_ip``) is the cloud's rule; it is off by default here, where every
+client is 127.0.0.1 and ten notebooks would otherwise lock the user out for a week.
+"""
 from __future__ import annotations
 
 import secrets
@@ -26,6 +30,8 @@ def _refuse_over_limits(store: Store, s: BackendSettings, client_id: str, ip: st
         retry = int(live[0].created_at + s.token_window_s - now) + 1
         raise ApiError(429, f"this client already has a token ({s.tokens_per_client} per client per "
                        f"{s.token_window_s // 86400} days); reuse it or wait", headers={"Retry-After": str(retry)})
+    if not s.tokens_per_ip:
+        return
     by_ip = store.tokens_since("ip", ip, since)
     clients = {t.client_id for t in by_ip if t.client_id != client_id}
     if len(clients) >= s.tokens_per_ip:

@@ -9,6 +9,7 @@ from starlette.requests import Request
 from nemo_nb.local import errors, uploads
 from nemo_nb.local.backend import Backend
 from nemo_nb.local.errors import bad_request
+from nemo_nb.local.fetch import fetch_url
 from nemo_nb.local.records import Media, Session
 from nemo_nb.local.web import read_json
 
@@ -30,8 +31,9 @@ async def _receive(b: Backend, request: Request) -> list[uploads.Received]:
     received: list[uploads.Received] = []
     try:
         for url in urls:
-            received.append(await uploads.fetch_url(
-                url, b.media, limit, allow_private=b.settings.allow_private_urls, timeout_s=b.settings.url_timeout_s))
+            received.append(await fetch_url(url, b.media, limit, allow_private=b.settings.allow_private_urls,
+                                            timeout_s=b.settings.url_timeout_s,
+                                            allow_hosts=b.settings.url_allow_hosts))
     except BaseException:
         b.media.discard(received)
         raise

@@ -51,12 +51,14 @@ class BackendSettings:
     port: int = 0                            # 0: a free port
     credits: int = 100                       # credits of a new anonymous user
     token_ttl_s: int = 7 * DAY
-    token_window_s: int = 7 * DAY            # the window of the per-client / per-IP token limits
+    token_window_s: int = 7 * DAY            # the window of the per-client / per-address token limits
     tokens_per_client: int = 1
-    tokens_per_ip: int = 10
+    tokens_per_ip: int = 0                   # new client ids per address per window; 0: no limit. Off by default:
+                                             # every local client is 127.0.0.1 (the cloud's rule is 10)
     max_upload_bytes: int = 500 * 1024 * 1024
     max_json_bytes: int = 16 * 1024 * 1024
     allow_private_urls: bool = False         # URL uploads from loopback/private addresses
+    url_allow_hosts: tuple[str, ...] = ()    # "host:port" URL uploads may fetch although local or private
     url_timeout_s: float = 30.0
     sse_dialect: str = "canonical"
     render_shape: str = "wrapped"
@@ -74,3 +76,4 @@ class BackendSettings:
             raise ValueError("the embedded backend binds to loopback only (127.0.0.1 or ::1)")
         if self.data_dir is not None:
             self.data_dir = Path(self.data_dir)
+        self.url_allow_hosts = tuple(h.strip().lower() for h in self.url_allow_hosts if h.strip())

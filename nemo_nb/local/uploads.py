@@ -1,19 +1,19 @@
-"""Receiving files: multipart streamed straight to disk, URLs fetched with a size cap, names sanitized.
+"""Receiving files: multipart streamed straight to disk with a size cap, names sanitized.
 
 Nothing is ever held whole in memory; every path is made by us (media id + sanitized name) under
-the data directory, and a failed upload leaves no file behind.
+the data directory, files are written 0600, and a failed upload leaves no file behind. URL uploads
+are in ``fetch.py``.
 """
 from __future__ import annotations
 
 import hashlib
-import ipaddress
+import os
 import re
 import shutil
-import socket
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import unquote, urljoin, urlsplit
+from typing import IO, Any
 
 from nemo_nb.formats import ACCEPTED, ACCEPTED_TEXT, extension
 from nemo_nb.local import errors
@@ -53,7 +53,22 @@ class Received:
     path: Path
     size: int = 0
     sha256: str = ""
-    _hash: object = field(default_factory=hashlib.sha256, repr=False)
+    _hash: Any = field(default_factory=hashlib.sha256, repr=False)
+
+    def open(self) -> IO[bytes]:
+        """The new file, for writing, readable by its owner only."""
+        return os.fdopen(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb")
+
+    def add(self, chunk: bytes, out: IO[bytes], max_bytes: int) -> None:
+        """Write one chunk, counting and hashing it; 4002 past ``max_bytes``."""
+        self.size += len(chunk)
+        if self.size > max_bytes:
+            raise too_large(max_bytes)
+        self._hash.update(chunk)
+        out.write(chunk)
+
+    def finish(self) -> None:
+        self.sha256 = self._hash.hexdigest()
 
 
 class MediaFolder:
@@ -89,7 +104,7 @@ class MultipartReceiver:
         self._field = b""
         self._value = b""
         self._current: Received | None = None
-        self._out = None
+        self._out: IO[bytes] | None = None
 
     def callbacks(self) -> dict:
         return {
@@ -129,23 +144,17 @@ class MultipartReceiver:
             raise errors.bad_request(f"at most {MAX_FILES} files per upload")
         self._current = self.folder.new_file(filename)
         self.files.append(self._current)
-        self._out = self._current.path.open("wb")
+        self._out = self._current.open()
 
     def _part_data(self, data: bytes, start: int, end: int) -> None:
-        if self._current is None:
-            return
-        chunk = data[start:end]
-        self._current.size += len(chunk)
-        if self._current.size > self.max_bytes:
-            raise too_large(self.max_bytes)
-        self._current._hash.update(chunk)
-        self._out.write(chunk)
+        if self._current is not None and self._out is not None:
+            self._current.add(data[start:end], self._out, self.max_bytes)
 
     def _part_end(self) -> None:
-        if self._current is not None:
+        if self._current is not None and self._out is not None:
             self._out.close()
             self._out = None
-            self._current.sha256 = self._current._hash.hexdigest()
+            self._current.finish()
             self._current = None
 
     def _end(self) -> None:
@@ -187,61 +196,3 @@ async def receive_multipart(request, folder: MediaFolder, max_bytes: int) -> lis
         sink.close()
         folder.discard(sink.files)
         raise
-
-
-def _refuse_private(host: str, allow_private: bool) -> None:
-    """Refuse hosts that resolve to loopback, private, link-local or reserved addresses."""
-    if allow_private:
-        return
-    try:
-        infos = socket.getaddrinfo(host, None)
-    except socket.gaierror:
-        raise errors.bad_request(f"cannot resolve host {host!r}") from None
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%")[0])
-        if not address.is_global:
-            raise errors.bad_request(f"URL host {host!r} is a local or private address; refused")
-
-
-async def fetch_url(url: str, folder: MediaFolder, max_bytes: int, *, allow_private: bool,
-                    timeout_s: float, max_redirects: int = 3) -> Received:
-    """Download an http(s) URL to disk, checking every redirect hop and capping the size."""
-    import anyio
-    import httpx
-
-    async with httpx.AsyncClient(follow_redirects=False, timeout=timeout_s) as client:
-        for _ in range(max_redirects + 1):
-            parts = urlsplit(url)
-            if parts.scheme not in ("http", "https") or not parts.hostname:
-                raise errors.bad_request("only http and https URLs can be uploaded")
-            await anyio.to_thread.run_sync(_refuse_private, parts.hostname, allow_private)
-            name = safe_filename(unquote(parts.path.rsplit("/", 1)[-1]))
-            if extension(name) not in ACCEPTED:
-                raise unsupported(name)
-            try:
-                async with client.stream("GET", url) as response:
-                    if response.is_redirect:
-                        url = urljoin(url, response.headers.get("location", ""))
-                        continue
-                    if response.status_code != 200:
-                        raise errors.bad_request(f"the URL answered HTTP {response.status_code}")
-                    declared = response.headers.get("content-length", "")
-                    if declared.isdigit() and int(declared) > max_bytes:
-                        raise too_large(max_bytes)
-                    received = folder.new_file(name)
-                    try:
-                        with received.path.open("wb") as out:
-                            async for chunk in response.aiter_bytes():
-                                received.size += len(chunk)
-                                if received.size > max_bytes:
-                                    raise too_large(max_bytes)
-                                received._hash.update(chunk)
-                                out.write(chunk)
-                    except BaseException:
-                        folder.discard([received])
-                        raise
-                    received.sha256 = received._hash.hexdigest()
-                    return received
-            except httpx.HTTPError as exc:
-                raise errors.bad_request(f"could not download the URL: {type(exc).__name__}") from None
-    raise errors.bad_request("too many redirects")
