@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import anyio
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -144,7 +145,7 @@ async def run_sse(request: Request) -> Response:
     if key and b.store.turn_with_key(session.id, key):
         raise ApiError(errors.DUPLICATE_MESSAGE, "this message was already received (same Idempotency-Key); "
                        "it is not run twice — fetch the session state to see its result")
-    queue = b.turns.start(session, user_id, text, key, b.registration_url(user_id))
+    queue = await b.turns.start(session, user_id, text, key, b.registration_url(user_id))
     body_iter = stream(queue, sse.encoder(b.settings.sse_dialect), b.settings.faults.drop_sse_after)
     return StreamingResponse(body_iter, media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
@@ -161,7 +162,7 @@ async def submit_render(request: Request) -> Response:
     body = await read_json(request)
     rid = render_jobs.render_id(body)
     session = load_session(request, user_id, body.get("sessionId", body.get("session_id")))
-    output = render_jobs.check_draft(body.get("draft"), body.get("output"))
+    output = await anyio.to_thread.run_sync(render_jobs.check_draft, body.get("draft"), body.get("output"))
     answer = render_jobs.submit(b, user_id, session, rid, body["draft"], output)
     if key:
         b.store.remember(user_id, "render", key, Remembered(200, answer))

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from nemo_nb.local import errors
+from nemo_nb.local import errors, limits
 from nemo_nb.local.backend import Backend
 from nemo_nb.local.errors import ApiError, bad_request
 from nemo_nb.local.records import Render, Session
@@ -24,11 +24,13 @@ def render_id(body: dict[str, Any]) -> str:
 
 
 def check_draft(draft: Any, output: Any) -> dict[str, Any]:
-    """The submission's ``output`` options once the draft and options are fit to render; 4000 / 4005 otherwise."""
+    """The submission's ``output`` options once the draft and options are fit to render; 4000 / 4005 otherwise.
+    Blocking (a draft may hold thousands of segments): run it in a worker thread."""
     from nemo_nb.draft import Draft
 
     if not isinstance(draft, dict):
         raise bad_request("field 'draft' must be a JSON object (the session's draft)")
+    limits.check_draft_size(draft)
     if not Draft(draft).is_renderable:
         raise ApiError(errors.NOTHING_TO_RENDER, "the draft has nothing to render: no track has segments. "
                        "Upload a video and add it to the timeline first")

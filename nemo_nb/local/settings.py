@@ -56,7 +56,7 @@ class BackendSettings:
     tokens_per_ip: int = 0                   # new client ids per address per window; 0: no limit. Off by default:
                                              # every local client is 127.0.0.1 (the cloud's rule is 10)
     max_upload_bytes: int = 500 * 1024 * 1024
-    max_json_bytes: int = 16 * 1024 * 1024
+    max_json_bytes: int = 4 * 1024 * 1024     # a JSON body; its shape is bounded too (limits.py)
     allow_private_urls: bool = False         # URL uploads from loopback/private addresses
     url_allow_hosts: tuple[str, ...] = ()    # "host:port" URL uploads may fetch although local or private
     url_timeout_s: float = 30.0

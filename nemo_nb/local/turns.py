@@ -36,11 +36,12 @@ class TurnRunner:
         return TurnContext(session_id=session.id, user_id=user_id, state=session.state,
                            library=self.library, store=self.store, language=session.language or "en")
 
-    def start(self, session: Session, user_id: str, message: str, key: str | None,
-              registration_url: str) -> asyncio.Queue:
-        """Plan, reserve the session and the credits, then run the turn in the background."""
+    async def start(self, session: Session, user_id: str, message: str, key: str | None,
+                    registration_url: str) -> asyncio.Queue:
+        """Plan (in a worker thread: reading a long message takes a while), reserve the session and the
+        credits, then run the turn in the background."""
         ctx = self.context(session, user_id)
-        plan = self.agent.plan(message, ctx)
+        plan = await asyncio.to_thread(self.agent.plan, message, ctx)
         turn_id = self.store.start_turn(session.id, message, key)
         if turn_id is None:
             raise errors.ApiError(errors.SESSION_BUSY, "a turn is already running in this session; "

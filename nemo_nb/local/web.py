@@ -1,14 +1,14 @@
 """Reading a request: its JSON body, fields, token, session and headers, each refused with a clear error."""
 from __future__ import annotations
 
-import json
 from typing import Any
 
+import anyio
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from nemo_nb.config import ATTRIBUTION_HEADERS
-from nemo_nb.local import errors
+from nemo_nb.local import errors, limits
 from nemo_nb.local.backend import Backend
 from nemo_nb.local.errors import ApiError, bad_request
 from nemo_nb.local.records import Session
@@ -25,25 +25,29 @@ def ok(data: Any, status: int = 200) -> JSONResponse:
     return JSONResponse({"code": 0, "message": "success", "data": data}, status_code=status)
 
 
-async def read_json(request: Request) -> dict[str, Any]:
-    """The body as a JSON object, size-capped; a clear 4000 otherwise."""
-    limit = backend(request).settings.max_json_bytes
+def body_too_large(limit: int) -> ApiError:
+    """4000 for a body over ``limit``; the connection is closed after it, so its rest is never read."""
+    return ApiError(errors.BAD_REQUEST, f"JSON body larger than {limit} bytes", headers={"Connection": "close"})
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The whole body, refused (4000) as soon as it is known to be larger than ``limit`` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise body_too_large(limit)
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > limit:
-            raise bad_request(f"JSON body larger than {limit} bytes")
-    if not body.strip():
-        return {}
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise bad_request("the body is not valid JSON") from None
-    except RecursionError:
-        raise bad_request("the JSON body is nested too deeply") from None
-    if not isinstance(data, dict):
-        raise bad_request("the body must be a JSON object")
-    return data
+            raise body_too_large(limit)
+    return bytes(body)
+
+
+async def read_json(request: Request) -> dict[str, Any]:
+    """The body as a JSON object, bounded in size and shape (``limits.py``); a clear 4000 otherwise. It is
+    decoded in a worker thread, so a large body does not hold up other requests."""
+    body = await read_body(request, backend(request).settings.max_json_bytes)
+    return await anyio.to_thread.run_sync(limits.decode_object, body)
 
 
 def text_field(body: dict[str, Any], name: str, default: str | None = None, max_len: int = 200) -> str:
