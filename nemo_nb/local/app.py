@@ -18,10 +18,18 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Respon
 from starlette.routing import Route
 
 from nemo_nb._version import __version__
+from nemo_nb.formats import extension
 from nemo_nb.local import errors, identity, intake, render_jobs, sse
 from nemo_nb.local.backend import Backend
 from nemo_nb.local.errors import ApiError, bad_request
-from nemo_nb.local.middleware import FaultGate, HeaderLimit
+from nemo_nb.local.middleware import (
+    SECURITY_HEADERS,
+    FaultGate,
+    HeaderLimit,
+    LoopbackGuard,
+    SecurityHeaders,
+    origin_pattern,
+)
 from nemo_nb.local.records import Remembered
 from nemo_nb.local.settings import BackendSettings
 from nemo_nb.local.turns import stream
@@ -192,14 +200,23 @@ async def cancel_render(request: Request) -> Response:
 
 
 # -- files and small pages ------------------------------------------------------------------------------
+TEXT_DOCUMENTS = ("txt", "md", "srt")
+
+
 async def serve_file(request: Request) -> Response:
+    """A file by its secret URL key. Documents are never shown as pages: text as ``text/plain``, others
+    (pdf, docx) as attachments."""
     b = backend(request)
     key = request.path_params["key"]
     media = b.store.media_by_url_key(key)
     relpath = media.relpath if media else render_jobs.output_file(b, key)
     if relpath is None:
         return JSONResponse({"code": 404, "message": "file not found"}, status_code=404)
-    return FileResponse(b.data_dir / relpath)
+    if media is None or media.file_type != "document":
+        return FileResponse(b.data_dir / relpath)
+    if extension(media.filename) in TEXT_DOCUMENTS:
+        return FileResponse(b.data_dir / relpath, media_type="text/plain; charset=utf-8")
+    return FileResponse(b.data_dir / relpath, filename=media.filename, content_disposition_type="attachment")
 
 
 async def claim_page(request: Request) -> Response:
@@ -262,7 +279,17 @@ async def client_gone(request: Request, exc: ClientDisconnect) -> Response:
 
 
 async def internal_error(request: Request, exc: Exception) -> Response:
-    return JSONResponse({"code": 500, "message": "internal error in the embedded backend"}, status_code=500)
+    """(Starlette answers this outside the middleware, so it adds the security headers itself.)"""
+    return JSONResponse({"code": 500, "message": "internal error in the embedded backend"}, status_code=500,
+                        headers={k.decode(): v.decode() for k, v in SECURITY_HEADERS})
+
+
+def cors(settings: BackendSettings) -> Middleware:
+    """CORS answers for the allowed origins (others never get past ``LoopbackGuard``)."""
+    from starlette.middleware.cors import CORSMiddleware
+
+    return Middleware(CORSMiddleware, allow_origin_regex=origin_pattern(settings.allowed_origins).pattern,
+                      allow_methods=["GET", "POST"], allow_headers=["*"], expose_headers=["Retry-After"])
 
 
 def create_app(settings: BackendSettings, data_dir: Path) -> Starlette:
@@ -278,6 +305,7 @@ def create_app(settings: BackendSettings, data_dir: Path) -> Starlette:
     handlers: dict[Any, Any] = {ApiError: api_error, HTTPException: http_error, ClientDisconnect: client_gone,
                                 Exception: internal_error}  # Starlette types each handler as taking any Exception
     app = Starlette(routes=ROUTES, lifespan=lifespan, exception_handlers=handlers,
-                    middleware=[Middleware(HeaderLimit), Middleware(FaultGate, backend_=b)])
+                    middleware=[Middleware(SecurityHeaders), Middleware(HeaderLimit), Middleware(LoopbackGuard, backend_=b),
+                                cors(settings), Middleware(FaultGate, backend_=b)])
     app.state.backend = b
     return app

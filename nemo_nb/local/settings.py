@@ -7,6 +7,9 @@ from pathlib import Path
 SSE_DIALECTS = ("canonical", "adk")
 RENDER_SHAPES = ("wrapped", "toplevel")
 DAY = 86400
+# Browser pages on this machine (a notebook frontend on localhost:8888) may call the backend.
+LOOPBACK_ORIGINS = tuple(f"{scheme}://{host}:*" for scheme in ("http", "https")
+                         for host in ("localhost", "127.0.0.1", "[::1]"))
 
 
 @dataclass
@@ -65,6 +68,7 @@ class BackendSettings:
     heartbeat_s: float = 2.0                 # heartbeat period while a tool works
     render_workers: int = 1                  # renders running at once, over all sessions
     web_url: str = ""                        # claim / registration links; "" → this server
+    allowed_origins: tuple[str, ...] = LOOPBACK_ORIGINS  # web pages that may call the API (":*": any port; "*": all)
     faults: Faults = field(default_factory=Faults)
 
     def __post_init__(self) -> None:
@@ -77,3 +81,4 @@ class BackendSettings:
         if self.data_dir is not None:
             self.data_dir = Path(self.data_dir)
         self.url_allow_hosts = tuple(h.strip().lower() for h in self.url_allow_hosts if h.strip())
+        self.allowed_origins = tuple(o.strip() for o in self.allowed_origins if o.strip())
