@@ -304,8 +304,8 @@ def create_app(settings: BackendSettings, data_dir: Path) -> Starlette:
 
     handlers: dict[Any, Any] = {ApiError: api_error, HTTPException: http_error, ClientDisconnect: client_gone,
                                 Exception: internal_error}  # Starlette types each handler as taking any Exception
-    app = Starlette(routes=ROUTES, lifespan=lifespan, exception_handlers=handlers,
-                    middleware=[Middleware(SecurityHeaders), Middleware(HeaderLimit), Middleware(LoopbackGuard, backend_=b),
-                                cors(settings), Middleware(FaultGate, backend_=b)])
+    middleware = [Middleware(SecurityHeaders), Middleware(HeaderLimit), Middleware(LoopbackGuard, backend_=b),
+                  cors(settings), Middleware(FaultGate, backend_=b)]  # the first is the outermost
+    app = Starlette(routes=ROUTES, lifespan=lifespan, exception_handlers=handlers, middleware=middleware)
     app.state.backend = b
     return app

@@ -9,7 +9,7 @@
 | 1002 | 404  | session not found — also for another user's session (protocol) |
 | 2001 | 403  | not enough credits, with ``registration_url`` (protocol) |
 | 4001 | 415  | unsupported file type (protocol) |
-| 4003 | 403  | refused: ``Host`` not ours (loopback name + port), or a browser request from an origin not allowed (ours) |
+| 4003 | 403  | refused: ``Host`` not ours (loopback + our port), or a browser page's origin not allowed (ours) |
 | 4002 | 413  | file too large (protocol) |
 | 4000 | 400  | malformed request: bad JSON, wrong types, truncated multipart (ours) |
 | 4004 | 404  | unknown render id (ours) |
