@@ -20,7 +20,8 @@ import httpcore
 
 from nemo_nb.formats import ACCEPTED, extension
 from nemo_nb.local import addresses, errors
-from nemo_nb.local.uploads import MediaFolder, Received, safe_filename, too_large, unsupported
+from nemo_nb.local.names import safe_filename
+from nemo_nb.local.uploads import MediaFolder, Received, too_large, unsupported
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 REDIRECTS = (301, 302, 303, 307, 308)

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from nemo_nb.formats import media_kind
 from nemo_nb.local import uploads
@@ -71,7 +72,7 @@ class Library:
         """A file as ``files[]`` / ``video_infos`` / ``generated_media`` entries show it."""
         info = media.info
         return {"media_id": media.id, "filename": media.filename, "file_type": media.file_type,
-                "cdn_url": f"{self.public_url()}/files/{media.url_key}/{media.filename}",
+                "cdn_url": f"{self.public_url()}/files/{media.url_key}/{quote(media.filename)}",
                 "duration": round(info["duration_s"], 3), "width": info["width"], "height": info["height"],
                 "fps": info["fps"], "has_audio": info["has_audio"], "size": media.size, "hash": media.sha256}
 

@@ -1,37 +1,29 @@
-"""Receiving files: multipart streamed straight to disk with a size cap, names sanitized.
+"""Receiving files: multipart streamed straight to disk with a size cap.
 
-Nothing is ever held whole in memory; every path is made by us (media id + sanitized name) under
-the data directory, files are written 0600, and a failed upload leaves no file behind. URL uploads
+Nothing is ever held whole in memory; every path is made by us (media id + an ASCII name, ``names.py``)
+under the data directory, files are written 0600, and a failed upload leaves no file behind. URL uploads
 are in ``fetch.py``.
 """
 from __future__ import annotations
 
 import hashlib
 import os
-import re
 import shutil
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from starlette.requests import Request
+
 from nemo_nb.formats import ACCEPTED, ACCEPTED_TEXT, extension
 from nemo_nb.local import errors
+from nemo_nb.local.names import disk_name, safe_filename, too_long
 from nemo_nb.local.store import new_id
 
 MAX_FILES = 20
-MAX_HEADER_BYTES = 16 * 1024
-
-
-def safe_filename(name: str, default: str = "upload") -> str:
-    """A plain file name: the last path component, ASCII letters, digits, ``._-`` only, ≤ 100 chars."""
-    name = unicodedata.normalize("NFKD", name or "").encode("ascii", "ignore").decode()
-    name = re.split(r"[\\/]", name)[-1]
-    name = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._-") or default
-    stem, dot, ext = name.rpartition(".")
-    if dot and len(ext) <= 8:
-        return f"{stem[:90]}.{ext.lower()}" if stem else f"{default}.{ext.lower()}"
-    return name[:100]
+MAX_HEADER_BYTES = 16 * 1024  # one multipart part header
+PARSER_HEADER_BYTES = 1024 * 1024  # python-multipart's own limit: well above ours (and above a read's size), so
+                                   # ours, which knows a file name from other headers, is the one that answers
 
 
 def unsupported(name: str) -> errors.ApiError:
@@ -78,13 +70,14 @@ class MediaFolder:
         self.root = root.resolve()
 
     def new_file(self, original_name: str) -> Received:
+        """A new folder for a file the client named ``original_name`` (shown as given, stored as ASCII)."""
         name = safe_filename(original_name)
         media_id = new_id("med_")
         folder = self.root / media_id
-        path = (folder / name).resolve()
-        if self.root not in path.parents:  # belt and braces: safe_filename already forbids this
+        path = (folder / disk_name(name)).resolve()
+        if self.root not in path.parents:  # belt and braces: disk_name already forbids this
             raise errors.bad_request("bad file name")
-        folder.mkdir(parents=True, exist_ok=False)
+        folder.mkdir(mode=0o700)
         return Received(media_id, name, path)
 
     def discard(self, files: list[Received]) -> None:
@@ -106,7 +99,7 @@ class MultipartReceiver:
         self._current: Received | None = None
         self._out: IO[bytes] | None = None
 
-    def callbacks(self) -> dict:
+    def callbacks(self) -> dict[str, Any]:
         return {
             "on_part_begin": self._part_begin, "on_header_field": self._header_field,
             "on_header_value": self._header_value, "on_header_end": self._header_end,
@@ -125,6 +118,8 @@ class MultipartReceiver:
     def _header_value(self, data: bytes, start: int, end: int) -> None:
         self._value += data[start:end]
         if len(self._value) > MAX_HEADER_BYTES:
+            if self._field.lower() == b"content-disposition":
+                raise too_long()
             raise errors.bad_request("multipart part header too large")
 
     def _header_end(self) -> None:
@@ -165,7 +160,7 @@ class MultipartReceiver:
             self._out.close()
 
 
-async def receive_multipart(request, folder: MediaFolder, max_bytes: int) -> list[Received]:
+async def receive_multipart(request: Request, folder: MediaFolder, max_bytes: int) -> list[Received]:
     """Stream the request's ``files`` parts to disk; on any error remove what was written."""
     from python_multipart.exceptions import FormParserError
     from python_multipart.multipart import MultipartParser, parse_options_header
@@ -178,7 +173,7 @@ async def receive_multipart(request, folder: MediaFolder, max_bytes: int) -> lis
     if declared.isdigit() and int(declared) > max_bytes * MAX_FILES + 1024 * 1024:
         raise too_large(max_bytes)
     sink = MultipartReceiver(folder, max_bytes)
-    parser = MultipartParser(boundary, sink.callbacks())
+    parser = MultipartParser(boundary, sink.callbacks(), max_header_size=PARSER_HEADER_BYTES)  # type: ignore[arg-type]
     try:
         async for chunk in request.stream():
             parser.write(chunk)
