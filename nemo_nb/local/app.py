@@ -30,7 +30,6 @@ from nemo_nb.local.middleware import (
     SecurityHeaders,
     origin_pattern,
 )
-from nemo_nb.local.records import Remembered
 from nemo_nb.local.settings import BackendSettings
 from nemo_nb.local.turns import stream
 from nemo_nb.local.web import (
@@ -114,14 +113,9 @@ async def upload(request: Request) -> Response:
     user_id = authenticate(request)
     check_path_user(request, user_id)
     session = load_session(request, user_id, request.path_params["sid"])
-    key = idempotency_key(request)
-    scope = f"upload:{session.id}"
-    if key and (seen := b.store.remembered(user_id, scope, key)):
-        return JSONResponse(seen.body, status_code=seen.status)
-    answer = await intake.upload(b, request, user_id, session)
-    if key:
-        b.store.remember(user_id, scope, key, Remembered(200, answer))
-    return JSONResponse(answer)
+    answer = await b.idempotency.run(user_id, f"upload:{session.id}", idempotency_key(request),
+                                     lambda: intake.upload(b, request, user_id, session))
+    return JSONResponse(answer.body, status_code=answer.status)
 
 
 # -- the agent ---------------------------------------------------------------------------------------
@@ -164,17 +158,16 @@ async def submit_render(request: Request) -> Response:
     b = backend(request)
     user_id = authenticate(request)
     require_attribution(request)
-    key = idempotency_key(request)
-    if key and (seen := b.store.remembered(user_id, "render", key)):
-        return JSONResponse(seen.body, status_code=seen.status)
-    body = await read_json(request)
-    rid = render_jobs.render_id(body)
-    session = load_session(request, user_id, body.get("sessionId", body.get("session_id")))
-    output = await anyio.to_thread.run_sync(render_jobs.check_draft, body.get("draft"), body.get("output"))
-    answer = render_jobs.submit(b, user_id, session, rid, body["draft"], output)
-    if key:
-        b.store.remember(user_id, "render", key, Remembered(200, answer))
-    return JSONResponse(answer)
+
+    async def submit() -> dict[str, Any]:
+        body = await read_json(request)
+        rid = render_jobs.render_id(body)
+        session = load_session(request, user_id, body.get("sessionId", body.get("session_id")))
+        output = await anyio.to_thread.run_sync(render_jobs.check_draft, body.get("draft"), body.get("output"))
+        return render_jobs.submit(b, user_id, session, rid, body["draft"], output)
+
+    answer = await b.idempotency.run(user_id, "render", idempotency_key(request), submit)
+    return JSONResponse(answer.body, status_code=answer.status)
 
 
 async def render_status(request: Request) -> Response:

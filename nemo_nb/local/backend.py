@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from nemo_nb.local.idempotency import Idempotency
 from nemo_nb.local.library import Library
 from nemo_nb.local.renders import RenderManager
 from nemo_nb.local.settings import BackendSettings
@@ -22,6 +23,7 @@ class Backend:
         self.media = self.library.folder
         self.turns = TurnRunner(self.store, settings, self.library)
         self.renders = RenderManager(self.store, settings, data_dir)
+        self.idempotency = Idempotency(self.store)
         self.public_url = f"http://127.0.0.1:{settings.port}"
         self.rate_limited_once = False
         self.session_lost_once = False
