@@ -193,26 +193,40 @@ def test_store_adds_the_output_columns_to_an_older_database(tmp_path: Path) -> N
 
 
 def test_leftovers_of_a_crash_are_cleaned_and_finished_renders_kept(tmp_path: Path) -> None:
-    from nemo_nb.local.renders import RenderManager
-    from nemo_nb.local.settings import BackendSettings
+    from nemo_nb.local.datadir import DataDir
     from nemo_nb.local.store import Store
 
-    manager = RenderManager(Store(tmp_path / "db.sqlite3"), BackendSettings(), tmp_path)
-    renders = manager.out_dir
+    store = Store(tmp_path / "nemo.sqlite3")
+    renders = tmp_path / "renders"
     done = renders / "a.work"  # a finished render whose id ends in ".work", with a Spanish file
     (done / "work").mkdir(parents=True)
     (done / "a.work.mp4").write_bytes(b"mp4")
     (done / "a.work.es.mp4").write_bytes(b"mp4")
     (done / "a.work.fr.mp4.part").write_bytes(b"half")
+    job = store.add_render("a.work", "u", "1", {"t": []}, {})
+    assert job is not None
+    store.update_render(job.key, status="completed", relpath="renders/a.work/a.work.mp4", url_key="k",
+                        extra_outputs={"es": {"relpath": "renders/a.work/a.work.es.mp4", "url_key": "k.e",
+                                              "size": 3}}, languages=["en", "es"])
     crashed = renders / "b"
     (crashed / "work").mkdir(parents=True)
     (crashed / "b.mp4.part").write_bytes(b"half")
+    crashed_job = store.add_render("b", "u", "1", {"t": []}, {})
+    assert crashed_job is not None
+    store.update_render(crashed_job.key, status="processing")
     older = renders / "c.work"  # the layout before: renders/c.mp4 with renders/c.work/
     older.mkdir()
     (older / "filtergraph.txt").write_text("anull")
     (renders / "c.mp4").write_bytes(b"mp4")
+    older_job = store.add_render("c", "u", "1", {"t": []}, {})
+    assert older_job is not None
+    store.update_render(older_job.key, status="completed", relpath="renders/c.mp4", url_key="c")
     (renders / "d.mp4.part").write_bytes(b"half")
-    manager.clean_leftovers()
+    data = DataDir(tmp_path)
+    assert data.claim()
+    data.recover(store)
     kept = sorted(str(p.relative_to(renders)) for p in renders.rglob("*"))
     assert kept == ["a.work", "a.work/a.work.es.mp4", "a.work/a.work.mp4", "c.mp4"]
-    manager.store.close()
+    assert store.render(crashed_job.key).status == "failed"
+    data.release()
+    store.close()

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from nemo_nb.api import errors
-from nemo_nb.api.auth import Identity
+from nemo_nb.api.auth import Identity, write_private
 from nemo_nb.api.events import ErrorEvent, Event, EventParser, Heartbeat, TextEvent, ToolCall, iter_events
 from nemo_nb.api.models import Credits, Export, Reply, SessionState, UploadedFile
 from nemo_nb.api.transport import Clock, Transport, decode
@@ -108,10 +108,7 @@ class PendingRenders:
             self._save(data)
 
     def _save(self, data: dict[str, Any]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data))
-        os.replace(tmp, self.path)
+        write_private(self.path, json.dumps(data))
 
 
 def render_status(body: dict[str, Any]) -> dict[str, Any]:

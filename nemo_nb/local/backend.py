@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from nemo_nb.local.datadir import DataDir
 from nemo_nb.local.idempotency import Idempotency
 from nemo_nb.local.library import Library
 from nemo_nb.local.renders import RenderManager
@@ -17,7 +18,7 @@ class Backend:
     def __init__(self, settings: BackendSettings, data_dir: Path):
         self.settings = settings
         self.data_dir = data_dir
-        data_dir.mkdir(parents=True, exist_ok=True)
+        self.data = DataDir(data_dir)
         self.store = Store(data_dir / "nemo.sqlite3")
         self.library = Library(self.store, data_dir, lambda: self.public_url)
         self.media = self.library.folder
@@ -36,16 +37,18 @@ class Backend:
         return f"{self.web_url}/register?bind={user_id}"
 
     async def start(self) -> None:
-        """Recover from a previous run, then get ready to serve."""
-        self.store.fail_interrupted_renders()
-        self.store.interrupt_running_turns()
-        self.renders.clean_leftovers()
+        """Recover from a previous run (unless another backend is using the data directory), then get
+        ready to serve."""
+        if self.data.claim():
+            self.data.recover(self.store)
+        self.data.share()
         warm_speech()
 
     async def stop(self) -> None:
         await self.turns.drain()
         await self.renders.drain()
         self.store.close()
+        self.data.release()
 
 
 def warm_speech() -> None:

@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 from nemo_nb.formats import media_kind
 from nemo_nb.local import uploads
+from nemo_nb.local.datadir import private_folder, tighten
 from nemo_nb.local.records import Media
 from nemo_nb.local.store import Store
 
@@ -45,8 +46,7 @@ class Library:
     def __init__(self, store: Store, data_dir: Path, public_url: Callable[[], str]):
         self.store = store
         self.data_dir = data_dir
-        self.folder = uploads.MediaFolder(data_dir / "media")
-        self.folder.root.mkdir(parents=True, exist_ok=True)
+        self.folder = uploads.MediaFolder(private_folder(data_dir / "media"))
         self.public_url = public_url
 
     def new_file(self, name: str) -> uploads.Received:
@@ -64,6 +64,7 @@ class Library:
 
             item.sha256 = sha256_file(item.path)
             item.size = item.path.stat().st_size
+        tighten(item.path, 0o600)  # a generated file was written by another program, with its own mode
         return Media(id=item.media_id, user_id=user_id, session_id=session_id, origin=origin, filename=item.filename,
                      relpath=str(item.path.relative_to(self.data_dir)), file_type=info["kind"], size=item.size,
                      sha256=item.sha256, url_key=secrets.token_urlsafe(18), created_at=time.time(), info=info)

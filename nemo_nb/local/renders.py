@@ -26,32 +26,13 @@ class RenderManager:
         self.store = store
         self.settings = settings
         self.out_dir = data_dir / "renders"
-        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.out_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.media_root = data_dir
         self._session_locks: dict[str, asyncio.Lock] = {}
         self._slots: asyncio.Semaphore | None = None
         self._cancel: dict[str, threading.Event] = {}
         self._tasks: set[asyncio.Task] = set()
         self._failed_once = False
-
-    def clean_leftovers(self) -> None:
-        """Work folders and partial files of renders cut off by a crash.
-
-        Each render has its own folder ``<id>/`` (``<id>.mp4``, ``<id>.<lang>.mp4``, ``work/`` while it
-        runs); older versions wrote ``<id>.mp4`` with a ``<id>.work/`` folder next to it.
-        """
-        for path in self.out_dir.iterdir():
-            if not path.is_dir():
-                if path.name.endswith(".part"):  # older layout
-                    path.unlink(missing_ok=True)
-                continue
-            shutil.rmtree(path / "work", ignore_errors=True)
-            for partial in path.glob("*.part"):
-                partial.unlink(missing_ok=True)
-            # An older work folder, or a render folder left with nothing (its render failed): a finished
-            # render's folder always holds its MP4, also when its id ends in ".work".
-            if not any(path.glob("*.mp4")):
-                shutil.rmtree(path, ignore_errors=True)
 
     def submit(self, key: str) -> None:
         """Queue a render already recorded as pending (by its server key)."""
@@ -110,7 +91,8 @@ class RenderManager:
         folder = self.out_dir / job.key
         out = folder / f"{job.id}.mp4"
         work = folder / "work"
-        work.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700, exist_ok=True)
+        work.mkdir(mode=0o700, exist_ok=True)
         last = [0.0]
 
         def progress(percent: float) -> None:
@@ -129,6 +111,8 @@ class RenderManager:
         finally:
             shutil.rmtree(work, ignore_errors=True)
         info = probe(out)
+        for path in (out, *plan.extra_outputs.values()):
+            path.chmod(0o600)
         url_key = secrets.token_urlsafe(18)
         # An extra output's key starts with its render's key (how /files finds it) and has its own secret part.
         extra = {lang: {"relpath": path.relative_to(self.media_root).as_posix(),
