@@ -11,7 +11,7 @@
 | 4001 | 415  | unsupported file type (protocol) |
 | 4003 | 403  | refused: ``Host`` not ours (loopback + our port), or a browser page's origin not allowed (ours) |
 | 4002 | 413  | file too large (protocol) |
-| 4000 | 400  | malformed request: bad JSON, wrong types, truncated multipart (ours) |
+| 4000 | 400  | malformed request: bad JSON, wrong types, truncated multipart, over a bound of limits.py (ours) |
 | 4004 | 404  | unknown render id (ours) |
 | 4005 | 409  | the draft has nothing to render (ours) |
 | 4009 | 409  | render id already used (ours) |
