@@ -32,6 +32,20 @@ def login(b: LocalBackend) -> tuple[RawApi, str]:
     return api, api.session()
 
 
+def one_second_of(media: dict[str, object]) -> dict[str, object]:
+    """A draft of the first second of an upload."""
+    return {"t": [{"tt": 0, "sg": [{"id": "s", "k": "video", "st": 0, "d": 1000, "src": media["media_id"], "ss": 0,
+                                    "v": 100}]}], "m": {}}
+
+
+def upload_and_render(api: RawApi, sid: str, clip: Path, render_id: str) -> dict[str, object]:
+    """Upload ``clip`` and render a second of it; the upload's description."""
+    media: dict[str, object] = api.upload(sid, clip).json()["data"]["files"][0]
+    assert api.render(sid, render_id, one_second_of(media)).status_code == 200
+    assert api.wait_render(render_id)["data"]["status"] == "completed"
+    return media
+
+
 def owned(data: Path) -> set[str]:
     store = Store(data / "nemo.sqlite3")
     try:
@@ -45,11 +59,7 @@ def test_start_sweeps_what_the_database_does_not_own(tmp_path: Path, clip: Path)
     data = tmp_path / "data"
     with LocalBackend(data) as b:
         api, sid = login(b)
-        kept = api.upload(sid, clip).json()["data"]["files"][0]
-        draft = {"t": [{"tt": 0, "sg": [{"id": "s", "k": "video", "st": 0, "d": 1000, "src": kept["media_id"],
-                                         "ss": 0, "v": 100}]}], "m": {}}
-        assert api.render(sid, "r_kept", draft).status_code == 200
-        assert api.wait_render("r_kept")["data"]["status"] == "completed"
+        kept = upload_and_render(api, sid, clip, "r_kept")
         api.close()
     before = files(data)
     # what killed uploads, turns and renders leave behind (and a stray file an older version left)
@@ -110,11 +120,7 @@ def test_backend_files_are_private(tmp_path: Path, clip: Path) -> None:
     data = tmp_path / "new" / "data"
     with LocalBackend(data) as b:
         api, sid = login(b)
-        media = api.upload(sid, clip).json()["data"]["files"][0]
-        draft = {"t": [{"tt": 0, "sg": [{"id": "s", "k": "video", "st": 0, "d": 1000, "src": media["media_id"],
-                                         "ss": 0, "v": 100}]}], "m": {}}
-        assert api.render(sid, "r_private", draft).status_code == 200
-        assert api.wait_render("r_private")["data"]["status"] == "completed"
+        upload_and_render(api, sid, clip, "r_private")
         assert mode(data) == 0o700
         for name in ("nemo.sqlite3", "nemo.sqlite3-wal", "nemo.sqlite3-shm"):
             assert mode(data / name) == 0o600, name
@@ -176,11 +182,8 @@ def test_render_ids_are_per_user(tmp_path: Path, clip: Path, silent_clip: Path) 
     with LocalBackend(tmp_path / "data") as b:
         alice, alice_sid = login(b)
         bob, bob_sid = login(b)
-        drafts = {}
-        for api, sid, source in ((alice, alice_sid, clip), (bob, bob_sid, silent_clip)):
-            media = api.upload(sid, source).json()["data"]["files"][0]
-            drafts[api.client_id] = {"t": [{"tt": 0, "sg": [{"id": "s", "k": "video", "st": 0, "d": 1000,
-                                                             "src": media["media_id"], "ss": 0, "v": 100}]}], "m": {}}
+        drafts = {api.client_id: one_second_of(api.upload(sid, source).json()["data"]["files"][0])
+                  for api, sid, source in ((alice, alice_sid, clip), (bob, bob_sid, silent_clip))}
         assert alice.render(alice_sid, "r_same", drafts[alice.client_id]).status_code == 200
         assert bob.call("GET", "/api/render/proxy/lambda/r_same").json()["code"] == 4004  # not Alice's, no 4009
         r = bob.render(bob_sid, "r_same", drafts[bob.client_id])

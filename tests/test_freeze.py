@@ -11,7 +11,6 @@ import random
 import re
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -22,21 +21,6 @@ from nemo_nb.local import intents
 from nemo_nb.local.server import LocalBackend
 
 HUGE_DRAFT_TRACKS = 900_000  # ≈15 MB as {"tt":0,"sg":[]}
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalBackend]:
-    with LocalBackend(tmp_path_factory.mktemp("freeze"), heartbeat_s=0.2) as b:
-        yield b
-
-
-@pytest.fixture
-def user(server: LocalBackend) -> Iterator[RawApi]:
-    api = RawApi(server.url)
-    api.login()
-    api.sid = api.session()
-    yield api
-    api.close()
 
 
 def render_body(sid: str, tracks: bytes) -> bytes:
@@ -94,17 +78,17 @@ class HealthProbe:
         return max(self.times)
 
 
-def test_a_15_mb_draft_is_refused_at_once(user: RawApi) -> None:
-    body = render_body(user.sid, b",".join([b'{"tt":0,"sg":[]}'] * HUGE_DRAFT_TRACKS))
+def test_a_15_mb_draft_is_refused_at_once(api: RawApi, sid: str) -> None:
+    body = render_body(sid, b",".join([b'{"tt":0,"sg":[]}'] * HUGE_DRAFT_TRACKS))
     assert len(body) > 14_000_000
     for content in (body, iter([body[i:i + 65536] for i in range(0, len(body), 65536)])):  # sized, then chunked
         start = time.perf_counter()
-        r = post(user, "/api/render/proxy/lambda", content)
+        r = post(api, "/api/render/proxy/lambda", content)
         took = time.perf_counter() - start
         refused(r, "larger than")
         assert r.json()["success"] is False
         assert took < 2.0, f"took {took:.2f} s"
-    assert user.state(user.sid)["session_id"] == user.sid
+    assert api.state(sid)["session_id"] == sid
 
 
 @pytest.mark.parametrize("name,tracks,words", [
@@ -118,39 +102,39 @@ def test_a_15_mb_draft_is_refused_at_once(user: RawApi) -> None:
     ("deep", b'{"tt":0,"sg":[],"x":' + b"[" * 40 + b"]" * 40 + b"}", ["nested too deeply"]),
     ("very-deep", b'{"tt":0,"sg":[],"x":' + b"[" * 5000 + b"]" * 5000 + b"}", ["nested too deeply"]),
 ])
-def test_drafts_beyond_the_bounds_are_4000(user: RawApi, name: str, tracks: bytes, words: list[str]) -> None:
+def test_drafts_beyond_the_bounds_are_4000(api: RawApi, sid: str, name: str, tracks: bytes, words: list[str]) -> None:
     start = time.perf_counter()
-    refused(post(user, "/api/render/proxy/lambda", render_body(user.sid, tracks)), *words)
+    refused(post(api, "/api/render/proxy/lambda", render_body(sid, tracks)), *words)
     assert time.perf_counter() - start < 2.0
-    r = user.call("GET", "/api/render/proxy/lambda/r_big")
+    r = api.call("GET", "/api/render/proxy/lambda/r_big")
     assert r.status_code == 404  # nothing was recorded
 
 
 @pytest.mark.parametrize("path", ["/run_sse", "/api/tasks/me/with-session/nemo_agent", "/api/auth/claim-token",
                                   "upload"])
-def test_every_json_body_is_bounded(user: RawApi, path: str) -> None:
-    path = f"/api/upload-video/nemo_agent/me/{user.sid}" if path == "upload" else path
-    refused(post(user, path, b'{"x":[' + b",".join([b"{}"] * 60_000) + b"]}"), "objects and arrays")
-    refused(post(user, path, b'{"x":[' + b",".join([b"0"] * 160_000) + b"]}"), "values")
-    refused(post(user, path, b'{"x":"' + b"a" * 100_001 + b'"}'), "string")
-    refused(post(user, path, b'{"x":' + b"[" * 33 + b"]" * 33 + b"}"), "nested too deeply")
+def test_every_json_body_is_bounded(api: RawApi, sid: str, path: str) -> None:
+    path = f"/api/upload-video/nemo_agent/me/{sid}" if path == "upload" else path
+    refused(post(api, path, b'{"x":[' + b",".join([b"{}"] * 60_000) + b"]}"), "objects and arrays")
+    refused(post(api, path, b'{"x":[' + b",".join([b"0"] * 160_000) + b"]}"), "values")
+    refused(post(api, path, b'{"x":"' + b"a" * 100_001 + b'"}'), "string")
+    refused(post(api, path, b'{"x":' + b"[" * 33 + b"]" * 33 + b"}"), "nested too deeply")
 
 
-def test_health_answers_while_huge_bodies_arrive(server: LocalBackend, user: RawApi) -> None:
-    huge = render_body(user.sid, b",".join([b'{"tt":0,"sg":[]}'] * HUGE_DRAFT_TRACKS))
-    wide = render_body(user.sid, b",".join([b"{}"] * 1_000_000)[:3_900_000].rsplit(b",", 1)[0])
-    with HealthProbe(server.url) as probe:
+def test_health_answers_while_huge_bodies_arrive(backend: LocalBackend, api: RawApi, sid: str) -> None:
+    huge = render_body(sid, b",".join([b'{"tt":0,"sg":[]}'] * HUGE_DRAFT_TRACKS))
+    wide = render_body(sid, b",".join([b"{}"] * 1_000_000)[:3_900_000].rsplit(b",", 1)[0])
+    with HealthProbe(backend.url) as probe:
         for body in (huge, wide, huge, wide):
-            assert post(user, "/api/render/proxy/lambda", body).status_code == 400
+            assert post(api, "/api/render/proxy/lambda", body).status_code == 400
     assert probe.slowest < 1.0, probe.times
 
 
 @pytest.mark.parametrize("message", ["cut " * 5000, "trim last " * 2000, "translate " * 2000, "script to " * 2000,
                                      "trim first " * 1800, "add " * 5000])
-def test_a_long_message_does_not_hold_up_others(server: LocalBackend, user: RawApi, message: str) -> None:
-    with HealthProbe(server.url) as probe:
+def test_a_long_message_does_not_hold_up_others(backend: LocalBackend, api: RawApi, sid: str, message: str) -> None:
+    with HealthProbe(backend.url) as probe:
         start = time.perf_counter()
-        events = user.sse(user.sid, message)
+        events = api.sse(sid, message)
         took = time.perf_counter() - start
     assert any(e and e.get("type") == "text" for e in events)
     assert took < 2.0, f"the turn took {took:.2f} s"

@@ -172,7 +172,8 @@ OLD_RENDERS = """CREATE TABLE renders (
 def test_store_adds_the_output_columns_to_an_older_database(tmp_path: Path) -> None:
     import sqlite3
 
-    from nemo_nb.local.store import SCHEMA, Store
+    from nemo_nb.local.schema import SCHEMA
+    from nemo_nb.local.store import Store
 
     path = tmp_path / "old.sqlite3"
     db = sqlite3.connect(path)  # a database made before dubbed renders

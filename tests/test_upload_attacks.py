@@ -9,7 +9,6 @@ import threading
 import time
 import uuid
 import zlib
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -44,21 +43,6 @@ def post_file(api: RawApi, sid: str, name: bytes, content: bytes, **headers: str
                     headers={"Content-Type": f"multipart/form-data; boundary={BOUNDARY}", **headers})
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalBackend]:
-    with LocalBackend(tmp_path_factory.mktemp("uploads"), allow_private_urls=True) as b:
-        yield b
-
-
-@pytest.fixture
-def user(server: LocalBackend) -> Iterator[RawApi]:
-    api = RawApi(server.url)
-    api.login()
-    api.sid = api.session()
-    yield api
-    api.close()
-
-
 def media_folders(b: LocalBackend) -> set[Path]:
     return set((b.data_dir / "media").iterdir())
 
@@ -66,54 +50,59 @@ def media_folders(b: LocalBackend) -> set[Path]:
 # -- names -------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("name", ["视频.mp4", "видео.mp4", "日本語.png", "vidéo été.mov", "ملف.mp4",
                                   "फ़ाइल.mp4", "فایل\u200cها.mp4", "🎬 launch.mp4"])
-def test_names_in_any_script_are_kept(server: LocalBackend, user: RawApi, clip: Path, name: str) -> None:
+def test_names_in_any_script_are_kept(backend: LocalBackend, api: RawApi, sid: str, clip: Path, name: str) -> None:
     content = png() if name.endswith(".png") else clip.read_bytes()
-    before = media_folders(server)
-    r = post_file(user, user.sid, name.encode(), content)
+    before = media_folders(backend)
+    r = post_file(api, sid, name.encode(), content)
     assert r.status_code == 200, r.text
     shown = r.json()["data"]["files"][0]
     assert shown["filename"] == name
     assert urlsplit(shown["cdn_url"]).path.endswith("/" + quote(name))
     assert httpx.get(shown["cdn_url"]).content == content
-    assert [v["filename"] for v in user.state(user.sid)["state"]["video_infos"]] == [name]
-    (folder,) = media_folders(server) - before
+    assert [v["filename"] for v in api.state(sid)["state"]["video_infos"]] == [name]
+    (folder,) = media_folders(backend) - before
     (stored,) = folder.iterdir()
     assert stored.name.isascii() and stored.suffix == Path(name).suffix and stored.read_bytes() == content
 
 
-def test_hidden_characters_and_paths_are_still_neutralised(server: LocalBackend, user: RawApi, clip: Path) -> None:
-    r = post_file(user, user.sid, "../../视频\u202egnp.mp4".encode(), clip.read_bytes())
+def test_hidden_characters_and_paths_are_still_neutralised(api: RawApi, sid: str, clip: Path) -> None:
+    r = post_file(api, sid, "../../视频\u202egnp.mp4".encode(), clip.read_bytes())
     assert r.status_code == 200, r.text
     assert r.json()["data"]["files"][0]["filename"] == "视频gnp.mp4"
-    r = post_file(user, user.sid, "..／..／видео\x00\x1b[31m.mp4".encode(), clip.read_bytes())
+    r = post_file(api, sid, "..／..／видео\x00\x1b[31m.mp4".encode(), clip.read_bytes())
     assert r.json()["data"]["files"][0]["filename"] == "видео__[31m.mp4"
 
 
-def test_a_url_upload_keeps_its_unicode_name(server: LocalBackend, user: RawApi, clip: Path) -> None:
+def test_a_url_upload_keeps_its_unicode_name(tmp_path: Path, clip: Path) -> None:
     from test_ssrf import Site
 
     content = clip.read_bytes()
-    with Site({f"/media/{quote('视频.mp4')}": (200, {}, content)}) as site:
-        r = user.call("POST", f"/api/upload-video/nemo_agent/me/{user.sid}",
-                      json={"urls": [f"http://127.0.0.1:{site.port}/media/{quote('视频.mp4')}"]})
+    with Site({f"/media/{quote('视频.mp4')}": (200, {}, content)}) as site, \
+            LocalBackend(tmp_path / "data", url_allow_hosts=[f"127.0.0.1:{site.port}"]) as b:
+        api = RawApi(b.url)
+        api.login()
+        r = api.call("POST", f"/api/upload-video/nemo_agent/me/{api.session()}",
+                     json={"urls": [f"http://127.0.0.1:{site.port}/media/{quote('视频.mp4')}"]})
+        api.close()
     assert r.status_code == 200, r.text
     assert r.json()["data"]["files"][0]["filename"] == "视频.mp4"
 
 
 @pytest.mark.parametrize("length", [1_025, 5_000, 12_000, 20_000, 60_000])
-def test_very_long_names_get_a_name_error(server: LocalBackend, user: RawApi, clip: Path, length: int) -> None:
-    before = media_folders(server)
+def test_very_long_names_get_a_name_error(backend: LocalBackend, api: RawApi, sid: str, clip: Path,
+                                          length: int) -> None:
+    before = media_folders(backend)
     for name in ("a" * length + ".mp4", "视" * length + ".mp4"):
-        r = post_file(user, user.sid, name.encode(), clip.read_bytes())
+        r = post_file(api, sid, name.encode(), clip.read_bytes())
         assert r.status_code == 400, r.text[:300]
         body = r.json()
         assert body["code"] == 4000 and "file name" in body["message"] and "1,024" in body["message"], body
-    assert media_folders(server) == before
-    assert user.state(user.sid)["state"]["video_infos"] == []
+    assert media_folders(backend) == before
+    assert api.state(sid)["state"]["video_infos"] == []
 
 
-def test_a_long_name_below_the_limit_is_shortened(user: RawApi, clip: Path) -> None:
-    r = post_file(user, user.sid, ("名" * 1000 + ".mp4").encode(), clip.read_bytes())
+def test_a_long_name_below_the_limit_is_shortened(api: RawApi, sid: str, clip: Path) -> None:
+    r = post_file(api, sid, ("名" * 1000 + ".mp4").encode(), clip.read_bytes())
     assert r.status_code == 200, r.text
     name = r.json()["data"]["files"][0]["filename"]
     assert name == "名" * 96 + ".mp4"
@@ -152,65 +141,66 @@ def race(first: SlowRequest, others: list[Any]) -> tuple[tuple[int, Any], list[h
         return answer, [p.result(timeout=60) for p in pending]
 
 
-def test_concurrent_uploads_with_one_key_make_one_file(server: LocalBackend, user: RawApi, clip: Path) -> None:
+def test_concurrent_uploads_with_one_key_make_one_file(backend: LocalBackend, api: RawApi, sid: str,
+                                                       clip: Path) -> None:
     key = f"upload-{uuid.uuid4()}"
-    before = media_folders(server)
-    headers = {**user.headers(), "Idempotency-Key": key,
+    before = media_folders(backend)
+    headers = {**api.headers(), "Idempotency-Key": key,
                "Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
-    path = f"/api/upload-video/nemo_agent/me/{user.sid}"
-    first = SlowRequest(server.url, path, headers, multipart(b"clip.mp4", clip.read_bytes()))
+    path = f"/api/upload-video/nemo_agent/me/{sid}"
+    first = SlowRequest(backend.url, path, headers, multipart(b"clip.mp4", clip.read_bytes()))
     (status, body), others = race(first, [
-        lambda: post_file(user, user.sid, b"clip.mp4", clip.read_bytes(), **{"Idempotency-Key": key})
+        lambda: post_file(api, sid, b"clip.mp4", clip.read_bytes(), **{"Idempotency-Key": key})
         for _ in range(3)])
     assert status == 200, body
     assert [(r.status_code, r.json()) for r in others] == [(200, body)] * 3
-    assert len(media_folders(server) - before) == 1
-    assert len(user.state(user.sid)["state"]["video_infos"]) == 1
-    again = post_file(user, user.sid, b"clip.mp4", clip.read_bytes(), **{"Idempotency-Key": key})
+    assert len(media_folders(backend) - before) == 1
+    assert len(api.state(sid)["state"]["video_infos"]) == 1
+    again = post_file(api, sid, b"clip.mp4", clip.read_bytes(), **{"Idempotency-Key": key})
     assert again.json() == body  # and later too
 
 
-def test_duplicates_of_a_failed_upload_get_its_error(server: LocalBackend, user: RawApi) -> None:
+def test_duplicates_of_a_failed_upload_get_its_error(backend: LocalBackend, api: RawApi, sid: str) -> None:
     key = f"upload-{uuid.uuid4()}"
-    headers = {**user.headers(), "Idempotency-Key": key,
+    headers = {**api.headers(), "Idempotency-Key": key,
                "Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
-    path = f"/api/upload-video/nemo_agent/me/{user.sid}"
-    first = SlowRequest(server.url, path, headers, multipart(b"noise.mp4", b"\x00" * 200_000))
+    path = f"/api/upload-video/nemo_agent/me/{sid}"
+    first = SlowRequest(backend.url, path, headers, multipart(b"noise.mp4", b"\x00" * 200_000))
     (status, body), others = race(first, [
-        lambda: post_file(user, user.sid, b"noise.mp4", b"\x00" * 10, **{"Idempotency-Key": key}) for _ in range(2)])
+        lambda: post_file(api, sid, b"noise.mp4", b"\x00" * 10, **{"Idempotency-Key": key}) for _ in range(2)])
     assert status == 415 and body["code"] == 4001
     assert [(r.status_code, r.json()) for r in others] == [(415, body)] * 2
-    assert user.state(user.sid)["state"]["video_infos"] == []
+    assert api.state(sid)["state"]["video_infos"] == []
 
 
-def test_concurrent_render_submits_with_one_key_start_one_render(server: LocalBackend, user: RawApi,
+def test_concurrent_render_submits_with_one_key_start_one_render(backend: LocalBackend, api: RawApi, sid: str,
                                                                  clip: Path) -> None:
-    media = user.upload(user.sid, clip).json()["data"]["files"][0]
+    media = api.upload(sid, clip).json()["data"]["files"][0]
     draft = {"t": [{"tt": 0, "sg": [{"id": "s1", "k": "video", "st": 0, "d": 1000, "src": media["media_id"],
                                      "ss": 0, "v": 100}]}], "m": {}}
     key = f"render-{uuid.uuid4()}"
 
     def body(rid: str) -> bytes:
-        return json.dumps({"id": rid, "sessionId": user.sid, "draft": draft}).encode()
+        return json.dumps({"id": rid, "sessionId": sid, "draft": draft}).encode()
 
-    headers = {**user.headers(), "Idempotency-Key": key, "Content-Type": "application/json"}
-    first = SlowRequest(server.url, "/api/render/proxy/lambda", headers, body("r_first") + b" " * 100_000)
+    headers = {**api.headers(), "Idempotency-Key": key, "Content-Type": "application/json"}
+    first = SlowRequest(backend.url, "/api/render/proxy/lambda", headers, body("r_first") + b" " * 100_000)
     (status, answer), others = race(first, [
-        lambda rid=rid: user.call("POST", "/api/render/proxy/lambda", content=body(rid), headers=headers)
+        lambda rid=rid: api.call("POST", "/api/render/proxy/lambda", content=body(rid), headers=headers)
         for rid in ("r_second", "r_third", "r_fourth")])
     assert status == 200 and answer["data"]["id"] == "r_first", answer
     assert [(r.status_code, r.json()) for r in others] == [(200, answer)] * 3
     for rid in ("r_second", "r_third", "r_fourth"):
-        assert user.call("GET", f"/api/render/proxy/lambda/{rid}").status_code == 404
-    assert user.wait_render("r_first")["data"]["status"] == "completed"
+        assert api.call("GET", f"/api/render/proxy/lambda/{rid}").status_code == 404
+    assert api.wait_render("r_first")["data"]["status"] == "completed"
 
 
-def test_a_key_is_per_user(server: LocalBackend, user: RawApi, clip: Path) -> None:
-    other = RawApi(server.url)
+def test_a_key_is_per_user(backend: LocalBackend, api: RawApi, sid: str, clip: Path) -> None:
+    other = RawApi(backend.url)
     other.login()
     other_sid = other.session()
     key = f"shared-{uuid.uuid4()}"
-    mine = post_file(user, user.sid, b"mine.mp4", clip.read_bytes(), **{"Idempotency-Key": key})
+    mine = post_file(api, sid, b"mine.mp4", clip.read_bytes(), **{"Idempotency-Key": key})
     theirs = post_file(other, other_sid, b"theirs.mp4", clip.read_bytes(), **{"Idempotency-Key": key})
     assert mine.status_code == theirs.status_code == 200
     assert mine.json()["data"]["files"][0]["filename"] == "mine.mp4"
@@ -218,16 +208,16 @@ def test_a_key_is_per_user(server: LocalBackend, user: RawApi, clip: Path) -> No
     other.close()
 
 
-def test_a_duplicate_whose_first_request_hung_up_runs_in_its_place(server: LocalBackend, user: RawApi,
+def test_a_duplicate_whose_first_request_hung_up_runs_in_its_place(backend: LocalBackend, api: RawApi, sid: str,
                                                                    clip: Path) -> None:
     key = f"upload-{uuid.uuid4()}"
-    headers = {**user.headers(), "Idempotency-Key": key,
+    headers = {**api.headers(), "Idempotency-Key": key,
                "Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
-    first = SlowRequest(server.url, f"/api/upload-video/nemo_agent/me/{user.sid}", headers,
+    first = SlowRequest(backend.url, f"/api/upload-video/nemo_agent/me/{sid}", headers,
                         multipart(b"gone.mp4", clip.read_bytes()))
     result: list[httpx.Response] = []
     waiting = threading.Thread(target=lambda: result.append(
-        post_file(user, user.sid, b"kept.mp4", clip.read_bytes(), **{"Idempotency-Key": key})))
+        post_file(api, sid, b"kept.mp4", clip.read_bytes(), **{"Idempotency-Key": key})))
     waiting.start()
     time.sleep(0.5)
     first.sock.close()  # the first client hangs up half-way

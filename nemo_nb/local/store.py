@@ -33,63 +33,16 @@ from nemo_nb.local.records import (
     from_rows,
     to_json,
 )
+from nemo_nb.local.schema import RENDER_VIEW, prepare
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS users (
-    id TEXT PRIMARY KEY, client_id TEXT UNIQUE, created_at REAL NOT NULL, starting_credits INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS tokens (
-    hash TEXT PRIMARY KEY, user_id TEXT NOT NULL, client_id TEXT NOT NULL, ip TEXT NOT NULL,
-    created_at REAL NOT NULL, expires_at REAL NOT NULL, uses INTEGER NOT NULL DEFAULT 0,
-    revoked INTEGER NOT NULL DEFAULT 0);
-CREATE INDEX IF NOT EXISTS tokens_client ON tokens(client_id, created_at);
-CREATE INDEX IF NOT EXISTS tokens_ip ON tokens(ip, created_at);
-CREATE TABLE IF NOT EXISTS ledger (
-    id INTEGER PRIMARY KEY, user_id TEXT NOT NULL, delta INTEGER NOT NULL, reason TEXT NOT NULL,
-    ref TEXT, created_at REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS holds (
-    id TEXT PRIMARY KEY, user_id TEXT NOT NULL, amount INTEGER NOT NULL, created_at REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS sessions (
-    id TEXT PRIMARY KEY, task_id TEXT UNIQUE NOT NULL, user_id TEXT NOT NULL, task_name TEXT NOT NULL,
-    language TEXT NOT NULL, created_at REAL NOT NULL, state TEXT NOT NULL, state_version INTEGER NOT NULL DEFAULT 0);
-CREATE TABLE IF NOT EXISTS draft_history (
-    session_id TEXT NOT NULL, version INTEGER NOT NULL, state TEXT NOT NULL, PRIMARY KEY (session_id, version));
-CREATE TABLE IF NOT EXISTS turns (
-    id TEXT PRIMARY KEY, session_id TEXT NOT NULL, message TEXT NOT NULL, status TEXT NOT NULL,
-    text TEXT NOT NULL DEFAULT '', cost INTEGER NOT NULL DEFAULT 0, idempotency_key TEXT,
-    created_at REAL NOT NULL, finished_at REAL);
-CREATE INDEX IF NOT EXISTS turns_session ON turns(session_id, created_at);
-CREATE TABLE IF NOT EXISTS media (
-    id TEXT PRIMARY KEY, user_id TEXT NOT NULL, session_id TEXT, origin TEXT NOT NULL,
-    filename TEXT NOT NULL, relpath TEXT NOT NULL, file_type TEXT NOT NULL, size INTEGER NOT NULL,
-    sha256 TEXT NOT NULL, info TEXT NOT NULL, url_key TEXT UNIQUE NOT NULL, created_at REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS idempotency (
-    user_id TEXT NOT NULL, scope TEXT NOT NULL, key TEXT NOT NULL, status INTEGER NOT NULL,
-    body TEXT NOT NULL, created_at REAL NOT NULL, PRIMARY KEY (user_id, scope, key));
-CREATE TABLE IF NOT EXISTS claims (
-    hash TEXT PRIMARY KEY, user_id TEXT NOT NULL, session_id TEXT NOT NULL, expires_at REAL NOT NULL);
-"""
-# Render ids are the client's, unique per user; ``key`` is the server's own id (folders, cancel, workers).
-RENDERS = """
-CREATE TABLE IF NOT EXISTS renders (
-    key TEXT PRIMARY KEY, id TEXT NOT NULL, user_id TEXT NOT NULL, session_id TEXT NOT NULL, draft TEXT NOT NULL,
-    output TEXT NOT NULL, status TEXT NOT NULL, progress REAL NOT NULL DEFAULT 0, error TEXT,
-    relpath TEXT, url_key TEXT UNIQUE, size INTEGER, duration REAL, copies_video INTEGER,
-    created_at REAL NOT NULL, started_at REAL, completed_at REAL, extra_outputs TEXT, languages TEXT,
-    UNIQUE (user_id, id));
-"""
-RENDER_COLUMNS = ("id, user_id, session_id, draft, output, status, progress, error, relpath, url_key, size, "
-                  "duration, copies_video, created_at, started_at, completed_at, extra_outputs, languages")
-RENDER_VIEW = "key, " + RENDER_COLUMNS.replace("draft, ", "")  # a render without its (possibly large) draft
 RENDER_FIELDS = frozenset(RENDER_VIEW.split(", "))
-# Queries built from the constant column lists above (never from input).
-COPY_V1_RENDERS = f"INSERT INTO renders (key, {RENDER_COLUMNS}) SELECT id, {RENDER_COLUMNS} FROM renders_v1"  # noqa: S608
+# Queries built from constant column lists (never from input).
 RENDER_BY_KEY = f"SELECT {RENDER_VIEW} FROM renders WHERE key=?"  # noqa: S608
 RENDER_BY_ID = f"SELECT {RENDER_VIEW} FROM renders WHERE id=? AND user_id=?"  # noqa: S608
 RENDER_BY_URL_KEY = f"SELECT {RENDER_VIEW} FROM renders WHERE url_key=? AND status='completed'"  # noqa: S608
 COMPLETED_RENDERS = f"SELECT {RENDER_VIEW} FROM renders WHERE status='completed'"  # noqa: S608
 TOKENS_SINCE = {column: f"SELECT * FROM tokens WHERE {column}=? AND created_at>=? ORDER BY created_at"  # noqa: S608
                 for column in ("client_id", "ip")}
-SCHEMA_VERSION = 2
 
 EMPTY_STATE = {"draft": {"t": [], "m": {}}, "video_infos": [], "canvas_config": {},
                "generated_media": [], "video_analyses": []}
@@ -123,30 +76,7 @@ class Store:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.executescript(SCHEMA)
-        self._migrate()
-
-    def _migrate(self) -> None:
-        """Bring an older database to ``SCHEMA_VERSION`` (each step is one transaction; reopening is a no-op)."""
-        with self._tx() as db:
-            if db.execute("PRAGMA user_version").fetchone()[0] >= SCHEMA_VERSION:
-                return
-            tables = {r["name"] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-            if "renders" in tables and "key" not in self._columns("renders"):
-                # version 1: render ids were unique over all users; each old id becomes its own key
-                for name, kind in {"extra_outputs": "TEXT", "languages": "TEXT"}.items():
-                    if name not in self._columns("renders"):
-                        db.execute(f"ALTER TABLE renders ADD COLUMN {name} {kind}")
-                db.execute("ALTER TABLE renders RENAME TO renders_v1")
-                db.execute(RENDERS)
-                db.execute(COPY_V1_RENDERS)
-                db.execute("DROP TABLE renders_v1")
-            else:
-                db.execute(RENDERS)
-            db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-
-    def _columns(self, table: str) -> set[str]:
-        return {row["name"] for row in self._db.execute(f"PRAGMA table_info({table})")}
+        prepare(self._db)
 
     def close(self) -> None:
         with self._lock:
