@@ -36,13 +36,6 @@ def make_tone(path: str | Path, seconds: float = 2.0, frequency: int = 220) -> P
     return path
 
 
-def make_image(path: str | Path, width: int = 320, height: int = 240) -> Path:
-    """A still test picture (PNG/JPG by the file's extension)."""
-    path = Path(path)
-    _ffmpeg("-f", "lavfi", "-i", f"testsrc2=size={width}x{height}:rate=1", "-frames:v", "1", str(path))
-    return path
-
-
 def make_color_sequence(path: str | Path, colors: tuple[str, ...] = ("red", "green", "blue"), seconds_each: float = 2.0,
                         width: int = 320, height: int = 240, *, fps: int = 25) -> Path:
     """A silent clip of solid colours one after another: easy to check cuts and trims by eye or by pixel."""

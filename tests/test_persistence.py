@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import pytest
 
 from nemo_nb.config import skill_profile
 from nemo_nb.local.media.probe import probe
@@ -109,6 +110,7 @@ def assert_no_secret(root: Path, *secrets: str) -> None:
         assert not leaked, f"secret #{leaked} stored in clear in {path.relative_to(root)}"
 
 
+@pytest.mark.slow
 def test_everything_survives_a_restart(tmp_path: Path, clip: Path) -> None:
     data_dir = tmp_path / "data"
     key = f"turn-{uuid.uuid4()}"
@@ -215,6 +217,7 @@ def probe_bytes(path: Path, content: bytes):
     return probe(path)
 
 
+@pytest.mark.slow
 def test_crash_recovery(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     with LocalBackend(data_dir) as first:

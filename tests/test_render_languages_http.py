@@ -17,6 +17,8 @@ from rawapi import RawApi
 from nemo_nb import samples
 from nemo_nb.local.media.ffmpeg import ffmpeg_exe
 
+pytestmark = pytest.mark.slow  # dubbed renders through HTTP
+
 HZ = {"es": 600, "fr": 800, "de": 1200}
 TAGS = {"es": "spa", "fr": "fre", "de": "ger"}
 RATE = 16000
@@ -36,7 +38,7 @@ def upload_dub(api: RawApi, sid: str, tones: dict[str, Path]) -> dict[str, Any]:
     assert r.status_code == 200, r.text
     ids = [f["media_id"] for f in r.json()["data"]["files"]]
     speech = [{"src": media_id, "k": "voiceover", "lang": lang, "st": 1000, "d": 1000}
-              for lang, media_id in zip(HZ, ids[1:])]
+              for lang, media_id in zip(HZ, ids[1:], strict=True)]
     return {"t": [{"tt": 0, "sg": [{"src": ids[0], "duck": True}]}, {"tt": 1, "n": "Dubs", "sg": speech}],
             "m": {"languages": list(HZ)}}
 

@@ -14,14 +14,15 @@ import os
 import time
 import uuid
 from calendar import timegm
-from pathlib import Path
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
 
-from nemo_nb.api.errors import AuthError, error_for
-from nemo_nb.config import config_dir
+from nemo_nb.api.answers import decode
+from nemo_nb.api.errors import AuthError, ServerError
+from nemo_nb.config import config_dir, read_json_object
 
 # sends one unauthenticated request (method, path, headers) with the transport's 429 policy
 Send = Callable[[str, str, dict[str, str]], Awaitable[httpx.Response]]
@@ -92,10 +93,7 @@ class TokenCache:
         return hashlib.sha256(f"{scope.rstrip('/')}|{cid}".encode()).hexdigest()[:32]
 
     def _load(self) -> dict[str, Any]:
-        try:
-            return json.loads(self.path.read_text())
-        except (OSError, ValueError):
-            return {}
+        return read_json_object(self.path)
 
     def get(self, scope: str, cid: str) -> dict[str, Any] | None:
         entry = self._load().get(self._key(scope, cid))
@@ -144,16 +142,15 @@ class Identity:
         return self._fixed is not None
 
     async def token(self, send: Send) -> str:
-        if self._token:
-            return self._token
-        async with self._lock:
-            if not self._token:
-                cached = self.cache.get(self.scope, self.client_id)
-                if cached:
-                    self._token, self.user_id = cached["token"], cached.get("user_id")
-                else:
-                    await self._fetch(send)
-            return self._token
+        async with self._lock:  # uncontended once a token is known: nothing inside awaits then
+            if self._token:
+                return self._token
+            cached = self.cache.get(self.scope, self.client_id)
+            if cached and isinstance(cached.get("token"), str) and cached["token"]:
+                token: str = cached["token"]
+                self._token, self.user_id = token, cached.get("user_id")
+                return token
+            return await self._fetch(send)
 
     async def refresh(self, send: Send, refused: str) -> str:
         """After a 1001: a new anonymous token for the same client id (once per refused token)."""
@@ -161,25 +158,21 @@ class Identity:
             raise AuthError("NEMO_TOKEN was refused (expired or invalid); set a fresh one or unset it "
                             "to use an anonymous token", code=1001)
         async with self._lock:
-            if self._token == refused:
+            if self._token == refused or not self._token:
                 self.cache.drop(self.scope, self.client_id)
                 self._token = None
-                await self._fetch(send)
+                return await self._fetch(send)
             return self._token
 
-    async def _fetch(self, send: Send) -> None:
-        response = await send("POST", "/api/auth/anonymous-token", {"X-Client-Id": self.client_id})
-        try:
-            body = response.json()
-        except ValueError:
-            body = {}
-        if response.status_code != 200 or body.get("code", 0) != 0:
-            retry = response.headers.get("retry-after")
-            raise error_for(response.status_code, body, float(retry) if retry and retry.isdigit() else None)
-        data = body["data"]
-        self._token, self.user_id = data["token"], data.get("user_id")
+    async def _fetch(self, send: Send) -> str:
+        data = decode(await send("POST", "/api/auth/anonymous-token", {"X-Client-Id": self.client_id})).get("data")
+        if not isinstance(data, dict) or not isinstance(data.get("token"), str) or not data["token"]:
+            raise ServerError("the anonymous-token answer holds no token")
+        token: str = data["token"]
+        self._token, self.user_id = token, data.get("user_id")
         self.cache.put(self.scope, self.client_id,
-                       {"token": self._token, "user_id": self.user_id, "expires_at": _expiry(data.get("expires_at"))})
+                       {"token": token, "user_id": self.user_id, "expires_at": _expiry(data.get("expires_at"))})
+        return token
 
     def __repr__(self) -> str:
         source = "NEMO_TOKEN" if self._fixed else "anonymous"

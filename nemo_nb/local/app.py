@@ -1,4 +1,4 @@
-"""The routes of the protocol (docs in README) as a Starlette app. Handlers are thin: check, call, answer."""
+"""The routes of docs/protocol.md as a Starlette app. Handlers are thin: check, call, answer."""
 from __future__ import annotations
 
 import html
@@ -18,8 +18,9 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Respon
 from starlette.routing import Route
 
 from nemo_nb._version import __version__
+from nemo_nb.draft import Draft
 from nemo_nb.formats import extension
-from nemo_nb.local import errors, identity, intake, render_jobs, sse
+from nemo_nb.local import errors, identity, intake, openapi, render_jobs, sse
 from nemo_nb.local.backend import Backend
 from nemo_nb.local.errors import ApiError, bad_request
 from nemo_nb.local.middleware import (
@@ -30,6 +31,7 @@ from nemo_nb.local.middleware import (
     SecurityHeaders,
     origin_pattern,
 )
+from nemo_nb.local.render_limits import check_render_size
 from nemo_nb.local.settings import BackendSettings
 from nemo_nb.local.turns import stream
 from nemo_nb.local.web import (
@@ -164,6 +166,8 @@ async def submit_render(request: Request) -> Response:
         rid = render_jobs.render_id(body)
         session = load_session(request, user_id, body.get("sessionId", body.get("session_id")))
         output = await anyio.to_thread.run_sync(render_jobs.check_draft, body.get("draft"), body.get("output"))
+        await anyio.to_thread.run_sync(check_render_size, Draft(body["draft"]), b.renders.resolver(user_id),
+                                       b.settings)  # reads the media: 4006 before any encoding
         return render_jobs.submit(b, user_id, session, rid, body["draft"], output)
 
     answer = await b.idempotency.run(user_id, "render", idempotency_key(request), submit)
@@ -233,6 +237,7 @@ async def health(request: Request) -> Response:
 
 ROUTES = [
     Route("/", health),
+    Route("/openapi.json", openapi.serve),
     Route("/api/auth/anonymous-token", anonymous_token, methods=["POST"]),
     Route("/api/auth/claim-token", claim_token, methods=["POST"]),
     Route("/api/tasks/{user}/with-session/{app}", create_session, methods=["POST"]),

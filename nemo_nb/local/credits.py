@@ -18,7 +18,7 @@
 | voiceover     | 5       | synthesize a voiceover and fit it to the video |
 | dub           | 5       | per target language: speak the translation, fitted line by line |
 | avatar        | 10      | a talking presenter video from a script |
-| export        | 0       | rendering is always free (PROTOCOL.md) |
+| export        | 0       | rendering is always free (docs/protocol.md) |
 
 A turn that does several things costs their sum. Its cost is frozen when it starts (``frozen`` in the
 balance) and charged when it ends; a turn that fails is not charged, nor a part that could not be done

@@ -14,6 +14,7 @@
 | 4000 | 400  | malformed request: bad JSON, wrong types, truncated multipart, over a bound of limits.py (ours) |
 | 4004 | 404  | unknown render id (ours) |
 | 4005 | 409  | the draft has nothing to render (ours) |
+| 4006 | 422  | the render would be longer or larger than this backend renders (ours) |
 | 4009 | 409  | render id already used (ours) |
 | 4010 | 409  | render not finished, nothing to download yet (ours) |
 | 4029 | 409  | a turn is already running in this session (ours) |
@@ -27,7 +28,8 @@ from typing import Any
 HTTP_STATUS = {
     400: 400, 402: 402, 429: 429,
     1001: 401, 1002: 404, 2001: 403, 4001: 415, 4002: 413,
-    4000: 400, 4003: 403, 4004: 404, 4005: 409, 4009: 409, 4010: 409, 4029: 409, 4030: 409, 4031: 409,
+    4000: 400, 4003: 403, 4004: 404, 4005: 409, 4006: 422, 4009: 409, 4010: 409, 4029: 409, 4030: 409,
+    4031: 409,
 }
 
 BAD_REQUEST = 4000
@@ -39,6 +41,7 @@ FORBIDDEN = 4003
 TOO_LARGE = 4002
 UNKNOWN_RENDER = 4004
 NOTHING_TO_RENDER = 4005
+RENDER_TOO_LARGE = 4006
 DUPLICATE_RENDER = 4009
 NOT_READY = 4010
 SESSION_BUSY = 4029

@@ -24,11 +24,11 @@ COLOURS = {
 TYPE_COLOURS = {VIDEO: "#3b6fc4", AUDIO: "#2e9467", TEXT: "#c2542e"}
 
 
-def _tick_step(total_s: float, max_ticks: int = 8) -> float:
+def tick_step(total_s: float, max_ticks: int = 8) -> float:
     return next((s for s in NICE_STEPS_S if total_s / s <= max_ticks), NICE_STEPS_S[-1])
 
 
-def _tick_label(t: float, step: float) -> str:
+def tick_label(t: float, step: float) -> str:
     if t >= 60 and step >= 60:
         return f"{int(t // 60)}:{int(t % 60):02d}"
     return f"{t:g}s"
@@ -55,13 +55,13 @@ def timeline_svg(draft: Draft, width: int = 720) -> str:
             f'viewBox="0 0 {width} {height}" role="img" aria-label="{esc(draft.summary())}" '
             'style="font-family:sans-serif;font-size:11px;max-width:100%;height:auto">')]
     axis_y = TOP_PAD + lanes * (LANE_H + LANE_GAP)
-    step = _tick_step(total_ms / 1000)
+    step = tick_step(total_ms / 1000)
     t = 0.0
     while t * 1000 <= total_ms + 1e-6:
         x = LABEL_W + t * 1000 * scale
         out.append(f'<line x1="{x:.1f}" y1="{TOP_PAD}" x2="{x:.1f}" y2="{axis_y}" stroke="#e3e3e3"/>')
         out.append(f'<text x="{x:.1f}" y="{axis_y + 15}" text-anchor="middle" fill="#666">'
-                   f'{esc(_tick_label(t, step))}</text>')
+                   f'{esc(tick_label(t, step))}</text>')
         t = round(t + step, 6)
     out.append(f'<line x1="{LABEL_W}" y1="{axis_y}" x2="{LABEL_W + plot_w}" y2="{axis_y}" stroke="#999"/>')
     if not tracks:

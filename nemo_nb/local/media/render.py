@@ -23,13 +23,15 @@ from fractions import Fraction
 from pathlib import Path
 
 from nemo_nb.draft import CANVAS_PRESETS, Draft
+from nemo_nb.draft.languages import LANGUAGES as LANGUAGE_TABLE
 from nemo_nb.local.media.ffmpeg import run_ffmpeg
 from nemo_nb.local.media.fonts import default_font
 from nemo_nb.local.media.timeline import (
     Caption, MediaRef, RenderError, Sound, Timeline, Visual, language_code, read_timeline,
 )
 
-__all__ = ["LANGUAGES", "MediaRef", "RenderError", "RenderPlan", "language_tag", "plan_render", "render"]
+__all__ = ["LANGUAGES", "MediaRef", "RenderError", "RenderPlan", "canvas_size", "language_tag", "plan_render",
+           "render"]
 
 # ultrafast: on 2 shared cores a 1080p re-encode takes ~10 s instead of ~16 s with veryfast; the
 # files are larger, which matters little for a loopback backend, and its Constrained Baseline
@@ -60,23 +62,7 @@ _LONE_FORMAT = "aformat=channel_layouts=mono|stereo"  # downmix surround, keep t
 _DUCKER = "sidechaincompress=threshold=0.05:ratio=8:attack=20:release=300"
 _SLAVE = "f=mp4:movflags=+faststart"  # each file the tee muxer writes
 # ISO 639-1 → (ISO 639-2/B, the language's English name): MP4 stores three-letter codes.
-LANGUAGES = {
-    "ar": ("ara", "Arabic"), "bg": ("bul", "Bulgarian"), "bn": ("ben", "Bengali"), "ca": ("cat", "Catalan"),
-    "cs": ("cze", "Czech"), "cy": ("wel", "Welsh"), "da": ("dan", "Danish"), "de": ("ger", "German"),
-    "el": ("gre", "Greek"), "en": ("eng", "English"), "es": ("spa", "Spanish"), "et": ("est", "Estonian"),
-    "eu": ("baq", "Basque"), "fa": ("per", "Persian"), "fi": ("fin", "Finnish"), "fr": ("fre", "French"),
-    "ga": ("gle", "Irish"), "gl": ("glg", "Galician"), "gu": ("guj", "Gujarati"), "he": ("heb", "Hebrew"),
-    "hi": ("hin", "Hindi"), "hr": ("hrv", "Croatian"), "hu": ("hun", "Hungarian"), "hy": ("arm", "Armenian"),
-    "id": ("ind", "Indonesian"), "is": ("ice", "Icelandic"), "it": ("ita", "Italian"), "ja": ("jpn", "Japanese"),
-    "ka": ("geo", "Georgian"), "kn": ("kan", "Kannada"), "ko": ("kor", "Korean"), "lt": ("lit", "Lithuanian"),
-    "lv": ("lav", "Latvian"), "mk": ("mac", "Macedonian"), "ml": ("mal", "Malayalam"), "mr": ("mar", "Marathi"),
-    "ms": ("may", "Malay"), "nb": ("nob", "Norwegian Bokmål"), "nl": ("dut", "Dutch"), "no": ("nor", "Norwegian"),
-    "pa": ("pan", "Punjabi"), "pl": ("pol", "Polish"), "pt": ("por", "Portuguese"), "ro": ("rum", "Romanian"),
-    "ru": ("rus", "Russian"), "sk": ("slo", "Slovak"), "sl": ("slv", "Slovenian"), "sq": ("alb", "Albanian"),
-    "sr": ("srp", "Serbian"), "sv": ("swe", "Swedish"), "sw": ("swa", "Swahili"), "ta": ("tam", "Tamil"),
-    "te": ("tel", "Telugu"), "th": ("tha", "Thai"), "tl": ("tgl", "Tagalog"), "tr": ("tur", "Turkish"),
-    "uk": ("ukr", "Ukrainian"), "ur": ("urd", "Urdu"), "vi": ("vie", "Vietnamese"), "zh": ("chi", "Chinese"),
-}
+LANGUAGES = {code: (language.tag, language.name) for code, language in LANGUAGE_TABLE.items()}
 
 
 @dataclass(frozen=True)
@@ -133,7 +119,7 @@ def plan_render(
         video_args = ["-map", f"{index}:v:0", "-c:v", "copy"]
     else:
         index = None
-        width, height = _canvas_size(timeline)
+        width, height = canvas_size(timeline)
         rate = _frame_rate(timeline)
         _add_picture(graph, timeline, width, height, rate, work_dir)
         video_args = ["-map", "[vout]", *VIDEO_CODEC]
@@ -253,7 +239,7 @@ def _copyable(timeline: Timeline) -> Visual | None:
     return clip if unchanged else None
 
 
-def _canvas_size(timeline: Timeline) -> tuple[int, int]:
+def canvas_size(timeline: Timeline) -> tuple[int, int]:
     """The draft's canvas, else the first clip's size fitted into 1920x1080 (or 1080x1920), even."""
     if timeline.canvas is not None:
         return timeline.canvas.width, timeline.canvas.height

@@ -23,23 +23,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nemo_nb.draft.languages import NAMED, language_name
+from nemo_nb.local.budget import active
+
 MAX_TEXT_CHARS = 5000
 MIN_RATE, MAX_RATE = 0.5, 2.0
 PIPER_VOICE_ID = "joe"
 
-# Language code → name; the espeak-ng voice for each (female: the same voice with the ``+f3`` variant).
-LANGUAGES: Mapping[str, str] = {
-    "en": "English", "es": "Spanish", "fr": "French", "de": "German", "it": "Italian",
-    "pt": "Portuguese", "nl": "Dutch", "ru": "Russian", "zh": "Chinese", "ja": "Japanese",
-    "ko": "Korean", "hi": "Hindi", "ar": "Arabic",
-}
+# The espeak-ng voice for each language with a voice (female: the same voice with the ``+f3`` variant).
 _ESPEAK_VOICES = {
     "en": "en-us", "es": "es", "fr": "fr", "de": "de", "it": "it", "pt": "pt-br", "nl": "nl", "ru": "ru",
     "zh": "cmn", "ja": "ja", "ko": "ko", "hi": "hi", "ar": "ar",
 }
+# Language code → name, for the languages with a voice (names from nemo_nb.draft.languages).
+LANGUAGES: Mapping[str, str] = {code: language_name(code) for code in _ESPEAK_VOICES}
 _ESPEAK_FEMALE = "+f3"
 _ESPEAK_NOTES = {"en": " (US)", "pt": " (Brazilian)", "zh": " (Mandarin)", "ja": " (reads kana; kanji are spelled out)"}
-_ALIASES = {"cmn": "zh", "mandarin": "zh", **{name.lower(): key for key, name in LANGUAGES.items()}}
+_ALIASES = {"cmn": "zh", **{name: code for name, code in NAMED.items() if code in LANGUAGES}}
 _GENDERS = ("male", "female")
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -167,7 +167,7 @@ class _Worker:
 
     def __init__(self) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "nemo_nb.local.media.tts_worker"],
+            [sys.executable, "-m", "nemo_nb.local.media.tts_worker", str(os.getpid())],  # exits with us
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         )
         self._lines: queue.Queue[bytes | None] = queue.Queue()
@@ -265,7 +265,9 @@ class SpeechEngine:
         """Speak ``text`` into the mono WAV ``out_path`` (see ``pick_voice`` for how the voice is chosen).
 
         ``rate`` is a pace multiplier (1.0 normal). Raises ``ValueError`` for bad arguments and
-        ``TTSError`` when the worker fails or exceeds ``timeout`` seconds.
+        ``TTSError`` when the worker fails or exceeds ``timeout`` seconds. Under an active budget the
+        wait is cut to its wall time left, the worker's CPU time is charged to it, and ``BudgetExceeded``
+        says when it ran out.
         """
         chosen = pick_voice(language, gender, voice)
         out = Path(out_path).resolve()
@@ -275,7 +277,17 @@ class SpeechEngine:
             raise FileNotFoundError(f"{out.parent}: no such directory")
         request = {"op": "synthesize", "text": clean_text(text), "voice": chosen.id,
                    "rate": check_rate(rate), "out": str(out)}
-        answer = self._call(request, timeout)
+        budget = active()
+        if budget is None:
+            answer = self._call(request, timeout)
+        else:
+            budget.check()
+            try:
+                answer = self._call(request, budget.wall_timeout(timeout))
+            finally:
+                budget.check()
+            budget.charge(float(answer.get("cpu_s") or 0))
+            budget.check()
         if answer.get("fallback"):
             log.warning("spoke with espeak-ng instead of %s: %s", chosen.id, answer["fallback"])
         return Speech(

@@ -9,7 +9,9 @@ stderr; stray output of the C libraries is sent there too). Requests:
 - ``{"op": "voices"}`` → ``{"ok": true, "voices": [...]}`` (those the engines really load).
 - ``{"op": "warm"}`` → starts loading the piper model in the background and answers at once.
 - ``{"op": "ping"}`` → ``{"ok": true, "piper_loaded", "piper_load_s"}``.
-Any failure answers ``{"ok": false, "error": "…"}``; the worker keeps serving. A request's ``id`` is echoed.
+Any failure answers ``{"ok": false, "error": "…"}``; the worker keeps serving. A request's ``id`` is echoed,
+and every success carries ``cpu_s``, the CPU time the worker spent on it (the backend charges it to the turn's
+budget). Started with the backend's process id as argument, the worker exits as soon as the backend is gone.
 
 Phoneme timings (IPA symbols, stress marks dropped, pauses and punctuation left out):
 
@@ -39,6 +41,7 @@ from typing import IO, Any
 
 import numpy as np
 
+from nemo_nb.local.media.children import exit_with_parent
 from nemo_nb.local.media.tts import check_rate, clean_text, pick_voice, voices
 
 PEAK = 0.89  # −1 dBFS: every utterance is peak-normalized to the same level, whatever the engine
@@ -429,9 +432,14 @@ def main() -> None:
     out = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # C libraries printing to stdout must not break replies
     sys.stdout = sys.stderr
+    if len(sys.argv) > 1:
+        exit_with_parent(int(sys.argv[1]))
     worker = Worker()
     for line in _requests(sys.stdin.buffer):
+        started = time.process_time()
         answer = worker.handle(line) if line is not None else {"ok": False, "error": "request too long"}
+        if answer["ok"]:
+            answer["cpu_s"] = round(time.process_time() - started, 4)
         out.write(json.dumps(answer) + "\n")
         out.flush()
 

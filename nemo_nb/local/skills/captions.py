@@ -3,22 +3,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from nemo_nb.draft import TEXT, Draft
+from nemo_nb.draft import TEXT, Draft, Track
+from nemo_nb.draft.languages import language_name
 from nemo_nb.local import intents, srt
 from nemo_nb.local.credits import COSTS
-from nemo_nb.local.skills.base import Message, Plan, TurnContext, new_segment_id, refusal, say, tool
+from nemo_nb.local.skills.base import Message, Plan, TurnContext, refusal, say, tool
 
 CAPTIONS = (r"\bcaptions?\b", r"\bsubtitles?\b", r"\bsubs\b", r"字幕")
 REMOVE = r"\b(remove|delete|drop|hide|turn off|no)\b|删除|去掉"
 
 
+def is_captions(track: Track) -> bool:
+    return track.type == TEXT and track.name == "Captions"
+
+
 def cues_for(ctx: TurnContext, draft: Draft, language: str | None = None) -> tuple[list[list[Any]], str] | None:
     """Caption cues: a dub's (when a dubbed language is named), else the voiceover's, else an uploaded SRT's."""
-    dub = (draft.raw["m"].get("dub") or {}).get(language) if language else None
-    if isinstance(dub, dict) and dub.get("cues"):
-        return dub["cues"], f"the {intents.LANGUAGE_NAMES.get(language, language)} dub"
-    voiceover = draft.raw["m"].get("voiceover")
-    if isinstance(voiceover, dict) and voiceover.get("cues"):
+    dub = draft.dub(language) if language else None
+    if language and dub is not None and dub.get("cues"):
+        return dub["cues"], f"the {language_name(language)} dub"
+    voiceover = draft.voiceover
+    if voiceover is not None and voiceover.get("cues"):
         return voiceover["cues"], "the voiceover"
     for upload in reversed(ctx.uploaded("document")):
         if upload["filename"].lower().endswith(".srt"):
@@ -51,12 +56,12 @@ def captions_plan(message: Message, ctx: TurnContext, *, after_voiceover: bool =
         cues, source = found
 
         def work() -> dict[str, Any]:
-            d.raw["t"] = [t for t in d.raw["t"] if not (t.get("tt") == TEXT and t.get("n") == "Captions")]
+            d.remove_tracks(is_captions)
             track = d.track(TEXT, "Captions")
             height = int((d.canvas or {}).get("h", 1080))
             for start, end, words in cues:
-                track.add({"id": new_segment_id(), "k": "caption", "st": int(start), "d": int(end) - int(start),
-                           "tx": words, "n": words, "pos": pos, "c": colour, "fs": max(14, height // 22)})
+                track.add_text("caption", words, int(start), int(end) - int(start), pos=pos, colour=colour,
+                               font_px=max(14, height // 22))
             c.set_draft(d)
             return {"cues": len(cues), "source": source}
 
@@ -74,7 +79,7 @@ async def remove_captions(c: TurnContext) -> Any:
     d = c.draft
 
     def work() -> dict[str, Any]:
-        d.raw["t"] = [t for t in d.raw["t"] if not (t.get("tt") == TEXT and t.get("n") == "Captions")]
+        d.remove_tracks(is_captions)
         c.set_draft(d)
         return {"removed": True}
 
