@@ -57,7 +57,7 @@ def submit(b: Backend, user_id: str, session: Session, rid: str, draft: dict[str
     job = b.store.add_render(rid, user_id, session.id, draft, output)
     if job is None:
         raise ApiError(errors.DUPLICATE_RENDER, f"render id {rid!r} is already used; choose a new one")
-    b.renders.submit(job.key)
+    b.renders.submit(job)
     return {"success": True, "data": {"id": rid, "status": "pending", "progress": 0}}
 
 

@@ -40,13 +40,10 @@ class RenderManager:
         self._tasks: set[asyncio.Task] = set()
         self._failed_once = False
 
-    def submit(self, key: str) -> None:
-        """Queue a render already recorded as pending (by its server key); it starts when the fair queue
-        says so."""
-        job = self.store.render(key)
-        assert job is not None, "submit a render after recording it"
-        self._cancel[key] = threading.Event()
-        self._queue.add(QueuedRender(key, job.user_id, job.session_id))
+    def submit(self, job: Render) -> None:
+        """Queue a render already recorded as pending; it starts when the fair queue says so."""
+        self._cancel[job.key] = threading.Event()
+        self._queue.add(QueuedRender(job.key, job.user_id, job.session_id))
         self._dispatch()
 
     def cancel(self, key: str) -> None:
