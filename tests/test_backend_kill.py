@@ -34,7 +34,8 @@ def test_kill_9_leaves_no_ffmpeg_or_speech_worker(tmp_path: Path):
         api = RawApi(url)
         api.login()
         sid = api.session()
-        draft = {"t": [{"tt": 7, "sg": [{"st": 0, "d": 600_000, "tx": "Long"}]}], "m": {"canvas": {"w": 1280, "h": 720}}}
+        draft = {"t": [{"tt": 7, "sg": [{"st": 0, "d": 600_000, "tx": "Long"}]}],
+                 "m": {"canvas": {"w": 1280, "h": 720}}}
         assert api.render(sid, "long", draft).status_code == 200
         wait_for(lambda: children_named(server.pid, "ffmpeg"), 20, "the render's ffmpeg")
         wait_for(lambda: children_named(server.pid, "tts_worker"), 20, "the speech worker")
@@ -48,5 +49,5 @@ def test_kill_9_leaves_no_ffmpeg_or_speech_worker(tmp_path: Path):
         api = RawApi(url)
         assert api.http.get("/").status_code == 200  # started: leftovers swept
         time.sleep(1.0)
-        assert not (Path(data) / "renders" / "long").exists()
+        assert list((Path(data) / "renders").iterdir()) == []  # the render's folder is gone and stays gone
         api.close()

@@ -1,5 +1,5 @@
 """The short soak (benchmarks/soak.py): mixed load with a kill -9 and a restart half-way, then nothing lost,
-the credits ledger balanced, no orphan process and no server error."""
+the credits ledger balanced, no orphan process, no file the database does not own and no server error."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -41,7 +41,5 @@ def test_no_server_error(soaked: dict[str, Any]):
     assert soaked["server_errors"] == 0
 
 
-@pytest.mark.xfail(strict=False, reason="the startup sweep of crash leftovers is issue 12 item 6 (branch i12-harden); "
-                                        "make this strict once it is merged")
 def test_no_file_the_database_does_not_own(soaked: dict[str, Any]):
     assert soaked["leftover_files"] == []

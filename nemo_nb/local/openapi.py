@@ -20,7 +20,9 @@ LANGUAGE = {"type": "string", "pattern": "^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$
 STATUSES = {
     400: "malformed request (code 4000; 400: missing X-Client-Id)", 401: "token missing, bad or expired (1001)",
     402: "attribution headers missing: the free plan cannot export (not a credits problem)",
-    403: "not enough credits (2001), with a registration link", 404: "not found (1002 session, 4004 render)",
+    403: "refused (4003): Host not this server (a loopback name with its port), or a browser request from an "
+         "origin not allowed; on /run_sse also not enough credits (2001), with a registration link",
+    404: "not found (1002 session, 4004 render)",
     409: "conflict: nothing to render (4005), id used (4009), not ready (4010), turn running (4029), "
          "message already received (4030), not cancellable (4031)",
     413: "file too large (4002)", 415: "unsupported file type (4001)",
@@ -55,8 +57,9 @@ def answer(description: str, schema: dict[str, Any], media: str = JSON, **extra:
 
 
 def errors(*statuses: int) -> dict[str, Any]:
-    """Error answers (the JSON envelope) for ``statuses``, plus the 400 any request can get (headers too big)."""
-    out = {str(s): answer(STATUSES[s], ref("Error")) for s in sorted({400, *statuses})}
+    """Error answers (the JSON envelope) for ``statuses``, plus those any request can get: 400 (headers too
+    big) and 403 (4003: a Host or a browser origin refused, before any route runs)."""
+    out = {str(s): answer(STATUSES[s], ref("Error")) for s in sorted({400, 403, *statuses})}
     if 429 in statuses:
         out["429"]["headers"] = {"Retry-After": {"schema": {"type": "string", "pattern": "^[0-9]+$"}}}
     return out
@@ -231,7 +234,10 @@ def document(server_url: str | None = None) -> dict[str, Any]:
         "info": {"title": "NemoVideo protocol (nemo_nb embedded backend)", "version": __version__,
                  "description": "The protocol of docs/protocol.md as the embedded backend serves it. JSON answers "
                                 "are {code, message, data}; code 0 is success. Error codes and their HTTP statuses "
-                                "are listed in nemo_nb/local/errors.py."},
+                                "are listed in nemo_nb/local/errors.py. Any request whose Host is not this server "
+                                "(localhost, 127.0.0.1 or [::1] with its port), or that a browser sends from an "
+                                "origin not allowed, is refused with 403 (4003); allowed origins also get CORS "
+                                "answers, preflight (OPTIONS) included."},
         "paths": paths(),
         "components": {"schemas": SCHEMAS,
                        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",

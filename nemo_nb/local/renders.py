@@ -3,7 +3,6 @@ session, real progress from ffmpeg, cancel, a time and CPU budget each, and a fa
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import secrets
 import shutil
@@ -15,6 +14,7 @@ from typing import Any
 
 from nemo_nb.draft import Draft
 from nemo_nb.local.budget import Budget, BudgetExceeded, spending
+from nemo_nb.local.records import Render
 from nemo_nb.local.render_pool import FairQueue, QueuedRender
 from nemo_nb.local.settings import BackendSettings
 from nemo_nb.local.store import Store
@@ -29,7 +29,7 @@ class RenderManager:
         self.store = store
         self.settings = settings
         self.out_dir = data_dir / "renders"
-        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.out_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.media_root = data_dir
         workers = max(1, settings.render_workers)
         self.workers = workers
@@ -40,40 +40,19 @@ class RenderManager:
         self._tasks: set[asyncio.Task] = set()
         self._failed_once = False
 
-    def clean_leftovers(self) -> None:
-        """Work folders and partial files of renders cut off by a crash.
-
-        Each render has its own folder ``<id>/`` (``<id>.mp4``, ``<id>.<lang>.mp4``, ``work/`` while it
-        runs); older versions wrote ``<id>.mp4`` with a ``<id>.work/`` folder next to it.
-        """
-        for path in self.out_dir.iterdir():
-            if not path.is_dir():
-                if path.name.endswith(".part"):  # older layout
-                    path.unlink(missing_ok=True)
-                continue
-            shutil.rmtree(path / "work", ignore_errors=True)
-            for partial in path.glob("*.part"):
-                partial.unlink(missing_ok=True)
-            # An older work folder, or a render folder left with nothing (its render failed): a finished
-            # render's folder always holds its MP4, also when its id ends in ".work".
-            if not any(path.glob("*.mp4")):
-                shutil.rmtree(path, ignore_errors=True)
-
-    def submit(self, render_id: str) -> None:
+    def submit(self, job: Render) -> None:
         """Queue a render already recorded as pending; it starts when the fair queue says so."""
-        job = self.store.render(render_id)
-        assert job is not None, "submit a render after recording it"
-        self._cancel[render_id] = threading.Event()
-        self._queue.add(QueuedRender(render_id, job["user_id"], job["session_id"]))
+        self._cancel[job.key] = threading.Event()
+        self._queue.add(QueuedRender(job.key, job.user_id, job.session_id))
         self._dispatch()
 
-    def cancel(self, render_id: str) -> None:
-        event = self._cancel.get(render_id)
+    def cancel(self, key: str) -> None:
+        event = self._cancel.get(key)
         if event:
             event.set()
-        if self._queue.remove(render_id):
-            self._cancel.pop(render_id, None)
-        self.store.update_render(render_id, status="failed", error="cancelled", completed_at=time.time())
+        if self._queue.remove(key):
+            self._cancel.pop(key, None)
+        self.store.update_render(key, status="failed", error="cancelled", completed_at=time.time())
 
     def _dispatch(self) -> None:
         """Start waiting renders while a worker is free."""
@@ -84,29 +63,29 @@ class RenderManager:
             task.add_done_callback(self._tasks.discard)
 
     async def _run(self, queued: QueuedRender) -> None:
-        render_id = queued.key
+        key = queued.key
         try:
-            job = self.store.render(render_id)
-            if job is None or job["status"] != "pending":  # cancelled while queued
+            job = self.store.render(key)
+            if job is None or job.status != "pending":  # cancelled while queued
                 return
-            self.store.update_render(render_id, status="processing", started_at=time.time(), progress=0)
+            self.store.update_render(key, status="processing", started_at=time.time(), progress=0)
             try:
-                result = await asyncio.to_thread(self._render_sync, job, self._cancel[render_id])
+                result = await asyncio.to_thread(self._render_sync, job, self._cancel[key])
             except BudgetExceeded as exc:
-                log.warning("render %s over budget: %s", render_id, exc)
-                self.store.update_render(render_id, status="failed", completed_at=time.time(),
+                log.warning("render %s over budget: %s", key, exc)
+                self.store.update_render(key, status="failed", completed_at=time.time(),
                                          error=f"{exc}; renders are free, nothing was charged. Export a shorter "
                                                "or smaller version")
             except Exception as exc:  # noqa: BLE001 — the render fails, the server does not
-                if not self._cancel[render_id].is_set():
-                    log.warning("render %s failed: %s", render_id, exc)
-                    self.store.update_render(render_id, status="failed", error=str(exc)[:500],
+                if not self._cancel[key].is_set():
+                    log.warning("render %s failed: %s", key, exc)
+                    self.store.update_render(key, status="failed", error=str(exc)[:500],
                                              completed_at=time.time())
             else:
-                self.store.update_render(render_id, status="completed", progress=100, completed_at=time.time(),
+                self.store.update_render(key, status="completed", progress=100, completed_at=time.time(),
                                          **result)
         finally:
-            self._cancel.pop(render_id, None)
+            self._cancel.pop(key, None)
             self._queue.finished(queued)
             self._running -= 1
             self._dispatch()
@@ -120,11 +99,11 @@ class RenderManager:
             media = self.store.media(media_id, user_id) if isinstance(media_id, str) else None
             if not media:
                 return None
-            return MediaRef(path=self.media_root / media["relpath"], info=MediaInfo(**media["info"]))
+            return MediaRef(path=self.media_root / media.relpath, info=MediaInfo(**media.info))
 
         return resolve
 
-    def _render_sync(self, job: dict[str, Any], cancel: threading.Event) -> dict[str, Any]:
+    def _render_sync(self, job: Render, cancel: threading.Event) -> dict[str, Any]:
         from nemo_nb.local.media.probe import probe
         from nemo_nb.local.media.render import plan_render, render
 
@@ -132,27 +111,28 @@ class RenderManager:
             self._failed_once = True
             raise RuntimeError("fault injection: this render fails once; submit it again with a new id")
 
-        resolve = self.resolver(job["user_id"])
-        # Each render has its own folder: ids are unique but may contain dots, so "a.es" must not
-        # meet render "a"'s Spanish file, nor any render its work folder.
-        folder = self.out_dir / job["id"]
-        out = folder / f"{job['id']}.mp4"
+        resolve = self.resolver(job.user_id)
+        # Each render has its own folder, named by its server key: client ids are per user and may contain
+        # dots, so "a.es" must not meet render "a"'s Spanish file, nor any render its work folder.
+        folder = self.out_dir / job.key
+        out = folder / f"{job.id}.mp4"
         work = folder / "work"
-        work.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700, exist_ok=True)
+        work.mkdir(mode=0o700, exist_ok=True)
         last = [0.0]
 
         def progress(percent: float) -> None:
             now = time.monotonic()
             if now - last[0] >= 0.2 or percent >= 100:
                 last[0] = now
-                self.store.update_render(job["id"], progress=round(min(percent, 99.0), 1))
+                self.store.update_render(job.key, progress=round(min(percent, 99.0), 1))
 
-        output = json.loads(job["output"])
-        language = output.get("language") if isinstance(output, dict) else None
+        language = job.output.get("language")
         budget = Budget("this render", self.settings.render_wall_s, self.settings.render_cpu_s)
         try:
             with spending(budget):
-                plan = plan_render(Draft(json.loads(job["draft"])), resolve, out, work, language=language)
+                plan = plan_render(Draft(self.store.render_draft(job.key)), resolve, out, work,
+                                   language=language)
                 render(plan, on_progress=progress, cancel=cancel)
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)  # the render's own folder: nothing of it is kept
@@ -160,6 +140,8 @@ class RenderManager:
         finally:
             shutil.rmtree(work, ignore_errors=True)
         info = probe(out)
+        for path in (out, *plan.extra_outputs.values()):
+            path.chmod(0o600)
         url_key = secrets.token_urlsafe(18)
         # An extra output's key starts with its render's key (how /files finds it) and has its own secret part.
         extra = {lang: {"relpath": path.relative_to(self.media_root).as_posix(),
@@ -167,11 +149,10 @@ class RenderManager:
                  for lang, path in plan.extra_outputs.items()}
         return {"relpath": out.relative_to(self.media_root).as_posix(), "url_key": url_key,
                 "size": out.stat().st_size, "duration": round(info.duration_s, 3),
-                "copies_video": int(plan.copies_video), "extra_outputs": json.dumps(extra),
-                "languages": json.dumps(list(plan.languages))}
+                "copies_video": int(plan.copies_video), "extra_outputs": extra, "languages": list(plan.languages)}
 
     async def drain(self) -> None:
-        self._closing = True  # renders still waiting never start; the next start fails them (store)
+        self._closing = True  # renders still waiting never start; the next start fails them (datadir)
         for event in self._cancel.values():
             event.set()
         if self._tasks:

@@ -8,6 +8,9 @@ from pathlib import Path
 SSE_DIALECTS = ("canonical", "adk")
 RENDER_SHAPES = ("wrapped", "toplevel")
 DAY = 86400
+# Browser pages on this machine (a notebook frontend on localhost:8888) may call the backend.
+LOOPBACK_ORIGINS = tuple(f"{scheme}://{host}:*" for scheme in ("http", "https")
+                         for host in ("localhost", "127.0.0.1", "[::1]"))
 
 
 def default_render_workers() -> int:
@@ -58,12 +61,14 @@ class BackendSettings:
     port: int = 0                            # 0: a free port
     credits: int = 100                       # credits of a new anonymous user
     token_ttl_s: int = 7 * DAY
-    token_window_s: int = 7 * DAY            # the window of the per-client / per-IP token limits
+    token_window_s: int = 7 * DAY            # the window of the per-client / per-address token limits
     tokens_per_client: int = 1
-    tokens_per_ip: int = 10
+    tokens_per_ip: int = 0                   # new client ids per address per window; 0: no limit. Off by default:
+                                             # every local client is 127.0.0.1 (the cloud's rule is 10)
     max_upload_bytes: int = 500 * 1024 * 1024
-    max_json_bytes: int = 16 * 1024 * 1024
+    max_json_bytes: int = 4 * 1024 * 1024     # a JSON body; its shape is bounded too (limits.py)
     allow_private_urls: bool = False         # URL uploads from loopback/private addresses
+    url_allow_hosts: tuple[str, ...] = ()    # "host:port" URL uploads may fetch although local or private
     url_timeout_s: float = 30.0
     sse_dialect: str = "canonical"
     render_shape: str = "wrapped"
@@ -81,6 +86,7 @@ class BackendSettings:
     max_render_pixels: int = 3840 * 2160
     max_render_pixel_seconds: float = 3600.0 * 1920 * 1080
     web_url: str = ""                        # claim / registration links; "" → this server
+    allowed_origins: tuple[str, ...] = LOOPBACK_ORIGINS  # web pages that may call the API (":*": any port; "*": all)
     faults: Faults = field(default_factory=Faults)
 
     def __post_init__(self) -> None:
@@ -92,3 +98,5 @@ class BackendSettings:
             raise ValueError("the embedded backend binds to loopback only (127.0.0.1 or ::1)")
         if self.data_dir is not None:
             self.data_dir = Path(self.data_dir)
+        self.url_allow_hosts = tuple(h.strip().lower() for h in self.url_allow_hosts if h.strip())
+        self.allowed_origins = tuple(o.strip() for o in self.allowed_origins if o.strip())

@@ -15,6 +15,7 @@ from nemo_nb.local import errors
 from nemo_nb.local.agent import Agent, Event, Plan, TurnContext
 from nemo_nb.local.budget import Budget, BudgetExceeded, spending
 from nemo_nb.local.library import Library
+from nemo_nb.local.records import Session
 from nemo_nb.local.settings import BackendSettings
 from nemo_nb.local.store import Store
 
@@ -32,16 +33,17 @@ class TurnRunner:
         self.agent = agent or Agent()
         self.tasks: set[asyncio.Task] = set()
 
-    def context(self, session: dict[str, Any], user_id: str) -> TurnContext:
-        return TurnContext(session_id=session["id"], user_id=user_id, state=session["state"],
-                           library=self.library, store=self.store, language=session.get("language") or "en")
+    def context(self, session: Session, user_id: str) -> TurnContext:
+        return TurnContext(session_id=session.id, user_id=user_id, state=session.state,
+                           library=self.library, store=self.store, language=session.language or "en")
 
-    def start(self, session: dict[str, Any], user_id: str, message: str, key: str | None,
-              registration_url: str) -> asyncio.Queue:
-        """Plan, reserve the session and the credits, then run the turn in the background."""
+    async def start(self, session: Session, user_id: str, message: str, key: str | None,
+                    registration_url: str) -> asyncio.Queue:
+        """Plan (in a worker thread: reading a long message takes a while), reserve the session and the
+        credits, then run the turn in the background."""
         ctx = self.context(session, user_id)
-        plan = self.agent.plan(message, ctx)
-        turn_id = self.store.start_turn(session["id"], message, key)
+        plan = await asyncio.to_thread(self.agent.plan, message, ctx)
+        turn_id = self.store.start_turn(session.id, message, key)
         if turn_id is None:
             raise errors.ApiError(errors.SESSION_BUSY, "a turn is already running in this session; "
                                   "wait for it to finish (its reply is still streaming)")
@@ -113,7 +115,7 @@ class TurnRunner:
         fresh = self.store.session(ctx.session_id, ctx.user_id)
         if fresh is None:
             return
-        ctx.state["video_infos"] = fresh["state"].get("video_infos", [])
+        ctx.state["video_infos"] = fresh.state.get("video_infos", [])
         self.store.save_state(ctx.session_id, ctx.state, history=ctx.record_history)
 
     async def _heartbeats(self, put: Any, last_event: list[float]) -> None:

@@ -12,9 +12,9 @@ from nemo_nb.local.media.speech_length import check_speech_fits
 from nemo_nb.local.skills.base import Message, Plan, TurnContext, refusal, say, tool
 from nemo_nb.local.skills.voiceover import Line, script_of, speaker_for, voice_name
 
-AVATAR = (r"\bavatar\b", r"\bpresenter\b", r"\bspokes(person|man|woman)\b", r"\btalking head\b", r"\bhost\b.*\bvideo\b",
-          r"数字人|虚拟主播|主持人")
-SCRIPT_TO_VIDEO = r"\bscript\b.*\b(into|to|as)\b.*\b(mp4|video)\b"
+AVATAR = (r"\bavatar\b", r"\bpresenter\b", r"\bspokes(person|man|woman)\b", r"\btalking head\b",
+          (r"\bhost\b", r"\bvideo\b"), r"数字人|虚拟主播|主持人")
+SCRIPT_TO_VIDEO = (r"\bscript\b", r"\b(into|to|as)\b", r"\b(mp4|video)\b")
 PAUSE_MS = 350
 SWEET_SPOT_WORDS = 200
 ASK = ("To make a presenter video I need the script: send it after a colon (\"create a talking avatar video: "

@@ -22,7 +22,7 @@ from nemo_nb.local.skills.base import Message, Plan, TurnContext, refusal, say, 
 from nemo_nb.local.skills.voiceover import planned_video_ms, stretch
 from nemo_nb.local.translate import translator
 
-DUB = (r"\bdub(s|bed|bing)?\b", r"\btranslat(e|ion)\b.*\b(voice|audio|speech|video)\b", r"译制|配音成")
+DUB = (r"\bdub(s|bed|bing)?\b", (r"\btranslat(e|ion)\b", r"\b(voice|audio|speech|video)\b"), r"译制|配音成")
 MAX_SPEEDUP = 1.5
 REMOVE_ORIGINAL = r"\b(remove|replace|drop|mute|without) (the )?(original|english|source) (voice|speech|audio)\b"
 
