@@ -29,6 +29,8 @@ from nemo_nb.draft.views import as_int
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
+    from nemo_nb.widgets.timeline import TimelineWidget
+
 Cue = tuple[int, int, str]  # start_ms, end_ms, text
 
 
@@ -319,6 +321,12 @@ class Draft:
     def segments_df(self) -> pd.DataFrame:
         """One row per segment; columns ``SEGMENT_COLUMNS`` (``track`` is 1-based)."""
         return _views.segments_df(self)
+
+    def widget(self) -> TimelineWidget:
+        """This timeline as a live widget (lanes, hover details, a playhead); needs anywidget."""
+        from nemo_nb.widgets.timeline import TimelineWidget
+
+        return TimelineWidget(self)
 
     def summary(self) -> str:
         """One line: ``Timeline (2 tracks): 1. Video: city (0-10s) 2. BGM: Lo-fi (0-10s, 35%)``."""

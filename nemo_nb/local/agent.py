@@ -9,6 +9,7 @@ the end and not charged. Questions, small talk and clarifying questions are free
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 from nemo_nb.draft import AUDIO, TEXT, VIDEO
 from nemo_nb.local.skills import (
@@ -19,6 +20,7 @@ from nemo_nb.local.skills import (
     captions,
     dubbing,
     edit,
+    hearing,
     notes,
     overlays,
     placement,
@@ -31,8 +33,8 @@ __all__ = ["SKILLS", "Agent", "Event", "Plan", "TurnContext", "scene_of"]
 
 Planner = Callable[[Intent, TurnContext], "Plan | None"]
 
-# Intent kind → the skill's planner. A new skill (e.g. speech recognition) is one more row here and one more
-# kind in the understanding pipeline (``understanding/frames.py``).
+# Intent kind → the skill's planner. A new skill is one more row here and one more kind in the understanding
+# pipeline (hearing: "transcript" and "dub_reply", read in ``understanding/hearing.py``).
 SKILLS: dict[str, Planner] = {
     "place": placement.add_plan,
     "remove_clip": placement.remove_clip_plan,
@@ -55,6 +57,8 @@ SKILLS: dict[str, Planner] = {
     "original_level": audio.original_audio_plan,
     "dub": dubbing.dubbing_plan,
     "presenter": avatar.avatar_plan,
+    "transcript": hearing.transcript_plan,
+    "dub_reply": hearing.translation_reply_plan,
     "undo": edit.undo_plan,
 }
 NOTES: dict[str, Planner] = {"unsupported": notes.unsupported_plan, "ask": notes.ask_plan}
@@ -80,7 +84,18 @@ def scene_of(ctx: TurnContext) -> Scene:
         audio=tuple(u["filename"] for u in ctx.uploaded("audio")),
         presenter=any(s.get("box") for s in draft.segments_of(VIDEO)),
         last_target=last if isinstance(last := ctx.state.get("last_target"), str) else None,
+        **awaiting(ctx),
     )
+
+
+def awaiting(ctx: TurnContext) -> dict[str, Any]:
+    """The dub of the clip's speech waiting for its translation: its languages and how many lines it listed."""
+    pending = ctx.state.get(hearing.PENDING)
+    if not isinstance(pending, dict) or not isinstance(pending.get("lines"), list) \
+            or not isinstance(pending.get("languages"), list):
+        return {}
+    languages = tuple(str(code) for code in pending["languages"] if isinstance(code, str))
+    return {"awaiting": languages, "awaiting_lines": len(pending["lines"])} if languages else {}
 
 
 SPEECH = ("voiceover", "revoice", "dub", "presenter")
@@ -172,7 +187,7 @@ class Agent:
             plan = planner(intent, ctx) if planner else None
             if plan is None:
                 continue
-            (later if plan.action == "help" else work).append(plan)
+            (later if plan.action in ("help", "transcript") else work).append(plan)  # the transcript after edits
             ctx.planned.append(plan.action)
         questions = [i for i in intents if i.kind == "question"]
         if questions:

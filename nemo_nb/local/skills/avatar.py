@@ -2,7 +2,6 @@
 goes in a corner (picture-in-picture), the user's clip and frame untouched; without footage it is the video."""
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +9,7 @@ from nemo_nb.draft import TEXT, VIDEO, Draft
 from nemo_nb.local import srt
 from nemo_nb.local.credits import COSTS
 from nemo_nb.local.library import inspect
+from nemo_nb.local.media.speech_length import check_speech_fits
 from nemo_nb.local.skills.base import Plan, TurnContext, refusal, say, tool, video_end_ms
 from nemo_nb.local.skills.voiceover import Line, language_of, lower_original, script_of, speaker_for, voice_name
 from nemo_nb.local.understanding import Intent
@@ -56,7 +56,10 @@ def avatar_plan(intent: Intent, ctx: TurnContext) -> Plan | None:
     pace = intent.slots.pace.apply(1.0) if intent.slots.pace else 1.0
     style, background, (width, height) = look(intent, ctx)
     captions = bool(intent.words & {"captions", "caption", "subtitles", "subs"})
-    if ctx.draft.is_renderable:
+    over_footage = ctx.draft.is_renderable
+    if refused := too_long(lines, source, pace, video_end_ms(ctx.draft) if over_footage else None):
+        return refused
+    if over_footage:
         corner = intent.slots.position if intent.slots.position in CORNERS else "bottom-right"
         return corner_plan(lines, source, voice, language, pace, style, background, corner)
 
@@ -84,6 +87,24 @@ def avatar_plan(intent: Intent, ctx: TurnContext) -> Plan | None:
             yield ev
 
     return Plan("avatar", COSTS["avatar"], run)
+
+
+def too_long(lines: list[Line], source: str, pace: float, video_ms: int | None) -> Plan | None:
+    """A free refusal, before anything is spoken, when the script cannot fit: over the footage (``video_ms``)
+    from 0.4 s in, or as a presenter video of its own (at most ``MAX_DURATION_S``)."""
+    from nemo_nb.local.media.avatar import MAX_DURATION_S
+
+    pauses_s = PAUSE_MS / 1000 * (len(lines) - 1)
+    room_s = (video_ms / 1000 - 0.4 if video_ms is not None else MAX_DURATION_S) - pauses_s
+    over = check_speech_fits([line.text for line in lines], room_s, pace)
+    if over is None:
+        return None
+    if video_ms is not None:
+        return refusal(f"The script from {source} is too long for a presenter over this {video_ms / 1000:.1f} s "
+                       f"video: {over}. Cut about {over.cut_words} words and ask again. Nothing was charged.")
+    return refusal(f"The script from {source} is too long for a presenter video (at most {MAX_DURATION_S / 60:g} "
+                   f"minutes): {over}. Cut about {over.cut_words} words, or split it into several videos, and ask "
+                   "again. Nothing was charged.")
 
 
 CORNERS = ("top-left", "top-right", "bottom-left", "bottom-right")
@@ -207,6 +228,7 @@ def speak_lines(c: TurnContext, lines: list[Line], voice: Any, language: str, pa
 
 def join_wavs(parts: list[Path], out: Path, pause_ms: int) -> None:
     """One WAV: the parts in order with ``pause_ms`` of silence between them."""
+    from nemo_nb.local.media import children
     from nemo_nb.local.media.ffmpeg import ffmpeg_exe
 
     args = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y"]
@@ -217,5 +239,5 @@ def join_wavs(parts: list[Path], out: Path, pause_ms: int) -> None:
     last = len(parts) - 1
     chains += f"[{last}:a]aformat=sample_rates=22050:channel_layouts=mono[a{last}];"
     graph = chains + "".join(f"[a{i}]" for i in range(len(parts))) + f"concat=n={len(parts)}:v=0:a=1[out]"
-    subprocess.run([*args, "-filter_complex", graph, "-map", "[out]", str(out)], check=True, timeout=300)
+    children.run([*args, "-filter_complex", graph, "-map", "[out]", str(out)], check=True, timeout=300)
 

@@ -1,5 +1,6 @@
 """Captions: burned-in text timed to the speech — the voiceover's or a dub's cues, an uploaded SRT's, or text the
-user gives ("add Spanish subtitles: …"), laid on the speech's timing; restyled or removed on request."""
+user gives ("add Spanish subtitles: …"), laid on the speech's timing; a clip with only its own speech is heard
+instead (``hearing``). Restyled or removed on request."""
 from __future__ import annotations
 
 from typing import Any
@@ -67,9 +68,6 @@ def captions_plan(intent: Intent, ctx: TurnContext) -> Plan | None:
     given = slots.translations.get(language) if language else None
     given = given or slots.text
     heard = spoken_cues(ctx, draft, language, slots.uploads)
-    if given is None and heard is None and not {"voiceover", "dub", "avatar"} & set(ctx.planned):
-        return refusal("Captions come from the voiceover's script (or an uploaded .srt, or text you send: \"add "
-                       "captions: …\"). What should they say? Nothing was charged.")
     if given is None and heard is not None and language and language not in (draft.voiceover or {}).get(
             "language", "en") and draft.dub(language) is None and heard[1] == "the voiceover":
         name = language_name(language)
@@ -77,6 +75,15 @@ def captions_plan(intent: Intent, ctx: TurnContext) -> Plan | None:
                        f"first. I never invent a translation. Nothing was charged.")
     colour = slots.colour or "white"
     pos = CORNER_FREE.get(slots.position or "", slots.position) or "bottom"
+    if given is None and heard is None and not {"voiceover", "dub", "avatar"} & set(ctx.planned):
+        from nemo_nb.local.skills.hearing import speech_captions_plan
+
+        return speech_captions_plan(ctx, language, pos, colour, sidecar=slots.sidecar) or refusal(
+            "Captions come from the clip's own speech, the voiceover's script, an uploaded .srt or text you send "
+            "(\"add captions: …\"), and this clip has no sound: what should they say? Nothing was charged.")
+    if given is None and heard is not None and slots.sidecar and heard[1] == "the voiceover" and not ctx.planned:
+        return refusal("The voiceover's captions are already kept as an SRT file in the generated media, not burned "
+                       "in. Say \"burn in captions\" to put them on the picture. Nothing was changed or charged.")
 
     async def run(c: TurnContext) -> Any:
         d = c.draft
@@ -95,12 +102,7 @@ def captions_plan(intent: Intent, ctx: TurnContext) -> Plan | None:
             return
 
         def work() -> dict[str, Any]:
-            d.remove_tracks(is_captions)
-            track = d.track(TEXT, "Captions")
-            height = int((d.canvas or {}).get("h", 1080))
-            for start, end, words in cues:
-                track.add_text("caption", words, int(start), max(1, int(end) - int(start)), pos=pos, colour=colour,
-                               font_px=max(14, height // 22))
+            place_captions(d, cues, pos, colour)
             c.set_draft(d)
             return {"cues": len(cues), "source": source}
 
@@ -112,6 +114,16 @@ def captions_plan(intent: Intent, ctx: TurnContext) -> Plan | None:
             yield ev
 
     return Plan("captions", COSTS["captions"], run)
+
+
+def place_captions(draft: Draft, cues: list[list[Any]], pos: str, colour: str) -> None:
+    """The captions track of ``draft`` replaced by ``cues`` ([start_ms, end_ms, text], text may hold line breaks)."""
+    draft.remove_tracks(is_captions)
+    track = draft.track(TEXT, "Captions")
+    height = int((draft.canvas or {}).get("h", 1080))
+    for start, end, words in cues:
+        track.add_text("caption", words, int(start), max(1, int(end) - int(start)), pos=pos, colour=colour,
+                       font_px=max(14, height // 22))
 
 
 def style_plan(intent: Intent, ctx: TurnContext) -> Plan | None:

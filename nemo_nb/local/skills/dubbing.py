@@ -4,8 +4,9 @@ its slot — borrow the following silence, then speed up to 1.5×, then trim and
 Translations come from the message ("Spanish: Hola …", "in French: …", "Translation: '…'"), from uploaded
 subtitles named by language (``talk.es.srt``), or from a translator plug-in (``nemo_nb.translators`` entry
 points, see ``nemo_nb.local.translate``). With none, the agent says exactly what it needs: it never invents a
-translation and never charges for asking. Asked to dub with the translation in hand but nothing to dub yet
-(no voiceover, no transcript), it voices the given lines in that language instead.
+translation and never charges for asking. With no voiceover or transcript, the clip's own speech is heard
+(``hearing``); asked to dub with the translation in hand but no speech to dub, it voices the given lines in
+that language instead. A translation that cannot fit the video is refused before anything is spoken.
 """
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from nemo_nb.draft.languages import UNDERSTOOD, language_name
 from nemo_nb.local import srt
 from nemo_nb.local.credits import COSTS
 from nemo_nb.local.library import inspect
-from nemo_nb.local.skills import voiceover
+from nemo_nb.local.media.speech_length import check_speech_fits
+from nemo_nb.local.skills import hearing, voiceover
 from nemo_nb.local.skills.base import Plan, TurnContext, refusal, say, tool, video_end_ms
 from nemo_nb.local.skills.grammar import listing, plural
 from nemo_nb.local.skills.texts import sentences
@@ -136,15 +138,10 @@ def dubbing_plan(intent: Intent, ctx: TurnContext) -> Plan | None:
     if not targets:
         return refusal("Which language should I dub into? Send the translation with it, e.g. \"dub into Spanish — "
                        "Spanish: Hola a todos …\" (I never invent one). Nothing was charged.")
+    remove_original = bool(REMOVE_ORIGINAL.search(intent.clause)) or intent.slots.replace_original
     found = source_lines(ctx, draft)
     if found is None:
-        if given:  # nothing to dub yet, but the lines are here: voice them in that language
-            language = next(code for code in targets if code in given)
-            return speak_given(intent, ctx, language, given[language], [t for t in targets if t != language])
-        names = listing((language_name(code) for code in targets), "or")
-        return refusal(f"To make a {names} version I need the {names} text: send it (\"dub into {names}: …\") and I'll "
-                       "voice it — or add a voiceover first, or upload the transcript (an .srt with timings, or a "
-                       ".txt), and send its translation. I never invent one. Nothing was charged.")
+        return without_source_lines(intent, ctx, targets, given, remove_original)
     lines, source, source_language = found
     targets = [t for t in targets if t != source_language]
     if not targets:
@@ -153,7 +150,8 @@ def dubbing_plan(intent: Intent, ctx: TurnContext) -> Plan | None:
     dubs, missing = find_translations(given, ctx, targets, lines, source_language)
     if missing and not dubs:
         return refusal(needs_text(missing, lines, source))
-    remove_original = bool(REMOVE_ORIGINAL.search(intent.clause))
+    if refused := too_long_for_video(ctx, list(dubs.values())):
+        return refused
     with_subtitles = bool(intent.words & {"subtitles", "subtitle", "captions", "caption", "subs"})
 
     async def run(c: TurnContext) -> Any:
@@ -193,12 +191,49 @@ def dubbing_plan(intent: Intent, ctx: TurnContext) -> Plan | None:
                 run)
 
 
+def too_long_for_video(ctx: TurnContext, dubs: list[Dub]) -> Plan | None:
+    """A free refusal, before anything is spoken, when a translation cannot fit the video even at the fastest
+    fitting (``MAX_SPEEDUP``); None when every one may fit."""
+    video_ms = voiceover.planned_video_ms(ctx)
+    for dub in dubs:
+        if video_ms and (over := check_speech_fits(dub.texts, video_ms / 1000, MAX_SPEEDUP)):
+            name = language_name(dub.language)
+            return refusal(f"The {name} text ({dub.origin}) is too long for this {video_ms / 1000:.1f} s video: "
+                           f"{over}. Shorten it by about {over.cut_words} words and ask again. Nothing was charged.")
+    return None
+
+
+def without_source_lines(intent: Intent, ctx: TurnContext, targets: list[str], given: dict[str, list[str]],
+                         remove_original: bool) -> Plan:
+    """No voiceover or transcript to dub: the clip's own speech is heard (``hearing``); with the translation in
+    hand and no speech to dub, the given lines are voiced in that language instead."""
+    spoken = None
+    if given:
+        language = next(code for code in targets if code in given)
+        spoken = speak_given(intent, ctx, language, given[language], [t for t in targets if t != language])
+    heard = hearing.speech_dub_plan(ctx, targets, given, remove_original)
+    if heard is not None and heard.action == "dub" and spoken is not None and spoken.action != "help":
+        return hearing.heard_or_spoken(heard, spoken)
+    if heard is not None:
+        return heard
+    if spoken is not None:
+        return spoken
+    names = listing((language_name(code) for code in targets), "or")
+    return refusal(f"To make a {names} version I need the words spoken and when, and the {names} text: add a "
+                   "voiceover first, or upload the transcript (an .srt with timings, or a .txt), and send its "
+                   f"translation (\"dub into {names}: …\") — or send just the {names} text and I'll voice it. I never "
+                   "invent a translation. Nothing was charged.")
+
+
 def speak_given(intent: Intent, ctx: TurnContext, language: str, lines: list[str], others: list[str]) -> Plan:
     """No voiceover or transcript to dub yet: the given translation spoken as this language's voiceover."""
     voice = voiceover.speaker_for(language, intent.slots.gender)
     if isinstance(voice, Plan):
         return voice
-    plan = voiceover.voice_plan([voiceover.Line(text) for text in lines], f"your {language_name(language)} text",
+    spoken = [voiceover.Line(text) for text in lines]
+    if refused := voiceover.too_long(spoken, f"your {language_name(language)} text", ctx, 1.0):
+        return refused
+    plan = voiceover.voice_plan(spoken, f"your {language_name(language)} text",
                                 language, voice, 1.0)
     if not others:
         return plan

@@ -5,7 +5,6 @@ script spoken again in another voice or pace, and the voiceover removed."""
 from __future__ import annotations
 
 import re
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from nemo_nb.draft.languages import language_name
 from nemo_nb.local import srt
 from nemo_nb.local.credits import COSTS
 from nemo_nb.local.library import inspect
+from nemo_nb.local.media.speech_length import check_speech_fits
 from nemo_nb.local.skills.base import Plan, TurnContext, refusal, say, tool, video_end_ms
 from nemo_nb.local.skills.grammar import plural, with_article
 from nemo_nb.local.skills.placement import ensure_video, pick_upload
@@ -97,11 +97,12 @@ def speaker_for(language: str, gender: str | None, voice_id: str | None = None) 
 
 def stretch(path: Path, tempo: float) -> None:
     """Change a WAV's pace in place with ffmpeg's atempo (pitch kept)."""
+    from nemo_nb.local.media import children
     from nemo_nb.local.media.ffmpeg import ffmpeg_exe
 
     out = path.with_name(path.stem + ".tempo.wav")
-    subprocess.run([ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", str(path),
-                    "-filter:a", f"atempo={tempo:.4f}", str(out)], check=True, timeout=120)
+    children.run([ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", str(path),
+                  "-filter:a", f"atempo={tempo:.4f}", str(out)], check=True, timeout=120)
     out.replace(path)
 
 
@@ -120,6 +121,27 @@ def layout(lines: list[Line], start_ms: int, end_ms: int, *, spread: bool = Fals
         at += line.duration_ms + gap
 
 
+def planned_video_ms(ctx: TurnContext) -> int:
+    """The video's length before the turn runs: the timeline's, else the latest upload's (0: unknown)."""
+    on_timeline = video_end_ms(ctx.draft)
+    if on_timeline:
+        return on_timeline
+    videos = ctx.uploaded("video")
+    return int(float(videos[-1].get("duration") or 0) * 1000) if videos else 0
+
+
+def too_long(lines: list[Line], source: str, ctx: TurnContext, pace: float) -> Plan | None:
+    """A free refusal, before anything is spoken, when the lines cannot fit the video even at the fastest pace
+    the fitting allows (``media.speech_length``); None when they may fit (checked again once spoken)."""
+    video_ms = planned_video_ms(ctx)
+    over = check_speech_fits([line.text for line in lines], video_ms / 1000, max(pace, PACE_RANGE[1])) \
+        if video_ms else None
+    if over is None:
+        return None
+    return refusal(f"The script from {source} is too long for this {video_ms / 1000:.1f} s video: {over}. "
+                   f"Cut about {over.cut_words} words (or use a longer video) and ask again. Nothing was charged.")
+
+
 def voiceover_plan(intent: Intent, ctx: TurnContext) -> Plan | None:
     if not (ctx.uploaded("video") or ctx.draft.is_renderable):
         return refusal("Upload the video to voice first (MP4, MOV, AVI, WebM or MKV), then ask again. "
@@ -133,7 +155,8 @@ def voiceover_plan(intent: Intent, ctx: TurnContext) -> Plan | None:
     if isinstance(voice, Plan):
         return voice
     pace = intent.slots.pace.apply(1.0) if intent.slots.pace else 1.0
-    return voice_plan(lines, source, language, voice, pace, spread=intent.slots.spread)
+    return too_long(lines, source, ctx, pace) or voice_plan(lines, source, language, voice, pace,
+                                                            spread=intent.slots.spread)
 
 
 def voice_plan(lines: list[Line], source: str, language: str, voice: Any, pace: float, *, spread: bool = False,
@@ -178,7 +201,8 @@ def revoice_plan(intent: Intent, ctx: TurnContext) -> Plan | None:
         return voice
     pace_now = float(meta.get("pace") or 1.0)
     pace = slots.pace.apply(pace_now) if slots.pace else pace_now
-    return voice_plan(lines, "the current script", language, voice, pace, verb="Re-recording")
+    return too_long(lines, "the current script", ctx, pace) or voice_plan(lines, "the current script", language,
+                                                                        voice, pace, verb="Re-recording")
 
 
 def remove_plan(intent: Intent, ctx: TurnContext) -> Plan | None:

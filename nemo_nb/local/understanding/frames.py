@@ -96,8 +96,8 @@ def resolve(clause: Clause, ctx: Context) -> list[Intent]:
         slots.level = slots.level or slot_reader.level_for("down", clause)
     if clause.aside and not clause.verbs():
         return []
-    if clause.lexed.has("negation") and not clause.verbs():
-        return []  # "don't remove it", "don't touch the title": nothing to do
+    if clause.lexed.has("negation") and not clause.verbs():  # "don't remove it", "don't touch the title": nothing
+        return [intent_for("modifier", clause, slots)] if slots.sidecar else []  # "… don't burn them in": a file
     if clause.descriptive and clause.payloads:
         return [intent_for("modifier", clause, slots)]  # "the French text is '…'", "here is the copy: …"
     if clause.descriptive or _is_complaint(clause, verbs, ctx):

@@ -83,6 +83,8 @@ class Slots:
     big: int = 0                          # title size: 1 big, -1 small
     duck: bool | None = None
     negated: bool = False
+    sidecar: bool = False                 # captions kept as a file only ("as an SRT", "don't burn them in")
+    replace_original: bool = False        # a dub that removes the original speech
 
     def merge(self, other: Slots) -> None:
         """Fill what is unset here from ``other`` (a modifier clause: "… and make them yellow")."""
@@ -155,6 +157,8 @@ class Scene:
     audio: tuple[str, ...] = ()       # uploaded songs
     presenter: bool = False
     last_target: str | None = None    # what the previous turn changed: "actually make it red"
+    awaiting: tuple[str, ...] = ()    # languages a dub of the clip's speech waits a translation for
+    awaiting_lines: int = 0           # … and how many lines it listed
 
     @property
     def sounds(self) -> list[str]:

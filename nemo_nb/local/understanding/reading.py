@@ -11,8 +11,9 @@ import json
 from nemo_nb.local.understanding import payload as payloads
 from nemo_nb.local.understanding import slots as slot_reader
 from nemo_nb.local.understanding.clauses import Clause, split
-from nemo_nb.local.understanding.context import Context
+from nemo_nb.local.understanding.context import Context, intent_for
 from nemo_nb.local.understanding.frames import resolve
+from nemo_nb.local.understanding.hearing import asks_transcript, captions_of_speech, translation_reply
 from nemo_nb.local.understanding.intent import Intent, Reading, Scene
 from nemo_nb.local.understanding.normalise import instruction_form, normalise
 from nemo_nb.local.understanding.times import read_when
@@ -111,6 +112,8 @@ def flatten_json(text: str) -> str:
 def understand(text: str, scene: Scene, *, go_ahead: bool = False) -> Reading:
     """Read a message (see the module docstring). ``go_ahead``: the user said "do it" to this message, held back
     or answered last time: what it held back is asked for now, and a frame it asked about is made."""
+    if scene.awaiting and (reply := translation_reply(text, scene)) is not None:
+        return Reading([reply], text=text)  # the translated lines a dub of the clip's speech waits for
     parts = payloads.extract(normalise(flatten_json(text)), READER)
     clauses = split(instruction_form(parts.instruction))
     hold = any(c.lexed.has("hold") for c in clauses) and not go_ahead
@@ -165,10 +168,10 @@ def _continues(intent: Intent, previous: Intent | None, clause: Clause) -> bool:
 TAKES = {  # the slots each kind of intent can take from a clause that only adds details
     "canvas": {"ratio", "size", "exact_size", "fit", "platform", "when"}, "trim": {"when"},
     "title": {"text", "colour", "position", "when", "big"}, "edit_title": {"text", "colour", "position", "when", "big"},
-    "captions": {"text", "colour", "position", "languages", "translations", "big", "when"},
+    "captions": {"text", "colour", "position", "languages", "translations", "big", "when", "sidecar"},
     "style_captions": {"colour", "position", "big"},
     "voiceover": {"text", "languages", "translations", "gender", "pace", "spread", "when"},
-    "revoice": {"gender", "pace", "languages"}, "dub": {"languages", "translations", "text"},
+    "revoice": {"gender", "pace", "languages"}, "dub": {"languages", "translations", "text", "replace_original"},
     "music": {"level", "mood", "fade_in", "fade_out", "fade_change", "duck", "uploads", "when"},
     "music_level": {"level"}, "music_fade": {"fade_in", "fade_out", "fade_change"}, "original_level": {"level"},
     "voice_level": {"level"},
@@ -211,6 +214,10 @@ def _read_clause(clause: Clause, ctx: Context, previous_verbs: tuple[str, ...], 
         offered = [i for i in resolve(clause, ctx) if i.kind == "canvas"]
         if offered:
             return offered
+    if asks_transcript(clause):  # "what does he say?", "transcribe it": free, answered from the clip's speech
+        return [Intent("transcript", clause.text)]
+    if captions_of_speech(clause):  # "caption what I say"
+        return [intent_for("captions", clause, slot_reader.read(clause), "captions")]
     if clause.is_small_talk:
         kind = next(c for m in clause.lexed.matches for c in ("greeting", "thanks", "ack") if m.has(c))
         return [Intent("chat", clause.text, note=kind)]
@@ -245,6 +252,7 @@ def _settle(intents: list[Intent], hold: bool) -> list[Intent]:
             same.slots.merge(intent.slots)
             continue
         out.append(intent)
+    _original_goes_with_dub(out)
     frames = [i for i in out if i.kind == "canvas" and (i.slots.ratio or i.slots.exact_size)]
     if len({(i.slots.ratio, i.slots.exact_size) for i in frames}) > 1:
         chosen = next((i for i in frames if "first" in i.clause.split()), frames[0])
@@ -258,3 +266,14 @@ def _settle(intents: list[Intent], hold: bool) -> list[Intent]:
     if not out:
         out.append(Intent("hold", "") if hold else Intent("ask", "", note="vague"))
     return out
+
+
+def _original_goes_with_dub(intents: list[Intent]) -> None:
+    """"dub it into Spanish and remove the original voice": the dub replaces the original speech (one edit, made
+    when the dub is — not a mute now and a dub later)."""
+    dub = next((i for i in intents if i.kind == "dub"), None)
+    muted = [i for i in intents if i.kind == "original_level" and i.slots.level is not None
+             and i.slots.level.percent == 0 and not i.note]
+    if dub is not None and muted:
+        dub.slots.replace_original = True
+        intents[:] = [i for i in intents if i not in muted]

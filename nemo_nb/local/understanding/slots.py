@@ -5,6 +5,7 @@ from __future__ import annotations
 from nemo_nb.draft.colours import colour_value
 from nemo_nb.local.understanding import platforms
 from nemo_nb.local.understanding.clauses import Clause
+from nemo_nb.local.understanding.hearing import sidecar
 from nemo_nb.local.understanding.intent import Level, Pace, Slots
 from nemo_nb.local.understanding.numbers import is_number
 from nemo_nb.local.understanding.times import (
@@ -56,6 +57,7 @@ def read(clause: Clause, trim: bool = False) -> Slots:
     slots.big = 1 if BIG & set(tokens) else -1 if SMALL & set(tokens) and not lexed.has("magnitude") else 0
     if any(t in ("duck", "ducking", "ducked") for t in tokens) and lexed.has("negation"):
         slots.duck = False
+    slots.sidecar = sidecar(clause)
     return slots
 
 
