@@ -10,6 +10,8 @@ CLIP_S = 24      # clip.mp4: the main clip
 BROLL_S = 8      # broll.mp4: a second clip
 LONG_S = 80      # long.mp4: for times past a minute (1m05s, 00:01:05)
 SONG_S = 30      # song.mp3: a music file longer than the clip
+TALK_S = 13.39   # talk.mp4: someone talking (the project's own English voice), four sentences
+TALK_LINES = 4
 SRT = """1
 00:00:01,000 --> 00:00:04,000
 Hi everyone, thanks for watching.
@@ -47,6 +49,13 @@ def still_picture(path: Path, size: int) -> Path:
     return path
 
 
+def talking_clip(path: Path) -> Path:
+    """A clip of someone talking: the first four sentences of ``samples.TALK_SCRIPT`` ("Welcome to this short
+    tour of the new editor. First, drag your clip onto the timeline. …"), for the hearing cases."""
+    samples.make_spoken_clip(path, samples.TALK_SCRIPT[:TALK_LINES], width=320, height=180)
+    return path
+
+
 def make_media(folder: Path) -> dict[str, Path]:
     """Every upload a setup may use, by file name (made once, reused by every case)."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -58,6 +67,7 @@ def make_media(folder: Path) -> dict[str, Path]:
         samples.make_clip(folder / "long.mp4", seconds=LONG_S, width=320, height=180, fps=10),
         samples.make_tone(folder / "song.mp3", seconds=SONG_S, frequency=330),
         still_picture(folder / "logo.png", 200),
+        talking_clip(folder / "talk.mp4"),
         folder / "talk.srt",
         folder / "script.txt",
     ]

@@ -211,18 +211,22 @@ def without_source_lines(intent: Intent, ctx: TurnContext, targets: list[str], g
     if given:
         language = next(code for code in targets if code in given)
         spoken = speak_given(intent, ctx, language, given[language], [t for t in targets if t != language])
-    heard = hearing.speech_dub_plan(ctx, targets, given, remove_original)
+    heard = hearing.speech_dub_plan(ctx, targets, given, remove_original, otherwise=needs_source(targets))
     if heard is not None and heard.action == "dub" and spoken is not None and spoken.action != "help":
         return hearing.heard_or_spoken(heard, spoken)
     if heard is not None:
         return heard
     if spoken is not None:
         return spoken
+    return refusal(needs_source(targets) + " Nothing was charged.")
+
+
+def needs_source(targets: list[str]) -> str:
+    """What dubbing into ``targets`` needs when there is nothing to dub from."""
     names = listing((language_name(code) for code in targets), "or")
-    return refusal(f"To make a {names} version I need the words spoken and when, and the {names} text: add a "
-                   "voiceover first, or upload the transcript (an .srt with timings, or a .txt), and send its "
-                   f"translation (\"dub into {names}: …\") — or send just the {names} text and I'll voice it. I never "
-                   "invent a translation. Nothing was charged.")
+    return (f"To make a {names} version I need the words spoken and when, and the {names} text: add a voiceover "
+            "first, or upload the transcript (an .srt with timings, or a .txt), and send its translation (\"dub into "
+            f"{names}: …\") — or send just the {names} text and I'll voice it. I never invent a translation.")
 
 
 def speak_given(intent: Intent, ctx: TurnContext, language: str, lines: list[str], others: list[str]) -> Plan:

@@ -65,13 +65,13 @@ async def _step(name: str, args: dict[str, Any], work: Callable[[], Outcome]) ->
 
 
 def _heard_then(c: TurnContext, draft: Draft, act: Callable[[listening.Heard, Transcript], Outcome],
-                refund: int = 0) -> Callable[[], Outcome]:
-    """Work that listens to the clips first: when nothing could be heard, ``refund`` and say why."""
+                refund: int = 0, also: str = "") -> Callable[[], Outcome]:
+    """Work that listens to the clips first: when nothing could be heard, ``refund`` and say why (and ``also``)."""
     def work() -> Outcome:
         heard = listening.hear(c, draft)
         if heard.problem or heard.transcript is None:
             c.refund += refund
-            return {"heard": False}, heard.problem or "Nothing was heard."
+            return {"heard": False}, " ".join(x for x in (heard.problem or "Nothing was heard.", also) if x)
         return act(heard, heard.transcript)
 
     return work
@@ -165,9 +165,10 @@ def _multilingual() -> bool:
 # --- dubbing from speech -------------------------------------------------------------------------------------
 
 def speech_dub_plan(ctx: TurnContext, targets: list[str], given: dict[str, list[str]], remove_original: bool,
-                    ) -> Plan | None:
-    """Dubbing a clip whose only lines are its speech (``given``: translations from the message, as sentences);
-    ``None`` when no clip with sound is there to hear."""
+                    otherwise: str = "") -> Plan | None:
+    """Dubbing a clip whose only lines are its speech (``given``: translations from the message, as sentences;
+    ``otherwise``: what else would do, said when no speech can be heard); ``None`` when no clip with sound is
+    there to hear."""
     from nemo_nb.local.skills import dubbing
 
     if not has_speech_to_hear(ctx):
@@ -177,7 +178,7 @@ def speech_dub_plan(ctx: TurnContext, targets: list[str], given: dict[str, list[
         return refusal("Which languages? For example \"dub this video into Spanish and French\". Nothing was charged.")
     files = {dubbing.language_of_file(u["filename"]) for u in ctx.uploaded("document")}
     if translator() is None and any(t not in given and t not in files for t in targets):
-        return Plan("help", 0, lambda c: _ask_for_translations(c, targets, remove_original))
+        return Plan("help", 0, lambda c: _ask_for_translations(c, targets, remove_original, otherwise))
     if refused := dubbing.too_long_for_video(ctx, [dubbing.Dub(code, texts, "your message")
                                                    for code, texts in given.items() if code in targets]):
         return refused
@@ -211,7 +212,8 @@ def has_speech_to_hear(ctx: TurnContext) -> bool:
     return any(u.get("has_audio") for u in listening.clips(ctx, ctx.draft))
 
 
-async def _ask_for_translations(c: TurnContext, targets: list[str], remove_original: bool) -> AsyncIterator[Event]:
+async def _ask_for_translations(c: TurnContext, targets: list[str], remove_original: bool, otherwise: str,
+                                ) -> AsyncIterator[Event]:
     c.record_history = False
 
     def act(heard: listening.Heard, transcript: Transcript) -> Outcome:
@@ -230,7 +232,7 @@ async def _ask_for_translations(c: TurnContext, targets: list[str], remove_origi
                 "Nothing was charged.")
 
     async for event in _step("transcribe_speech", {"for": "dubbing", "languages": targets},
-                             _heard_then(c, c.draft, act)):
+                             _heard_then(c, c.draft, act, also=otherwise)):
         yield event
 
 

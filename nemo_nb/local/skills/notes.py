@@ -10,13 +10,14 @@ from nemo_nb.local.understanding import Intent
 CAPABILITIES = (
     "Here is what I can do: put your uploads on the timeline (\"add my clip\"); a voiceover from a script "
     "(\"add a voiceover: Welcome to …\", or upload a .txt/.srt) in English with a natural voice, or in Spanish, "
-    "French, German and more; captions (\"burn in captions\"); titles (add a title \"Launch day\" at the top in "
+    "French, German and more; captions (\"burn in captions\", or \"add subtitles\" from a clip's own English "
+    "speech); the transcript (\"what does it say?\"); titles (add a title \"Launch day\" at the top in "
     "yellow for 4 seconds); background music (\"add calm background music at 25%\", or an uploaded song); "
     "mute or lower the original sound; frames for every platform: 16:9, 9:16, 1:1, 4:5, 4:3, 21:9, 2:3 (fit or "
     "fill); trims (\"trim the first 10 seconds\", \"cut from 0:30 to 1:45\", \"make it 15 seconds total\"); undo; "
     "\"work on <file>\" for several uploads; dubbing into other languages from your translations (\"dub into "
-    "Spanish — Spanish: …\"); a talking presenter (\"add a presenter in the corner who says: …\"). Say \"export\" "
-    "to render. Nothing was charged for this message."
+    "Spanish — Spanish: …\"), of a voiceover or of the clip's own speech; a talking presenter (\"add a "
+    "presenter in the corner who says: …\"). Say \"export\" to render. Nothing was charged for this message."
 )
 NEED_VIDEO = ("I need a video to work on first: upload an MP4, MOV, AVI, WebM or MKV file (up to 500 MB), then tell "
               "me what you want. ")

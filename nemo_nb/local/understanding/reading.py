@@ -156,6 +156,7 @@ def understand(text: str, scene: Scene, *, go_ahead: bool = False) -> Reading:
                    else settled, hold, text, confirm)
 
 
+WITHOUT = frozenset({"without", "no", "remove", "mute", "drop", "replace", "minus"})
 ADDS = {"music": "music", "title": "title", "captions": "captions", "voice": "voiceover"}
 
 
@@ -272,8 +273,13 @@ def _original_goes_with_dub(intents: list[Intent]) -> None:
     """"dub it into Spanish and remove the original voice": the dub replaces the original speech (one edit, made
     when the dub is — not a mute now and a dub later)."""
     dub = next((i for i in intents if i.kind == "dub"), None)
+    if dub is None:
+        return
     muted = [i for i in intents if i.kind == "original_level" and i.slots.level is not None
              and i.slots.level.percent == 0 and not i.note]
-    if dub is not None and muted:
+    words = dub.clause.split()
+    without = any(w in WITHOUT and set(words[n + 1:n + 3]) & {"original", "english", "source"}
+                  for n, w in enumerate(words))  # "dub into German without the original speech"
+    if muted or without:
         dub.slots.replace_original = True
         intents[:] = [i for i in intents if i not in muted]
