@@ -17,7 +17,9 @@ class RawApi:
 
     def __init__(self, url: str):
         self.url = url
-        self.http = httpx.Client(base_url=url, timeout=60)
+        # trust_env=False: loopback needs no proxy settings, and reading os.environ while pytest rewrites
+        # PYTEST_CURRENT_TEST from another thread (the corpus runs cases in threads) can raise KeyError
+        self.http = httpx.Client(base_url=url, timeout=60, trust_env=False)
         self.token: str | None = None
         self.client_id = str(uuid.uuid4())
 

@@ -10,8 +10,7 @@ CLIP_S = 24      # clip.mp4: the main clip
 BROLL_S = 8      # broll.mp4: a second clip
 LONG_S = 80      # long.mp4: for times past a minute (1m05s, 00:01:05)
 SONG_S = 30      # song.mp3: a music file longer than the clip
-TALK_S = 13.39   # talk.mp4: someone talking (the project's own English voice), four sentences
-TALK_LINES = 4
+TALK_LINES = 4   # talk.mp4: someone talking (the project's own English voice), about 13 s
 SRT = """1
 00:00:01,000 --> 00:00:04,000
 Hi everyone, thanks for watching.

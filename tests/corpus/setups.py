@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from corpus.media import BROLL_S, CLIP_S, LONG_S, TALK_S
+from corpus.media import BROLL_S, CLIP_S, LONG_S
 
 SCRIPT_EN = "Welcome to the spring collection. Everything is ten percent off this week."
 DUB_ES = ("Bienvenidos a la colección de primavera. Todo tiene un diez por ciento de descuento esta semana.")
@@ -63,8 +63,8 @@ SETUPS: dict[str, Setup] = {
     "logo": Setup((*CLIP, ("upload", "logo.png")), (("video.kept", [[0, CLIP_S]]),),
                   "clip on the timeline + logo.png uploaded"),
     "talk": Setup((("upload", "talk.mp4"),), (("video.kept", []),),
-                  "talk.mp4 (13.4 s, someone talking: four English sentences) uploaded, the timeline still empty"),
-    "talking": Setup((("upload", "talk.mp4"), PLACE), (("video.kept", [[0, TALK_S]]), ("captions.present", False)),
+                  "talk.mp4 (about 13 s, someone talking: four English sentences) uploaded, the timeline still empty"),
+    "talking": Setup((("upload", "talk.mp4"), PLACE), (("video.volume", 100), ("captions.present", False)),
                      "talk.mp4 (someone talking, no voiceover, no captions) on the timeline"),
     "dubbed": Setup((*CLIP, *VOICE, ("say", f"dub this video into Spanish. Spanish: {DUB_ES}")),
                     (("dubs", ["es"]),), "clip + English voiceover + a Spanish dub"),

@@ -207,13 +207,12 @@ def without_source_lines(intent: Intent, ctx: TurnContext, targets: list[str], g
                          remove_original: bool) -> Plan:
     """No voiceover or transcript to dub: the clip's own speech is heard (``hearing``); with the translation in
     hand and no speech to dub, the given lines are voiced in that language instead."""
-    spoken = None
-    if given:
-        language = next(code for code in targets if code in given)
+    spoken, language = None, next((code for code in targets if code in given), "")
+    if language:
         spoken = speak_given(intent, ctx, language, given[language], [t for t in targets if t != language])
     heard = hearing.speech_dub_plan(ctx, targets, given, remove_original, otherwise=needs_source(targets))
     if heard is not None and heard.action == "dub" and spoken is not None and spoken.action != "help":
-        return hearing.heard_or_spoken(heard, spoken)
+        return hearing.heard_or_spoken(heard, spoken, language)
     if heard is not None:
         return heard
     if spoken is not None:

@@ -191,13 +191,18 @@ def speech_dub_plan(ctx: TurnContext, targets: list[str], given: dict[str, list[
     return Plan("dub", COSTS["dub"] * len(targets), run)
 
 
-def heard_or_spoken(dub: Plan, spoken: Plan) -> Plan:
-    """``dub`` when the clip's speech is heard, else ``spoken`` (the given translation voiced on its own): a clip
-    with sound but no speech, or no recognizer here. Speech in a language not heard gets its plain answer."""
+def heard_or_spoken(dub: Plan, spoken: Plan, language: str) -> Plan:
+    """``dub`` when the clip's English speech is heard, else ``spoken``: the given ``language`` translation voiced
+    on its own (a clip with sound but no speech, speech in another language, or no recognizer here)."""
     async def run(c: TurnContext) -> AsyncIterator[Event]:
         heard = await asyncio.to_thread(listening.hear, c, c.draft)
-        if heard.transcript is None and not any(p.language == "und" for p in heard.parts):
+        if heard.transcript is None:
             c.refund += max(0, dub.cost - spoken.cost)
+            foreign = any(p.language == "und" for p in heard.parts)
+            why = "speech I can't hear (not English)" if foreign else "no English speech I could hear"
+            async for event in say(f"The clip has {why}, so there are no lines to dub one by one: your "
+                                   f"{language_name(language)} text is spoken as a voiceover instead. "):
+                yield event
             async for event in spoken.run(c):
                 yield event
             return
