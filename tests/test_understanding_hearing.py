@@ -88,3 +88,12 @@ def test_bare_lines_while_two_languages_wait_ask_which() -> None:
 
 def test_nothing_waits_without_a_pending_dub() -> None:
     assert "dub_reply" not in kinds("1. Hola.\n2. ¿Qué tal?\n3. Adiós.")
+
+
+def test_a_transcript_is_no_edit_to_hold_back() -> None:
+    assert kinds("what does it say? don't change anything") == ["transcript"]
+    assert kinds("add subtitles, don't change anything yet") == ["held"]
+
+
+def test_a_hostile_run_of_language_labels_is_no_translation() -> None:
+    assert "dub_reply" not in kinds("Spanish: " * 2500, WAITING)

@@ -107,7 +107,9 @@ def translated_lines(text: str, count: int) -> list[str] | None:
 def language_blocks(text: str) -> dict[str, str]:
     """``Spanish: Hola a todos. … French: Bonjour …`` (on one line or under their names) → {"es": "Hola a
     todos. …", "fr": "Bonjour …"}: the text between one language label and the next."""
-    labels = list(islice(_LABEL.finditer(text), MAX_LABELS))
+    labels = list(islice(_LABEL.finditer(text), MAX_LABELS + 1))
+    if len(labels) > MAX_LABELS:
+        return {}  # "Spanish: Spanish: …" is no translation
     out: dict[str, str] = {}
     for index, label in enumerate(labels):
         end = labels[index + 1].start() if index + 1 < len(labels) else len(text)

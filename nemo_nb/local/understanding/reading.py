@@ -19,7 +19,7 @@ from nemo_nb.local.understanding.normalise import instruction_form, normalise
 from nemo_nb.local.understanding.times import read_when
 from nemo_nb.local.understanding.words import lex
 
-EDITS_HELD = frozenset({"question", "chat", "ask", "unsupported", "modifier", "held"})
+EDITS_HELD = frozenset({"question", "chat", "ask", "unsupported", "modifier", "held", "transcript"})
 TEXT_WORDS = frozenset({"script", "translation", "translated", "transcript", "copy", "lines", "text", "words",
                         "version", "is", "says", "say", "reads", "read", "narrate", "message", "line", "台词", "文案",
                         "脚本", "翻译", "说"})
