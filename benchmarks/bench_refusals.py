@@ -70,6 +70,8 @@ def main() -> None:
 
             thread = threading.Thread(target=health)
             thread.start()
+            while not probe and thread.is_alive():  # the probe answers once before the requests start: a quick
+                time.sleep(0.005)                    # refusal must not finish before the probe has asked
             took = []
             for _ in range(args.runs):
                 start = time.perf_counter()
