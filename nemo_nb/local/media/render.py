@@ -158,7 +158,7 @@ def render(
     moved: list[Path] = []
     try:
         run_ffmpeg(plan.args, duration_s=plan.duration_s, on_progress=on_progress, cancel=cancel)
-        for partial, final in zip(partials, finals):
+        for partial, final in zip(partials, finals, strict=True):
             os.replace(partial, final)
             moved.append(final)
     except BaseException:
@@ -433,9 +433,9 @@ def _add_audio(graph: _Graph, timeline: Timeline, copy_input: int | None,
         if labels:
             copies = [graph.label() for _ in languages]
             graph.mix(labels, f"asplit={len(languages)}", out="".join(copies))
-            for lang, copy in zip(languages, copies):
+            for lang, copy in zip(languages, copies, strict=True):
                 mixes[lang][role].append(copy)
-    for lang, out in zip(languages, outs):
+    for lang, out in zip(languages, outs, strict=True):
         roles = mixes[lang]
         if any(roles.values()):
             _mix_down(graph, roles["plain"], roles["voice"], roles["ducked"], seconds, out)
