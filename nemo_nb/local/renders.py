@@ -120,12 +120,13 @@ class RenderManager:
         language = output.get("language") if isinstance(output, dict) else None
         try:
             plan = plan_render(Draft(json.loads(job["draft"])), resolve, out, work, language=language)
-            render(plan, on_progress=progress, cancel=cancel)
+            report = render(plan, on_progress=progress, cancel=cancel)
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)  # the render's own folder: nothing of it is kept
             raise
         finally:
             shutil.rmtree(work, ignore_errors=True)
+        log.info("render %s: %s", job["id"], report)  # the render log: how the picture was made, and why
         info = probe(out)
         url_key = secrets.token_urlsafe(18)
         # An extra output's key starts with its render's key (how /files finds it) and has its own secret part.

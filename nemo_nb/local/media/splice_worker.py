@@ -1,0 +1,404 @@
+"""The smart-render worker process: ``python -m nemo_nb.local.media.splice_worker`` (job JSON on stdin).
+
+It reads the source with PyAV, plans which frames can be copied (``gop.plan_pieces``), re-encodes the
+others with the ffmpeg binary in ONE run (decoded frames piped in, titles drawn by ffmpeg, each piece
+starting with an IDR and coded with parameter-set ids of its own), and writes one H.264 stream: the
+copied packets and the new ones, in decode order, the sample entry listing the parameter sets of both.
+PyAV's libraries (and the x264 they are built with) are GPL, like ffmpeg: they stay in this process.
+
+Job: ``{"source", "out", "work", "rate": [num, den], "size": [w, h], "clips": [[in_ms, frames], …],
+"captions": [{"filter", "first", "end"}, …], "crf", "preset", "max_share"}`` (caption frames are output
+frames, half-open). Stdout lines: ``{"progress": pct}`` … then ``{"ok": true, "copied", "encoded",
+"pieces"}``, or ``{"ok": false, "reason"}`` when the source cannot be spliced safely (the caller renders
+in full), or ``{"ok": false, "error"}``.
+"""
+from __future__ import annotations
+
+import bisect
+import itertools
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import IO, Any
+
+import av
+
+from nemo_nb.local.media import h264
+from nemo_nb.local.media.ffmpeg import ffmpeg_exe
+from nemo_nb.local.media.gop import Piece, SourceFrame, decode_timestamps, plan_pieces
+from nemo_nb.local.media.titles import enabled
+
+MAX_ENCODED_PIECES = 200
+
+
+class NotSpliceable(Exception):
+    """The source cannot be spliced safely; the message says why (the caller encodes in full)."""
+
+
+@dataclass
+class Source:
+    """The source's video stream: its facts and its packets in decode order."""
+
+    path: Path
+    time_base: Fraction
+    frame_ticks: int  # one frame's duration in ``time_base`` ticks
+    config: h264.AvcConfig
+    frames: list[SourceFrame]
+    pts: list[int]  # per decode position
+    start_s: Fraction  # the container's start time: "-ss" positions count from it
+    width: int
+    height: int
+    sar: Fraction | None
+    colours: dict[str, Any]
+    used_ids: set[int]  # parameter-set ids the source uses, in its avcC or in-band
+    keyframes: int  # packets marked as keyframes (IDR pictures or, in open GOPs, plain I-frames)
+
+
+def read_source(path: Path, rate: Fraction, size: tuple[int, int]) -> Source:
+    """Index the first video stream; ``NotSpliceable`` when it is not one clean, constant-rate H.264 stream."""
+    with av.open(str(path), metadata_errors="ignore") as container:
+        if not container.streams.video:
+            raise NotSpliceable("the source has no video stream")
+        stream = container.streams.video[0]
+        ctx = stream.codec_context
+        if ctx.name != "h264":
+            raise NotSpliceable(f"the source is {ctx.name}, not H.264")
+        if ctx.pix_fmt != "yuv420p":
+            raise NotSpliceable(f"the source's pixels are {ctx.pix_fmt}, not yuv420p")
+        if (ctx.width, ctx.height) != size:
+            raise NotSpliceable(f"the source is {ctx.width}x{ctx.height}, the output {size[0]}x{size[1]}")
+        try:
+            config = h264.AvcConfig.parse(bytes(ctx.extradata or b""))
+        except h264.BitstreamError as exc:
+            raise NotSpliceable(str(exc)) from None
+        if config.profile not in h264.PROFILE_NAMES:
+            raise NotSpliceable(f"profile {config.profile} cannot be matched by the encoder")
+        if stream.time_base is None:
+            raise NotSpliceable("the source's video stream has no time base")
+        time_base = Fraction(stream.time_base)
+        entries: list[tuple[int, int, bool]] = []  # (dts, pts, idr)
+        used_ids = config.sps_ids() | config.pps_ids()
+        keyframes = 0
+        for packet in container.demux(stream):
+            if packet.size == 0:
+                continue
+            if packet.pts is None or packet.dts is None or packet.is_discard or packet.is_corrupt:
+                raise NotSpliceable("the source has packets without timestamps, discarded or corrupt")
+            units = _units(bytes(packet), config.length_size)
+            for unit in units:
+                if h264.nal_type(unit) == h264.NAL_SPS:
+                    used_ids.add(h264.sps_id(unit))
+                elif h264.nal_type(unit) == h264.NAL_PPS:
+                    used_ids.add(h264.pps_ids(unit)[0])
+            idr = packet.is_keyframe and any(h264.nal_type(u) == h264.NAL_IDR for u in units)
+            entries.append((packet.dts, packet.pts, idr))
+            keyframes += packet.is_keyframe
+        start_s = Fraction(container.start_time or 0, 1_000_000)
+        width, height, sar, colours = ctx.width, ctx.height, _sar(stream), _colours(ctx)
+        container.seek(0, stream=stream)
+        first_frame = next(container.decode(stream), None)
+        if first_frame is not None and (first_frame.rotation or first_frame.interlaced_frame):
+            raise NotSpliceable("the source is rotated or interlaced")
+    if not entries or not entries[0][2]:
+        raise NotSpliceable("the source does not start with an IDR picture")
+    if len(used_ids) > h264.MAX_SPS_ID:
+        raise NotSpliceable("the source uses every parameter-set id")
+    ticks = _frame_ticks([pts for _, pts, _ in entries], time_base, rate)
+    order = sorted(range(len(entries)), key=lambda i: entries[i][1])
+    display = [0] * len(entries)
+    for rank, i in enumerate(order):
+        display[i] = rank
+    frames = [SourceFrame(display[i], entries[i][2]) for i in range(len(entries))]
+    return Source(path, time_base, ticks, config, frames, [pts for _, pts, _ in entries], start_s,
+                  width, height, sar, colours, used_ids, keyframes)
+
+
+def _units(sample: bytes, length_size: int) -> list[bytes]:
+    try:
+        return h264.nal_units(sample, length_size)
+    except h264.BitstreamError as exc:
+        raise NotSpliceable(f"a source packet is malformed: {exc}") from None
+
+
+def _frame_ticks(pts: list[int], time_base: Fraction, rate: Fraction) -> int:
+    """One frame's duration in ticks; ``NotSpliceable`` unless every frame lasts exactly 1/rate."""
+    ticks = 1 / (rate * time_base)
+    ordered = sorted(pts)
+    if ticks.denominator != 1 or len(set(ordered)) != len(ordered):
+        raise NotSpliceable(f"the source's time base {time_base} cannot hold {rate} fps frames exactly")
+    if any(b - a != ticks for a, b in itertools.pairwise(ordered)):
+        raise NotSpliceable(f"the source's frame rate is variable or not {float(rate):.3f} fps")
+    return int(ticks)
+
+
+def _sar(stream: Any) -> Fraction | None:
+    sar = stream.sample_aspect_ratio
+    return Fraction(sar) if sar else None
+
+
+def _colours(ctx: Any) -> dict[str, Any]:
+    """The source's colour description, as libx264 options (unspecified values left out)."""
+    names = {"color_primaries": ctx.color_primaries, "color_trc": ctx.color_trc, "colorspace": ctx.colorspace,
+             "color_range": ctx.color_range}
+    return {key: int(value) for key, value in names.items() if value not in (None, 0, 2)}
+
+
+def first_frames(source: Source, clips: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """(first display index, frame count) of each clip: the first frame at or after its in-point, as "-ss" picks it.
+
+    A clip may run past the source's end (its container lasts longer, e.g. by its sound): the last frame is held."""
+    by_display = sorted(source.pts)
+    ranges = []
+    for in_ms, count in clips:
+        wanted = Fraction(in_ms, 1000) + source.start_s
+        index = 0 if in_ms == 0 else bisect.bisect_left(by_display, wanted / source.time_base)
+        if index >= len(by_display) or count <= 0:
+            raise NotSpliceable("a clip starts after the source's last frame")
+        ranges.append((index, count))
+    return ranges
+
+
+def encode_pieces(source: Source, pieces: list[Piece], captions: list[dict[str, Any]], job: dict[str, Any],
+                  progress: Callable[[float], None]) -> tuple[list[list[bytes]], h264.AvcConfig]:
+    """Re-encode the pieces in one ffmpeg run; the samples of each piece and the encoder's parameter sets."""
+    encoded = [p for p in pieces if not p.copy]
+    if not encoded:
+        return [], source.config
+    if len(encoded) > MAX_ENCODED_PIECES:
+        raise NotSpliceable(f"the picture changes in {len(encoded)} separate places")
+    new_id = next(i for i in range(h264.MAX_SPS_ID + 1) if i not in source.used_ids)
+    work = Path(job["work"])
+    out = work / "pieces.mp4"
+    script = work / "pieces_filter.txt"
+    script.write_text(_filters(source, encoded, captions), encoding="utf-8")
+    starts, total = [], 0
+    for piece in encoded:
+        starts.append(total)
+        total += piece.count
+    keyframes = "+".join(f"eq(n,{s})" for s in starts)
+    rate = Fraction(job["rate"][0], job["rate"][1])
+    x264 = f"sps-id={new_id}:bframes=0:scenecut=0:keyint=infinite:open-gop=0"
+    colours = [arg for key, value in source.colours.items() for arg in (f"-{key}", str(value))]
+    cmd = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+           "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{source.width}x{source.height}",
+           "-framerate", f"{rate.numerator}/{rate.denominator}", "-i", "pipe:0", "-/vf", str(script),
+           "-c:v", "libx264", "-preset", str(job.get("preset", "ultrafast")), "-crf", str(job.get("crf", 18)),
+           "-profile:v", h264.PROFILE_NAMES[source.config.profile], "-level:v", _level(source.config),
+           "-x264-params", x264, "-forced-idr", "1", "-force_key_frames", f"expr:{keyframes}",
+           "-pix_fmt", "yuv420p", *colours, "-an", "-f", "mp4", str(out)]
+    sent = 0
+    with tempfile.TemporaryFile() as errors:
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=errors)
+        assert proc.stdin is not None
+        try:
+            for piece in encoded:
+                for frame in _decoded(source, piece):
+                    proc.stdin.write(frame)
+                    sent += 1
+                    progress(10 + 70 * sent / total)
+            proc.stdin.close()
+            code = proc.wait()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        if code != 0:
+            errors.seek(0)
+            raise RuntimeError(f"the encoder failed: {errors.read().decode('utf-8', 'replace').strip()[-400:]}")
+    return _encoded_samples(out, encoded, source.config.length_size, new_id)
+
+
+def _level(config: h264.AvcConfig) -> str:
+    return f"{config.level // 10}.{config.level % 10}"
+
+
+def _filters(source: Source, encoded: list[Piece], captions: list[dict[str, Any]]) -> str:
+    """The encoder's filter chain: the source's pixel aspect, then each title on the piped frames it covers."""
+    chain = [f"setsar={source.sar.numerator}/{source.sar.denominator}" if source.sar else "setsar=1"]
+    for caption in captions:
+        spans, piped = [], 0
+        for piece in encoded:
+            first = max(caption["first"], piece.out_start)
+            end = min(caption["end"], piece.out_start + piece.count)
+            if end > first:
+                spans.append((piped + first - piece.out_start, piped + end - piece.out_start))
+            piped += piece.count
+        if spans:
+            chain.append(enabled(caption["filter"], spans))
+    return ",".join(chain) + "\n"
+
+
+def _decoded(source: Source, piece: Piece) -> Iterator[bytes]:
+    """The raw yuv420p frames of source display indices ``piece.first`` …, decoded from the IDR before them;
+    past the source's end its last frame is held."""
+    shown_at = {pts: display for display, pts in enumerate(sorted(source.pts))}
+    decode_of = sorted(range(len(source.pts)), key=lambda i: source.pts[i])
+    last = min(piece.first + piece.count, len(decode_of)) - 1
+    first = min(piece.first, last)
+    earliest = min(decode_of[d] for d in range(first, last + 1))  # the first decode position needed
+    start = max(i for i in range(earliest + 1) if source.frames[i].idr)
+    sent = 0
+    with av.open(str(source.path), metadata_errors="ignore") as container:
+        stream = container.streams.video[0]
+        container.seek(source.pts[start], stream=stream, backward=True)
+        for frame in container.decode(stream):
+            shown = -1 if frame.pts is None else shown_at.get(frame.pts, -1)
+            if shown < first:
+                continue
+            data = _yuv(frame)
+            if shown >= piece.first:
+                yield data
+                sent += 1
+            if shown == last:
+                for _ in range(piece.count - sent):
+                    yield data
+                return
+    raise NotSpliceable("the source ended before every frame to re-encode was decoded")
+
+
+def _yuv(frame: Any) -> bytes:
+    """A decoded frame as tightly packed yuv420p bytes."""
+    out = bytearray()
+    for index, plane in enumerate(frame.planes):
+        width = frame.width if index == 0 else (frame.width + 1) // 2
+        height = frame.height if index == 0 else (frame.height + 1) // 2
+        data = memoryview(plane)
+        if plane.line_size == width:
+            out += data[:width * height]
+        else:
+            for row in range(height):
+                out += data[row * plane.line_size:row * plane.line_size + width]
+    return bytes(out)
+
+
+def _encoded_samples(path: Path, encoded: list[Piece], length_size: int,
+                     new_id: int) -> tuple[list[list[bytes]], h264.AvcConfig]:
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        config = h264.AvcConfig.parse(bytes(stream.codec_context.extradata or b""))
+        samples = [bytes(p) for p in container.demux(stream) if p.size]
+    if {h264.sps_id(u) for u in config.sps} != {new_id} or {h264.pps_ids(u) for u in config.pps} != {(new_id, new_id)}:
+        raise NotSpliceable("the encoder did not use the parameter-set ids it was given")
+    if len(samples) != sum(p.count for p in encoded):
+        raise RuntimeError(f"the encoder gave {len(samples)} frames for {sum(p.count for p in encoded)}")
+    pieces, at = [], 0
+    for piece in encoded:
+        chunk = [h264.join_units(h264.nal_units(s, config.length_size), length_size)
+                 for s in samples[at:at + piece.count]]
+        if not h264.is_idr(chunk[0], length_size):
+            raise RuntimeError("a re-encoded piece does not start with an IDR picture")
+        pieces.append(chunk)
+        at += piece.count
+    return pieces, config
+
+
+def write_output(source: Source, pieces: list[Piece], encoded: list[list[bytes]], encoder: h264.AvcConfig,
+                 out: Path, progress: Callable[[float], None]) -> None:
+    """Mux copied and re-encoded samples, in decode order, into one MP4 video stream."""
+    config = source.config if not encoded else source.config.with_sets(list(encoder.sps), list(encoder.pps))
+    samples: list[tuple[bytes, int, bool]] = []  # (data, output display index, keyframe)
+    fresh = iter(encoded)
+    with av.open(str(source.path), metadata_errors="ignore") as container:
+        stream = container.streams.video[0]
+        for piece in pieces:
+            if piece.copy:
+                samples += _copied(container, stream, source, piece)
+            else:
+                for n, data in enumerate(next(fresh)):
+                    samples.append((data, piece.out_start + n, n == 0))
+        with av.open(str(out), "w", format="mp4") as output:
+            ostream = output.add_stream_from_template(stream)
+            ostream.codec_context.extradata = config.to_bytes()
+            ostream.time_base = stream.time_base
+            dts = decode_timestamps([shown for _, shown, _ in samples])
+            ticks = source.frame_ticks
+            for i, (data, shown, key) in enumerate(samples):
+                packet = av.Packet(data)
+                packet.stream = ostream
+                packet.time_base = source.time_base
+                packet.pts, packet.dts, packet.duration = shown * ticks, dts[i] * ticks, ticks
+                packet.is_keyframe = key
+                output.mux(packet)
+                if i % 64 == 0:
+                    progress(80 + 20 * i / len(samples))
+
+
+def _copied(container: Any, stream: Any, source: Source, piece: Piece) -> list[tuple[bytes, int, bool]]:
+    """The source's packets of a copied piece, with their output display index."""
+    wanted = source.pts[piece.decode_start:piece.decode_start + piece.count]
+    first_display = piece.first
+    by_pts = {pts: source.frames[piece.decode_start + k].display for k, pts in enumerate(wanted)}
+    container.seek(wanted[0], stream=stream, backward=True)
+    found: list[tuple[bytes, int, bool]] = []
+    started = False
+    for packet in container.demux(stream):
+        if packet.size == 0:
+            continue
+        if not started:
+            if packet.pts != wanted[0]:
+                continue
+            started = True
+        if packet.pts not in by_pts:
+            raise RuntimeError("the source's packets changed order while copying")
+        found.append((bytes(packet), piece.out_start + by_pts[packet.pts] - first_display, packet.is_keyframe))
+        if len(found) == piece.count:
+            return found
+    raise RuntimeError("the source ended before a copied piece did")
+
+
+def splice(job: dict[str, Any], progress: Callable[[float], None]) -> dict[str, Any]:
+    """Do one job; the answer line's content."""
+    rate = Fraction(int(job["rate"][0]), int(job["rate"][1]))
+    source = read_source(Path(job["source"]), rate, (int(job["size"][0]), int(job["size"][1])))
+    progress(10)
+    ranges = first_frames(source, [(int(a), int(b)) for a, b in job["clips"]])
+    captions = list(job.get("captions", []))
+    pieces = plan_pieces(source.frames, ranges, [(int(c["first"]), int(c["end"])) for c in captions])
+    total = sum(p.count for p in pieces)
+    encoded_count = sum(p.count for p in pieces if not p.copy)
+    if encoded_count > float(job.get("max_share", 0.7)) * total:
+        why = f"{encoded_count} of {total} frames would be re-encoded: a full encode is as fast"
+        if sum(f.idr for f in source.frames) < source.keyframes:
+            why += " (the source's GOPs are open: most keyframes are not IDR pictures, so copying cannot resume there)"
+        raise NotSpliceable(why)
+    encoded, encoder = encode_pieces(source, pieces, captions, job, progress)
+    write_output(source, pieces, encoded, encoder, Path(job["out"]), progress)
+    return {"ok": True, "copied": total - encoded_count, "encoded": encoded_count,
+            "pieces": [[p.copy, p.out_start, p.count] for p in pieces]}
+
+
+def main() -> None:
+    out: IO[str] = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # C libraries printing to stdout must not break answers
+    av.logging.set_level(av.logging.ERROR)
+
+    def say(answer: dict[str, Any]) -> None:
+        out.write(json.dumps(answer) + "\n")
+        out.flush()
+
+    last = [0.0]
+
+    def progress(pct: float) -> None:
+        if pct - last[0] >= 1:
+            last[0] = pct
+            say({"progress": round(pct, 1)})
+
+    try:
+        answer = splice(json.loads(sys.stdin.read()), progress)
+    except NotSpliceable as exc:
+        answer = {"ok": False, "reason": str(exc)}
+    except (av.FFmpegError, h264.BitstreamError) as exc:
+        answer = {"ok": False, "reason": f"the source could not be read: {exc}"}
+    except Exception as exc:  # noqa: BLE001 — any failure is reported; the caller renders in full
+        answer = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+    say(answer)
+
+
+if __name__ == "__main__":
+    main()
