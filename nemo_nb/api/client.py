@@ -363,21 +363,23 @@ class AsyncSession:
 
     # -- export ----------------------------------------------------------------------------------------
     async def export(self, path: str | os.PathLike[str], progress: Callable[[float], None] | None = None, *,
-                     resume: bool = False, language: str | None = None) -> Export:
+                     resume: bool = False, language: str | None = None, preview: bool = False) -> Export:
         """Render the draft to an MP4 at ``path``. ``resume=True`` picks up a render started earlier
         (even before a kernel restart). A failed render is retried once with a new id. A dubbed draft
         gives one MP4 with every language as a tagged audio track, plus ``<name>.<lang>.mp4`` per
-        language (``Export.outputs``); ``language="es"`` renders that language alone."""
-        path = Path(path).expanduser()
+        language (``Export.outputs``); ``language="es"`` renders that language alone. ``preview=True``:
+        a quick small render for looking (at most 540p; the embedded backend's extension), saved as
+        ``<name>.preview.mp4`` and marked ``Export.preview`` — never the final export."""
+        path = preview_path(path) if preview else Path(path).expanduser()
         pending = self.nemo.pending.get(self.id) if resume else None
         if pending:
             render_id = pending["render_id"]
         else:
-            render_id = await self._submit(path, language)
+            render_id = await self._submit(path, language, preview)
         status = await self._poll(render_id, progress)
         if status["status"] == "failed":
             first_error = status.get("error") or "unknown error"
-            render_id = await self._submit(path, language)
+            render_id = await self._submit(path, language, preview)
             status = await self._poll(render_id, progress)
             if status["status"] == "failed":
                 self.nemo.pending.clear(self.id)
@@ -391,15 +393,16 @@ class AsyncSession:
         self.nemo.pending.clear(self.id)
         duration = status.get("duration")
         return Export(path=path, url=status.get("url"), duration=float(duration) if duration else None,
-                      size=size, render_id=render_id, outputs=outputs)
+                      size=size, render_id=render_id, outputs=outputs, preview=preview)
 
-    async def _submit(self, path: Path, language: str | None = None) -> str:
+    async def _submit(self, path: Path, language: str | None = None, preview: bool = False) -> str:
         state = await self.state()
         if not state.draft.is_renderable:
             raise errors.NothingToExport("the timeline is empty: nothing to export")
         render_id = new_render_id()
         self.nemo.pending.put(self.id, render_id, path)
-        output = {"format": "mp4", "quality": "high", **({"language": language} if language else {})}
+        output = {"format": "mp4", "quality": "high", **({"language": language} if language else {}),
+                  **({"preview": True} if preview else {})}
         await self._call("POST", "/api/render/proxy/lambda",
                          json={"id": render_id, "sessionId": self.id, "draft": state.draft.to_json(),
                                "output": output},
@@ -449,6 +452,13 @@ class AsyncSession:
                 last_error = exc
                 part.unlink(missing_ok=True)
         raise errors.RenderFailed(f"the render finished but could not be downloaded: {last_error}")
+
+
+def preview_path(path: str | os.PathLike[str]) -> Path:
+    """Where a preview of an export to ``path`` goes: ``clip.mp4`` → ``clip.preview.mp4`` (kept as it is
+    when already so named)."""
+    path = Path(path).expanduser()
+    return path if path.stem.endswith(".preview") else path.with_name(f"{path.stem}.preview{path.suffix or '.mp4'}")
 
 
 async def _save(response: httpx.Response, part: Path) -> int:

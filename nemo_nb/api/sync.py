@@ -115,9 +115,9 @@ class Session:
         return self._run(lambda **cb: self._inner.ask(text, **kw, **cb), **callbacks)
 
     def export(self, path: str | os.PathLike[str], progress: Callable[[float], None] | None = None, *,
-               resume: bool = False, language: str | None = None) -> Export:
-        return self._run(lambda **cb: self._inner.export(path, resume=resume, language=language, **cb),
-                         progress=progress)
+               resume: bool = False, language: str | None = None, preview: bool = False) -> Export:
+        return self._run(lambda **cb: self._inner.export(path, resume=resume, language=language, preview=preview,
+                                                         **cb), progress=progress)
 
     def claim_link(self) -> str:
         return self._runner.run(self._inner.claim_link())

@@ -340,13 +340,14 @@ def render_view(b: Backend, job: dict[str, Any]) -> dict[str, Any]:
     A dubbed render adds ``languages`` (its audio tracks, in order) and, when it made one MP4 per
     language, ``outputs`` ({language: url}) — in ``data`` (wrapped) or in ``output`` (top-level).
     """
-    url = f"{b.public_url}/files/{job['url_key']}/{job['id']}.mp4" if job.get("url_key") else None
+    name = Path(job["relpath"]).name if job.get("relpath") else f"{job['id']}.mp4"  # "<id>.preview.mp4" for a preview
+    url = f"{b.public_url}/files/{job['url_key']}/{name}" if job.get("url_key") else None
     iso = lambda t: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t)) if t else None  # noqa: E731
     dubbed: dict[str, Any] = {}
     if url:
         extra = json.loads(job.get("extra_outputs") or "{}")
         if extra:
-            dubbed["outputs"] = {lang: f"{b.public_url}/files/{e['url_key']}/{job['id']}.{lang}.mp4"
+            dubbed["outputs"] = {lang: f"{b.public_url}/files/{e['url_key']}/{Path(e['relpath']).name}"
                                  for lang, e in extra.items()}
         if languages := json.loads(job.get("languages") or "[]"):
             dubbed["languages"] = languages
@@ -362,6 +363,8 @@ def render_view(b: Backend, job: dict[str, Any]) -> dict[str, Any]:
         out = {"success": True, "data": data}
     if job.get("error"):
         (out if "taskId" in out else out["data"])["error"] = job["error"]
+    if json.loads(job.get("output") or "{}").get("preview"):  # our extension: a quick small render
+        (out if "taskId" in out else out["data"])["preview"] = True
     return out
 
 
@@ -388,6 +391,8 @@ async def submit_render(request: Request) -> Response:
     output = body.get("output") or {"format": "mp4", "quality": "high"}
     if not isinstance(output, dict) or output.get("format", "mp4") != "mp4":
         raise bad_request("output.format must be 'mp4'")
+    if output.get("preview") is not None and not isinstance(output["preview"], bool):  # our extension: a preview
+        raise bad_request("output.preview must be true or false")
     if output.get("language") is not None:  # one language of a dubbed draft: it must be there
         from nemo_nb.local.media.timeline import RenderError, draft_languages, language_code
 
@@ -425,13 +430,15 @@ async def render_download(request: Request) -> Response:
     job = own_render(request)
     if job["status"] != "completed":
         raise ApiError(errors.NOT_READY, f"the render is {job['status']}; download it once it is completed")
-    relpath, name = job["relpath"], f"{job['id']}.mp4"
+    relpath = job["relpath"]
+    name = Path(relpath).name
     if (language := request.query_params.get("language")) is not None:  # one language of a dubbed render
         extra = json.loads(job.get("extra_outputs") or "{}")
         languages = json.loads(job.get("languages") or "[]")
         code = language.lower().replace("_", "-")
         if code in extra:
-            relpath, name = extra[code]["relpath"], f"{job['id']}.{code}.mp4"
+            relpath = extra[code]["relpath"]
+            name = Path(relpath).name
         elif languages != [code]:  # a one-language render is its own file
             raise bad_request(f"this render has no language {language[:20]!r}; its languages: "
                               + (", ".join(languages) or "none"))

@@ -104,8 +104,11 @@ class RenderManager:
 
         # Each render has its own folder: ids are unique but may contain dots, so "a.es" must not
         # meet render "a"'s Spanish file, nor any render its work folder.
+        output = json.loads(job["output"])
+        output = output if isinstance(output, dict) else {}
+        preview = output.get("preview") is True  # our extension: a quick small render, named as one
         folder = self.out_dir / job["id"]
-        out = folder / f"{job['id']}.mp4"
+        out = folder / f"{job['id']}{'.preview' if preview else ''}.mp4"
         work = folder / "work"
         work.mkdir(parents=True, exist_ok=True)
         last = [0.0]
@@ -116,10 +119,9 @@ class RenderManager:
                 last[0] = now
                 self.store.update_render(job["id"], progress=round(min(percent, 99.0), 1))
 
-        output = json.loads(job["output"])
-        language = output.get("language") if isinstance(output, dict) else None
+        language = output.get("language")
         try:
-            plan = plan_render(Draft(json.loads(job["draft"])), resolve, out, work, language=language)
+            plan = plan_render(Draft(json.loads(job["draft"])), resolve, out, work, language=language, preview=preview)
             report = render(plan, on_progress=progress, cancel=cancel)
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)  # the render's own folder: nothing of it is kept

@@ -92,17 +92,22 @@ class AvcConfig:
 
 def nal_units(sample: bytes, length_size: int) -> list[bytes]:
     """The NAL units of one length-prefixed sample."""
-    units, pos = [], 0
-    while pos < len(sample):
-        if pos + length_size > len(sample):
+    return [bytes(sample[pos:pos + size]) for pos, size in unit_spans(sample, length_size)]
+
+
+def unit_spans(sample: bytes | memoryview, length_size: int) -> list[tuple[int, int]]:
+    """(offset, size) of each NAL unit of one length-prefixed sample, without copying it."""
+    spans, pos, end = [], 0, len(sample)
+    while pos < end:
+        if pos + length_size > end:
             raise BitstreamError("a NAL length runs past the end of the sample")
         size = int.from_bytes(sample[pos:pos + length_size], "big")
         pos += length_size
-        if size == 0 or pos + size > len(sample):
+        if size == 0 or pos + size > end:
             raise BitstreamError("a NAL unit runs past the end of the sample")
-        units.append(sample[pos:pos + size])
+        spans.append((pos, size))
         pos += size
-    return units
+    return spans
 
 
 def join_units(units: list[bytes], length_size: int) -> bytes:

@@ -24,8 +24,9 @@ from pathlib import Path
 from nemo_nb.draft import CANVAS_PRESETS, Draft
 from nemo_nb.local.media.ffmpeg import run_ffmpeg
 from nemo_nb.local.media.filtergraph import Graph
+from nemo_nb.local.media.mix import add_audio
 from nemo_nb.local.media.smart import SpliceJob, run_splice, splice_job
-from nemo_nb.local.media.timeline import MediaRef, RenderError, Sound, Timeline, Visual, language_code, read_timeline
+from nemo_nb.local.media.timeline import MediaRef, RenderError, Timeline, Visual, language_code, read_timeline
 from nemo_nb.local.media.titles import DrawnText, drawn_texts
 
 __all__ = ["LANGUAGES", "MediaRef", "RenderError", "RenderPlan", "RenderReport", "language_tag", "plan_render",
@@ -39,12 +40,15 @@ VIDEO_CODEC = ["-c:v", "libx264", "-preset", "ultrafast", "-crf", "23", "-pix_fm
 # mono voice) made encoding 2.5x slower, and audio encoding is most of the copy path's time.
 AUDIO_CODEC = ["-c:a", "aac"]
 CONTAINER = ["-map_metadata", "-1", "-map_chapters", "-1", "-movflags", "+faststart", "-f", "mp4"]
+# Preview renders (our extension, ``output.preview``): small and quick, for looking, never the final export.
+PREVIEW_SIDE = 540  # the shorter side of a preview, at most
+PREVIEW_FPS = 15
+PREVIEW_CODEC = ["-c:v", "libx264", "-preset", "ultrafast", "-crf", "28", "-pix_fmt", "yuv420p"]
 COPY_TOLERANCE_MS = 100
 AUTO_CANVAS_MAX = (1920, 1080)  # landscape box; portrait uses it turned
 DEFAULT_CANVAS = CANVAS_PRESETS["16:9"]
 DEFAULT_FPS = 30
 MAX_FPS = 60
-SAMPLE_RATE = 48000
 SPLICE_SHARE = 80.0  # percent of a smart render's progress bar given to splicing the picture
 # Every clip is its own input, and each input holds a few decoded frames until the graph reaches it
 # (measured with ffmpeg 9: ~2 MB + 4-5 frames each). Past a few clips, one decoder thread per input
@@ -56,9 +60,6 @@ _QUEUED_FRAMES = 5
 _MANY_CLIPS = 4
 # Extra source read past a clip's end, so a clip is never a frame short; the graph trims exactly.
 _INPUT_SLACK_S = 0.5
-_MIX_FORMAT = f"aresample={SAMPLE_RATE},aformat=sample_fmts=fltp:channel_layouts=stereo"
-_LONE_FORMAT = "aformat=channel_layouts=mono|stereo"  # downmix surround, keep the rate
-_DUCKER = "sidechaincompress=threshold=0.05:ratio=8:attack=20:release=300"
 _SLAVE = "f=mp4:movflags=+faststart"  # each file the tee muxer writes
 # ISO 639-1 → (ISO 639-2/B, the language's English name): MP4 stores three-letter codes.
 LANGUAGES = {
@@ -129,14 +130,15 @@ def language_tag(language: str) -> tuple[str, str]:
 
 def plan_render(
     draft: Draft, resolve: Callable[[str], MediaRef | None], out_path: Path, work_dir: Path,
-    *, language: str | None = None, smart: bool | None = None,
+    *, language: str | None = None, smart: bool | None = None, preview: bool = False,
 ) -> RenderPlan:
     """Check ``draft`` and build the ffmpeg run that renders it to ``out_path``.
 
     A draft with two or more languages also renders ``<stem>.<lang>.mp4`` per language next to
     ``out_path`` (``RenderPlan.extra_outputs``); ``language`` renders that language alone. ``smart``:
     splice the picture when it can be (``None``: when that is quicker), never (``False``), or whenever
-    it can be (``True``).
+    it can be (``True``). ``preview``: a quick small render (shorter side at most ``PREVIEW_SIDE``, at most
+    ``PREVIEW_FPS`` frames a second), for looking.
     """
     timeline = read_timeline(draft, resolve)
     if language is not None:
@@ -150,6 +152,8 @@ def plan_render(
              if len(languages) > 1 else {})
     work_dir.mkdir(parents=True, exist_ok=True)
     source = _copyable(timeline)
+    if preview and source is not None and min(source.ref.info.width, source.ref.info.height) > PREVIEW_SIDE:
+        source = None
     splice: SpliceJob | None = None
     splice_args: list[str] = []
     note = ""
@@ -159,11 +163,18 @@ def plan_render(
         width, height = source.ref.info.width, source.ref.info.height
         video_args = ["-map", f"{index}:v:0", "-c:v", "copy"]
     else:
-        width, height = _canvas_size(timeline)
+        width, height = full = _canvas_size(timeline)
         rate = _frame_rate(timeline)
-        captions = drawn_texts(timeline, width, height, rate, work_dir)
-        job = (splice_job(timeline, (width, height), rate, work_dir, captions, force=bool(smart))
-               if smart is not False else "smart rendering is off for this render")
+        if preview:
+            width, height = preview_size(width, height)
+            rate = min(rate, Fraction(PREVIEW_FPS))
+        captions = drawn_texts(timeline, width, height, rate, work_dir, scale=width / full[0])
+        if preview:
+            job: SpliceJob | str = f"a preview, {width}x{height} at {float(rate):g} fps"
+        elif smart is False:
+            job = "smart rendering is off for this render"
+        else:
+            job = splice_job(timeline, (width, height), rate, work_dir, captions, force=bool(smart))
         if isinstance(job, SpliceJob):
             splice, spliced = job, Graph()
             copied = ["-map", f"{spliced.input(job.out)}:v:0", "-c:v", "copy"]
@@ -171,8 +182,8 @@ def plan_render(
         else:
             note = f"picture encoded in full: {job}"
         graph, index = Graph(), None
-        _add_picture(graph, timeline, width, height, rate, captions)
-        video_args = ["-map", "[vout]", *VIDEO_CODEC]
+        _add_picture(graph, timeline, width, height, rate, captions, preview)
+        video_args = ["-map", "[vout]", *(PREVIEW_CODEC if preview else VIDEO_CODEC)]
     args = _finish(graph, timeline, video_args, index, out_path, work_dir / "filtergraph.txt", extra)
     return RenderPlan(args, timeline.duration_ms / 1000, source is not None, width, height, out_path,
                       extra, languages, splice, splice_args, note)
@@ -182,7 +193,7 @@ def _finish(graph: Graph, timeline: Timeline, video_args: list[str], copy_input:
             script: Path, extra: dict[str, Path]) -> list[str]:
     """The whole run: ``graph``'s inputs, its sound added, the filter script written, the outputs."""
     languages = timeline.languages
-    audio = _add_audio(graph, timeline, copy_input=copy_input, languages=languages)
+    audio = add_audio(graph, timeline, copy_input=copy_input, languages=languages)
     script.write_text(";\n".join(graph.filters) + "\n", encoding="utf-8")
     audio_args = [arg for label in audio for arg in ("-map", label)] + AUDIO_CODEC + _tags(languages)
     if extra:
@@ -300,8 +311,9 @@ def _frame_rate(timeline: Timeline) -> Fraction:
 
 
 def _add_picture(graph: Graph, timeline: Timeline, width: int, height: int, rate: Fraction,
-                 captions: list[DrawnText]) -> None:
-    """Clips, still images and black gaps joined on frame boundaries, then the text drawn on top."""
+                 captions: list[DrawnText], quick: bool = False) -> None:
+    """Clips, still images and black gaps joined on frame boundaries, then the text drawn on top (``quick``:
+    the cheapest scaling, for previews)."""
 
     def frame(ms: int) -> int:
         return round(ms * rate / 1000)
@@ -326,7 +338,8 @@ def _add_picture(graph: Graph, timeline: Timeline, width: int, height: int, rate
         length = None if still else clip.dur_ms / 1000 + _INPUT_SLACK_S
         index = graph.input(clip.ref.path, 0 if still else clip.in_ms, length, threads)
         filters = ",".join([
-            "setpts=PTS-STARTPTS", _fit(clip, width, height, timeline), "format=yuv420p", fps,
+            # The rate first: frames a lower rate drops are never scaled.
+            "setpts=PTS-STARTPTS", fps, _fit(clip, width, height, timeline, quick), "format=yuv420p",
             "tpad=stop=-1:stop_mode=clone", f"trim=end_frame={frame(end) - frame(start)}",
         ])
         pieces.append(graph.chain(f"[{index}:v:0]", filters))
@@ -347,111 +360,22 @@ def _check_memory(visuals: list[Visual]) -> None:
         )
 
 
-def _fit(clip: Visual, width: int, height: int, timeline: Timeline) -> str:
-    """Scale into the canvas: letterboxed ("fit", the default) or cropped ("fill")."""
+def _fit(clip: Visual, width: int, height: int, timeline: Timeline, quick: bool = False) -> str:
+    """Scale into the canvas: letterboxed ("fit", the default) or cropped ("fill"); ``quick``: bilinear."""
     info = clip.ref.info
     if (info.width, info.height) == (width, height):
         return "setsar=1"
+    flags = ":flags=fast_bilinear" if quick else ""
     if timeline.canvas is not None and timeline.canvas.fit == "fill":
         # Crop to the canvas shape first, then scale: scaling the whole frame up and cropping after
         # would scale ~2x more pixels (1080p → 9:16 took 0.7 s longer on 30 s).
         crop = f"crop=w=min(iw\\,ih*{width}/{height}):h=min(ih\\,iw*{height}/{width})"
-        return f"{crop},scale={width}:{height},setsar=1"
-    return (f"scale={width}:{height}:force_original_aspect_ratio=decrease:force_divisible_by=2,"
+        return f"{crop},scale={width}:{height}{flags},setsar=1"
+    return (f"scale={width}:{height}:force_original_aspect_ratio=decrease:force_divisible_by=2{flags},"
             f"pad={width}:{height}:(ow-iw)/2:(oh-ih)/2:color=black,setsar=1")
 
 
-def _add_audio(graph: Graph, timeline: Timeline, copy_input: int | None,
-               languages: tuple[str, ...] = ()) -> list[str]:
-    """Clip sound, voiceovers, music (ducked under speech when asked) and audio, mixed; the output labels.
-
-    ``copy_input`` is the input whose video is copied: its own sound is taken from it, at 0. With two
-    or more ``languages`` there is one mix per language (``[aout0]``, …): the shared sounds are mixed
-    once per role and split, and each language adds its own speech; else one mix, ``[aout]``.
-    """
-    placed: list[tuple[str, Sound]] = []  # (input pad, sound)
-    for clip in timeline.visuals:
-        if clip.volume and clip.ref.info.has_audio and clip.ref.info.kind == "video":
-            # When re-encoding, the sound gets its own input so the picture is not decoded early.
-            index = graph.input(clip.ref.path, clip.in_ms, clip.dur_ms / 1000) if copy_input is None else copy_input
-            start = clip.start_ms if copy_input is None else 0
-            own = Sound(clip.ref, "clip", start, clip.dur_ms, clip.in_ms, clip.volume, 0, 0, duck=clip.duck)
-            placed.append((f"[{index}:a:0]", own))
-    for sound in timeline.sounds:
-        placed.append((f"[{graph.input(sound.ref.path, sound.in_ms, sound.dur_ms / 1000)}:a:0]", sound))
-    seconds = f"{timeline.duration_ms / 1000:.3f}"
-    several = len(languages) > 1
-    outs = [f"[aout{i}]" for i in range(len(languages))] if several else ["[aout]"]
-    if not placed:
-        for out in outs:
-            graph.chain("", f"anullsrc=r={SAMPLE_RATE}:cl=stereo,atrim=duration={seconds}", out=out)
-        return outs
-    if not several:
-        # A lone sound keeps its rate (re-encoding 48 kHz stereo would cost the copy path 2x); a mix needs one format.
-        audio_format = _MIX_FORMAT if len(placed) > 1 else _LONE_FORMAT
-        roles: dict[str, list[str]] = {"plain": [], "voice": [], "ducked": []}
-        for pad, sound in placed:
-            padded = seconds if len(placed) > 1 else None
-            roles[_role(sound)].append(graph.chain(pad, _sound_filters(sound, audio_format, padded)))
-        _mix_down(graph, roles["plain"], roles["voice"], roles["ducked"], seconds, outs[0])
-        return outs
-    shared: dict[str, list[str]] = {"plain": [], "voice": [], "ducked": []}
-    speech: dict[str, list[str]] = {lang: [] for lang in languages}
-    for pad, sound in placed:
-        label = graph.chain(pad, _sound_filters(sound, _MIX_FORMAT, seconds))
-        (shared[_role(sound)] if sound.lang is None else speech[sound.lang]).append(label)
-    mixes = {lang: {"plain": [], "voice": list(speech[lang]), "ducked": []} for lang in languages}
-    for role, labels in shared.items():
-        if labels:
-            copies = [graph.label() for _ in languages]
-            graph.mix(labels, f"asplit={len(languages)}", out="".join(copies))
-            for lang, copy in zip(languages, copies):
-                mixes[lang][role].append(copy)
-    for lang, out in zip(languages, outs):
-        roles = mixes[lang]
-        if any(roles.values()):
-            _mix_down(graph, roles["plain"], roles["voice"], roles["ducked"], seconds, out)
-        else:
-            graph.chain("", f"anullsrc=r={SAMPLE_RATE}:cl=stereo,atrim=duration={seconds}", out=out)
-    return outs
-
-
-def _role(sound: Sound) -> str:
-    """voice (voiceovers and every language's own segments), ducked (lowered under voice) or plain."""
-    if sound.kind == "voiceover" or sound.lang is not None:
-        return "voice"
-    return "ducked" if sound.duck else "plain"
-
-
-def _mix_down(graph: Graph, plain: list[str], voices: list[str], ducked: list[str], seconds: str,
-              out: str) -> None:
-    """Mix one audio track into ``out``: the ducked sounds compressed under the voices, the rest as is."""
-    plain = list(plain)
-    if voices and ducked:
-        voice, sidechain = graph.label(), graph.label()
-        graph.mix(voices, "asplit=2", out=voice + sidechain)
-        # The compressor stops when its sidechain does: pad the voice so the music plays on.
-        ducker = graph.chain(graph.mix(ducked) + graph.chain(sidechain, "apad"), _DUCKER)
-        plain += [voice, ducker]
-    else:
-        plain += voices + ducked
-    graph.mix(plain, f"apad=whole_dur={seconds}", out=out)
-
-
-def _sound_filters(sound: Sound, audio_format: str, pad_to: str | None = None) -> str:
-    """Format, cut to length, set level, fade and place one sound on the timeline; padded with silence to
-    ``pad_to`` seconds when it is mixed: when every input of a mix ends together, ffmpeg's mixers cannot end
-    early (with inputs ending at different times a mix sometimes stopped at the first end, at random)."""
-    filters = ["asetpts=PTS-STARTPTS", audio_format, f"atrim=duration={sound.dur_ms / 1000:.3f}"]
-    if sound.volume != 100:
-        filters.append(f"volume={sound.volume / 100:.3f}")
-    if sound.fade_in_ms:
-        filters.append(f"afade=t=in:st=0:d={sound.fade_in_ms / 1000:.3f}")
-    if sound.fade_out_ms:
-        start = (sound.dur_ms - sound.fade_out_ms) / 1000
-        filters.append(f"afade=t=out:st={start:.3f}:d={sound.fade_out_ms / 1000:.3f}")
-    if sound.start_ms:
-        filters.append(f"adelay=delays={sound.start_ms}:all=1")
-    if pad_to is not None:
-        filters.append(f"apad=whole_dur={pad_to}")
-    return ",".join(filters)
+def preview_size(width: int, height: int) -> tuple[int, int]:
+    """``width``x``height`` scaled down (never up) so its shorter side is at most ``PREVIEW_SIDE``, even."""
+    scale = min(1.0, PREVIEW_SIDE / min(width, height))
+    return max(16, round(width * scale / 2) * 2), max(16, round(height * scale / 2) * 2)

@@ -64,6 +64,7 @@ class SpliceResult:
     copied: int = 0
     encoded: int = 0
     splices: tuple[float, ...] = ()  # output times (s) where a copied and a re-encoded piece meet
+    timings: dict[str, float] = field(default_factory=dict)  # the worker's stages: read_s, encode_s, write_s
 
 
 def splice_job(timeline: Timeline, size: tuple[int, int], rate: Fraction, work_dir: Path,
@@ -150,6 +151,7 @@ def run_splice(job: SpliceJob, on_progress: Callable[[float], None] | None = Non
         raise RenderCancelled("render cancelled")
     if answer.get("ok"):
         splices = tuple(round(float(start / job.rate), 3) for _, start, _ in answer["pieces"][1:])
-        return SpliceResult(True, copied=int(answer["copied"]), encoded=int(answer["encoded"]), splices=splices)
+        return SpliceResult(True, copied=int(answer["copied"]), encoded=int(answer["encoded"]), splices=splices,
+                            timings=dict(answer.get("timings", {})))
     reason = answer.get("reason") or answer.get("error") or f"the splice worker stopped: {stderr.strip()[-300:]}"
     return SpliceResult(False, str(reason))

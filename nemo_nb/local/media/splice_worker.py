@@ -21,6 +21,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -90,14 +91,16 @@ def read_source(path: Path, rate: Fraction, size: tuple[int, int]) -> Source:
                 continue
             if packet.pts is None or packet.dts is None or packet.is_discard or packet.is_corrupt:
                 raise NotSpliceable("the source has packets without timestamps, discarded or corrupt")
-            units = _units(bytes(packet), config.length_size)
-            for unit in units:
-                if h264.nal_type(unit) == h264.NAL_SPS:
-                    used_ids.add(h264.sps_id(unit))
-                elif h264.nal_type(unit) == h264.NAL_PPS:
-                    used_ids.add(h264.pps_ids(unit)[0])
-            idr = packet.is_keyframe and any(h264.nal_type(u) == h264.NAL_IDR for u in units)
-            entries.append((packet.dts, packet.pts, idr))
+            data = memoryview(packet)
+            idr = False
+            for pos, length in _spans(data, config.length_size):
+                kind = data[pos] & 0x1F
+                idr = idr or kind == h264.NAL_IDR
+                if kind == h264.NAL_SPS:  # parameter sets sent in-band: their ids are taken too
+                    used_ids.add(h264.sps_id(bytes(data[pos:pos + length])))
+                elif kind == h264.NAL_PPS:
+                    used_ids.add(h264.pps_ids(bytes(data[pos:pos + length]))[0])
+            entries.append((packet.dts, packet.pts, idr and packet.is_keyframe))
             keyframes += packet.is_keyframe
         start_s = Fraction(container.start_time or 0, 1_000_000)
         width, height, sar, colours = ctx.width, ctx.height, _sar(stream), _colours(ctx)
@@ -119,9 +122,9 @@ def read_source(path: Path, rate: Fraction, size: tuple[int, int]) -> Source:
                   width, height, sar, colours, used_ids, keyframes)
 
 
-def _units(sample: bytes, length_size: int) -> list[bytes]:
+def _spans(sample: memoryview, length_size: int) -> list[tuple[int, int]]:
     try:
-        return h264.nal_units(sample, length_size)
+        return h264.unit_spans(sample, length_size)
     except h264.BitstreamError as exc:
         raise NotSpliceable(f"a source packet is malformed: {exc}") from None
 
@@ -300,60 +303,59 @@ def _encoded_samples(path: Path, encoded: list[Piece], length_size: int,
 
 def write_output(source: Source, pieces: list[Piece], encoded: list[list[bytes]], encoder: h264.AvcConfig,
                  out: Path, progress: Callable[[float], None]) -> None:
-    """Mux copied and re-encoded samples, in decode order, into one MP4 video stream."""
+    """Mux copied and re-encoded samples, in decode order, into one MP4 video stream (packets stream through:
+    the source is never held in memory)."""
     config = source.config if not encoded else source.config.with_sets(list(encoder.sps), list(encoder.pps))
-    samples: list[tuple[bytes, int, bool]] = []  # (data, output display index, keyframe)
+    shown: list[int] = []  # each output packet's output frame, in decode order
+    for piece in pieces:
+        if piece.copy:
+            run = source.frames[piece.decode_start:piece.decode_start + piece.count]
+            shown += [piece.out_start + frame.display - piece.first for frame in run]
+        else:
+            shown += range(piece.out_start, piece.out_start + piece.count)
+    dts = decode_timestamps(shown)
+    ticks, written = source.frame_ticks, 0
     fresh = iter(encoded)
-    with av.open(str(source.path), metadata_errors="ignore") as container:
+    with av.open(str(source.path), metadata_errors="ignore") as container, \
+            av.open(str(out), "w", format="mp4") as output:
         stream = container.streams.video[0]
+        ostream = output.add_stream_from_template(stream)
+        ostream.codec_context.extradata = config.to_bytes()
+        ostream.time_base = stream.time_base
         for piece in pieces:
-            if piece.copy:
-                samples += _copied(container, stream, source, piece)
-            else:
-                for n, data in enumerate(next(fresh)):
-                    samples.append((data, piece.out_start + n, n == 0))
-        with av.open(str(out), "w", format="mp4") as output:
-            ostream = output.add_stream_from_template(stream)
-            ostream.codec_context.extradata = config.to_bytes()
-            ostream.time_base = stream.time_base
-            dts = decode_timestamps([shown for _, shown, _ in samples])
-            ticks = source.frame_ticks
-            for i, (data, shown, key) in enumerate(samples):
-                packet = av.Packet(data)
+            packets = (_copied(container, stream, source, piece) if piece.copy
+                       else ((av.Packet(data), n == 0) for n, data in enumerate(next(fresh))))
+            for packet, key in packets:
                 packet.stream = ostream
                 packet.time_base = source.time_base
-                packet.pts, packet.dts, packet.duration = shown * ticks, dts[i] * ticks, ticks
+                packet.pts, packet.dts, packet.duration = shown[written] * ticks, dts[written] * ticks, ticks
                 packet.is_keyframe = key
                 output.mux(packet)
-                if i % 64 == 0:
-                    progress(80 + 20 * i / len(samples))
+                written += 1
+                if written % 64 == 0:
+                    progress(80 + 20 * written / len(shown))
 
 
-def _copied(container: Any, stream: Any, source: Source, piece: Piece) -> list[tuple[bytes, int, bool]]:
-    """The source's packets of a copied piece, with their output display index."""
+def _copied(container: Any, stream: Any, source: Source, piece: Piece) -> Iterator[tuple[Any, bool]]:
+    """The source's packets of a copied piece, in decode order, with their keyframe flags."""
     wanted = source.pts[piece.decode_start:piece.decode_start + piece.count]
-    first_display = piece.first
-    by_pts = {pts: source.frames[piece.decode_start + k].display for k, pts in enumerate(wanted)}
     container.seek(wanted[0], stream=stream, backward=True)
-    found: list[tuple[bytes, int, bool]] = []
-    started = False
+    count = 0
     for packet in container.demux(stream):
-        if packet.size == 0:
+        if packet.size == 0 or (count == 0 and packet.pts != wanted[0]):
             continue
-        if not started:
-            if packet.pts != wanted[0]:
-                continue
-            started = True
-        if packet.pts not in by_pts:
+        if packet.pts != wanted[count]:
             raise RuntimeError("the source's packets changed order while copying")
-        found.append((bytes(packet), piece.out_start + by_pts[packet.pts] - first_display, packet.is_keyframe))
-        if len(found) == piece.count:
-            return found
+        yield packet, packet.is_keyframe
+        count += 1
+        if count == piece.count:
+            return
     raise RuntimeError("the source ended before a copied piece did")
 
 
 def splice(job: dict[str, Any], progress: Callable[[float], None]) -> dict[str, Any]:
     """Do one job; the answer line's content."""
+    started = time.perf_counter()
     rate = Fraction(int(job["rate"][0]), int(job["rate"][1]))
     source = read_source(Path(job["source"]), rate, (int(job["size"][0]), int(job["size"][1])))
     progress(10)
@@ -367,10 +369,14 @@ def splice(job: dict[str, Any], progress: Callable[[float], None]) -> dict[str, 
         if sum(f.idr for f in source.frames) < source.keyframes:
             why += " (the source's GOPs are open: most keyframes are not IDR pictures, so copying cannot resume there)"
         raise NotSpliceable(why)
+    read = time.perf_counter()
     encoded, encoder = encode_pieces(source, pieces, captions, job, progress)
+    encode = time.perf_counter()
     write_output(source, pieces, encoded, encoder, Path(job["out"]), progress)
+    timings = {"read_s": read - started, "encode_s": encode - read, "write_s": time.perf_counter() - encode}
     return {"ok": True, "copied": total - encoded_count, "encoded": encoded_count,
-            "pieces": [[p.copy, p.out_start, p.count] for p in pieces]}
+            "pieces": [[p.copy, p.out_start, p.count] for p in pieces],
+            "timings": {key: round(value, 3) for key, value in timings.items()}}
 
 
 def main() -> None:

@@ -35,21 +35,26 @@ def enabled(drawtext: str, spans: list[tuple[int, int]]) -> str:
     return f"{drawtext}:enable={escape(condition)}"
 
 
-def drawn_texts(timeline: Timeline, width: int, height: int, rate: Fraction, work_dir: Path) -> list[DrawnText]:
+def drawn_texts(timeline: Timeline, width: int, height: int, rate: Fraction, work_dir: Path,
+                scale: float = 1.0) -> list[DrawnText]:
     """Each text of ``timeline`` on a ``width``x``height`` picture at ``rate`` fps; texts shorter than a
-    frame are left out."""
+    frame are left out. ``scale``: the picture is the draft's canvas scaled by this much (a preview), so
+    font sizes given in pixels are scaled too."""
     out = []
     for index, caption in enumerate(timeline.captions):
         first = round(caption.start_ms * rate / 1000)
         end = round((caption.start_ms + caption.dur_ms) * rate / 1000)
         if end > first:
-            out.append(DrawnText(_drawtext(caption, index, width, height, work_dir), first, end))
+            out.append(DrawnText(_drawtext(caption, index, width, height, work_dir, scale), first, end))
     return out
 
 
-def _drawtext(caption: Caption, index: int, width: int, height: int, work_dir: Path) -> str:
+def _drawtext(caption: Caption, index: int, width: int, height: int, work_dir: Path, scale: float) -> str:
     """A boxed drawtext reading the text from a file, with expansion off."""
-    size = caption.size_px or min(width, height) // (12 if caption.kind == "title" else 18)
+    if caption.size_px:
+        size = max(4, round(caption.size_px * scale))
+    else:
+        size = min(width, height) // (12 if caption.kind == "title" else 18)
     per_line = max(4, int(width * 0.9 / (size * 0.6)))  # DejaVu Sans averages ~0.6 em per glyph
     lines = [textwrap.fill(p, per_line, break_long_words=True) or " " for p in caption.text.split("\n")]
     text_file = work_dir / f"text{index}.txt"

@@ -1,0 +1,86 @@
+"""Preview renders (our extension, ``output.preview``) through the client and the embedded backend over HTTP:
+small, quick, named and marked as previews, never mistaken for the final export."""
+from __future__ import annotations
+
+import pytest
+
+from nemo_nb import Nemo, samples
+from nemo_nb.api import Timings
+from nemo_nb.api.client import preview_path
+from nemo_nb.local.media.probe import probe
+
+FAST = Timings(render_poll_min_s=0.05, render_poll_max_s=0.2)
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def big_clip(tmp_path_factory: pytest.TempPathFactory):
+    """A 2 s 1280x720 30 fps clip with sound: larger than a preview in every way."""
+    return samples.make_clip(tmp_path_factory.mktemp("preview") / "big.mp4", seconds=2, width=1280, height=720,
+                             fps=30)
+
+
+@pytest.fixture
+def nemo(backend):
+    n = Nemo(backend.url, web_url=backend.url, timings=FAST)
+    yield n
+    n.close()
+
+
+@pytest.mark.parametrize(("asks", "size", "full_size"), [
+    ([], (960, 540), (1280, 720)),
+    (['add a title "Preview" at the top for 1 second'], (960, 540), (1280, 720)),
+    (["make it 9:16"], (540, 960), (1080, 1920)),
+])
+def test_preview_is_small_quick_and_marked(nemo, big_clip, tmp_path, asks, size, full_size):
+    s = nemo.session()
+    s.upload(big_clip)
+    s.send("add my clip to the timeline")
+    for ask in asks:
+        s.send(ask)
+    seen: list[float] = []
+    look = s.export(tmp_path / "cut.mp4", progress=seen.append, preview=True)
+    assert look.preview and look.path == tmp_path / "cut.preview.mp4" and look.path.is_file()
+    assert "preview" in str(look) and look.url.endswith(".preview.mp4")
+    assert not (tmp_path / "cut.mp4").exists()
+    info = probe(look.path)
+    assert (info.width, info.height) == size and info.fps <= 15
+    assert info.duration_s == pytest.approx(2.0, abs=0.15) and info.has_audio
+    assert seen[-1] == 100
+
+    final = s.export(tmp_path / "cut.mp4")
+    assert not final.preview and final.path == tmp_path / "cut.mp4" and final.url.endswith(f"/{final.render_id}.mp4")
+    full = probe(final.path)
+    assert (full.width, full.height) == full_size and full.fps == 30
+
+
+def test_preview_of_a_small_clip_keeps_its_size(nemo, silent_clip, tmp_path):
+    s = nemo.session()
+    s.upload(silent_clip)
+    s.send("add my clip to the timeline")
+    look = s.export(tmp_path / "small.preview.mp4", preview=True)
+    assert look.path == tmp_path / "small.preview.mp4"  # already named as a preview: kept
+    info = probe(look.path)
+    assert (info.width, info.height) == (320, 240)
+
+
+def test_preview_option_must_be_a_boolean(api, sid, clip):
+    api.upload(sid, clip)
+    api.sse(sid, "add my clip to the timeline")
+    draft = api.state(sid)["state"]["draft"]
+    for bad in ("yes", 1, None, [True]):
+        r = api.call("POST", "/api/render/proxy/lambda",
+                     json={"id": f"bad_{type(bad).__name__}", "sessionId": sid, "draft": draft,
+                           "output": {"format": "mp4", "preview": bad}})
+        if bad is None:  # absent and null both mean "not a preview"
+            assert r.status_code == 200
+            continue
+        assert r.status_code == 400 and "preview" in r.json()["message"]
+
+
+def test_preview_path_names():
+    from pathlib import Path
+
+    assert preview_path("a/clip.mp4") == Path("a/clip.preview.mp4")
+    assert preview_path("clip.preview.mp4") == Path("clip.preview.mp4")
+    assert preview_path("clip") == Path("clip.preview.mp4")
