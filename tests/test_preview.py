@@ -84,3 +84,14 @@ def test_preview_path_names():
     assert preview_path("a/clip.mp4") == Path("a/clip.preview.mp4")
     assert preview_path("clip.preview.mp4") == Path("clip.preview.mp4")
     assert preview_path("clip") == Path("clip.preview.mp4")
+
+
+def test_a_status_poll_is_answered_when_the_render_ends(api, sid, clip):
+    """The embedded backend holds a poll of an unfinished render (up to a second) and answers the moment the
+    render ends, so a quick export never waits for the client's next poll."""
+    api.upload(sid, clip)
+    api.sse(sid, "add my clip to the timeline")
+    api.sse(sid, "mute the original audio")  # the picture is copied: a render well under a second
+    assert api.render(sid, "quick_one").status_code == 200
+    first = api.call("GET", "/api/render/proxy/lambda/quick_one").json()["data"]
+    assert first["status"] == "completed", first

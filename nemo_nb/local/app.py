@@ -32,6 +32,7 @@ LANGUAGE = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")
 MAX_MESSAGE_CHARS = 20000
 MAX_URLS = 10
 MAX_HEADER_BYTES = 32 * 1024
+STATUS_HOLD_S = 1.0  # a status poll of an unfinished render waits this long for it to end
 OWN_FILE_URL = re.compile(r"^http://(?:127\.0\.0\.1|\[::1\]|localhost):\d+(?=/files/)")
 
 
@@ -423,7 +424,12 @@ def own_render(request: Request) -> dict[str, Any]:
 
 
 async def render_status(request: Request) -> Response:
-    return JSONResponse(render_view(backend(request), own_render(request)))
+    b = backend(request)
+    job = own_render(request)
+    if job["status"] in ("pending", "processing"):  # held a moment: answered as soon as the render ends
+        await b.renders.wait_finished(job["id"], STATUS_HOLD_S)
+        job = b.store.render(job["id"]) or job
+    return JSONResponse(render_view(b, job))
 
 
 async def render_download(request: Request) -> Response:

@@ -3,6 +3,7 @@ real progress from ffmpeg, cancel, and a failed state that says why."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import secrets
@@ -32,6 +33,7 @@ class RenderManager:
         self._slots: asyncio.Semaphore | None = None
         self._cancel: dict[str, threading.Event] = {}
         self._tasks: set[asyncio.Task] = set()
+        self._finished: dict[str, asyncio.Event] = {}  # set when a render completes, fails or is cancelled
         self._failed_once = False
 
     def clean_leftovers(self) -> None:
@@ -58,6 +60,7 @@ class RenderManager:
         if self._slots is None:
             self._slots = asyncio.Semaphore(max(1, self.settings.render_workers))
         self._cancel[render_id] = threading.Event()
+        self._finished[render_id] = asyncio.Event()
         task = asyncio.get_running_loop().create_task(self._run(render_id))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -67,6 +70,20 @@ class RenderManager:
         if event:
             event.set()
         self.store.update_render(render_id, status="failed", error="cancelled", completed_at=time.time())
+        self._done(render_id)
+
+    async def wait_finished(self, render_id: str, timeout: float) -> None:
+        """Return when the render finishes (completed, failed or cancelled), or after ``timeout`` seconds: a
+        status poll held this way answers the moment a render ends, not at the client's next poll."""
+        finished = self._finished.get(render_id)
+        if finished is not None:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(finished.wait(), timeout)
+
+    def _done(self, render_id: str) -> None:
+        finished = self._finished.pop(render_id, None)
+        if finished is not None:
+            finished.set()
 
     async def _run(self, render_id: str) -> None:
         job = self.store.render(render_id)
@@ -87,9 +104,10 @@ class RenderManager:
                                          **result)
             finally:
                 self._cancel.pop(render_id, None)
+                self._done(render_id)
 
     def _render_sync(self, job: dict[str, Any], cancel: threading.Event) -> dict[str, Any]:
-        from nemo_nb.local.media.probe import MediaInfo, probe
+        from nemo_nb.local.media.probe import MediaInfo
         from nemo_nb.local.media.render import MediaRef, plan_render, render
 
         if self.settings.faults.render_fail_once and not self._failed_once:
@@ -129,14 +147,13 @@ class RenderManager:
         finally:
             shutil.rmtree(work, ignore_errors=True)
         log.info("render %s: %s", job["id"], report)  # the render log: how the picture was made, and why
-        info = probe(out)
         url_key = secrets.token_urlsafe(18)
         # An extra output's key starts with its render's key (how /files finds it) and has its own secret part.
         extra = {lang: {"relpath": path.relative_to(self.media_root).as_posix(),
                         "url_key": f"{url_key}.{secrets.token_urlsafe(12)}", "size": path.stat().st_size}
                  for lang, path in plan.extra_outputs.items()}
         return {"relpath": out.relative_to(self.media_root).as_posix(), "url_key": url_key,
-                "size": out.stat().st_size, "duration": round(info.duration_s, 3),
+                "size": out.stat().st_size, "duration": round(plan.duration_s, 3),  # as planned: no probe run
                 "copies_video": int(plan.copies_video), "extra_outputs": json.dumps(extra),
                 "languages": json.dumps(list(plan.languages))}
 

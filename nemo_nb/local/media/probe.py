@@ -5,6 +5,7 @@ import hashlib
 import os
 import re
 import subprocess
+import wave
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +22,7 @@ _RATE = re.compile(r"^(?P<n>\d+(?:\.\d+)?)(?P<k>k?) (?:fps|tbr)$")
 # A gif this short is one frame: a still image, not an animation.
 _STILL_GIF_MAX_S = 0.1
 # Demuxers that read text (ANSI art) or scripts pointing at other files/URLs: never user media.
+_PCM_CODECS = {1: "pcm_u8", 2: "pcm_s16le", 3: "pcm_s24le", 4: "pcm_s32le"}  # bytes per sample → ffmpeg's name
 _REJECTED_DEMUXERS = frozenset({"tty", "concat", "hls", "dash", "ffmetadata", "sdp"})
 
 
@@ -115,6 +117,21 @@ def parse_probe_output(text: str, name: str = "file") -> MediaInfo:
         has_audio=audio is not None, has_video=video is not None,
         video_codec=_codec(video), audio_codec=_codec(audio), pix_fmt=pix_fmt,
     )
+
+
+def wav_info(path: str | os.PathLike[str]) -> MediaInfo:
+    """A PCM WAV's facts from its header, without running ffmpeg: for the speech the backend writes itself
+    (``ProbeError`` if it is not such a file)."""
+    try:
+        with wave.open(str(path), "rb") as wav:
+            frames, rate = wav.getnframes(), wav.getframerate()
+            width = wav.getsampwidth()
+    except (OSError, EOFError, wave.Error) as exc:
+        raise ProbeError(f"{Path(path).name}: not a PCM WAV file ({exc})") from None
+    if rate <= 0 or width not in _PCM_CODECS:
+        raise ProbeError(f"{Path(path).name}: not a PCM WAV file")
+    return MediaInfo(kind="audio", duration_s=round(frames / rate, 3), width=0, height=0, fps=0.0, has_audio=True,
+                     has_video=False, video_codec="", audio_codec=_PCM_CODECS[width], pix_fmt="")
 
 
 def video_packet_hashes(path: str | os.PathLike[str]) -> list[str]:

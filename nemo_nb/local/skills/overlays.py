@@ -28,11 +28,11 @@ def title_text(message: Message) -> str | None:
 def when(message: Message, total: int) -> tuple[int, int]:
     """(start, duration) in ms: "at 5s", "from 0:05", "for 4 seconds", "at the end", "throughout"."""
     text = message.instruction
-    span = intents.time_range(text)
-    if span:
-        return span[0], span[1] - span[0]
     duration = DEFAULT_MS
     length = re.search(r"\bfor\s+(\d+(?:\.\d+)?)\s*(s|sec|secs|seconds?|m|min|minutes?)\b", text, re.IGNORECASE)
+    span = intents.time_range(text)
+    if span and not length:  # "from 1s for 2 seconds" is a start and a length, not the range 1-2 s
+        return span[0], span[1] - span[0]
     if length:
         duration = intents.duration_ms(length.group(1), length.group(2))
     if intents.has(text, r"\b(throughout|whole (video|time)|entire|all the time)\b"):

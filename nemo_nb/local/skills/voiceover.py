@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import subprocess
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +12,7 @@ from nemo_nb.draft import AUDIO, VIDEO, Draft
 from nemo_nb.local import intents, srt
 from nemo_nb.local.credits import COSTS
 from nemo_nb.local.library import inspect
+from nemo_nb.local.media.probe import wav_info
 from nemo_nb.local.skills.base import (
     Message, Plan, TurnContext, new_segment_id, refusal, say, tool, video_end_ms,
 )
@@ -95,12 +96,23 @@ def speaker_for(message: Message, ctx: TurnContext, lines: list[Line]) -> tuple[
 
 def stretch(path: Path, tempo: float) -> None:
     """Change a WAV's pace in place with ffmpeg's atempo (pitch kept)."""
+    stretch_all([path], tempo)
+
+
+def stretch_all(paths: list[Path], tempo: float) -> None:
+    """Change the pace of several WAVs in place, in one ffmpeg run (one process, not one per sentence)."""
     from nemo_nb.local.media.ffmpeg import ffmpeg_exe
 
-    out = path.with_name(path.stem + ".tempo.wav")
-    subprocess.run([ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", str(path),
-                    "-filter:a", f"atempo={tempo:.4f}", str(out)], check=True, timeout=120)
-    out.replace(path)
+    if not paths:
+        return
+    outs = [path.with_name(path.stem + ".tempo.wav") for path in paths]
+    args = [arg for path in paths for arg in ("-i", str(path))]
+    for index, out in enumerate(outs):
+        args += ["-map", f"{index}:a:0", "-filter:a", f"atempo={tempo:.4f}", str(out)]  # options of this output
+    subprocess.run([ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y", *args],
+                   check=True, timeout=120)
+    for path, out in zip(paths, outs):
+        out.replace(path)
 
 
 def layout(lines: list[Line], start_ms: int, end_ms: int) -> None:
@@ -183,8 +195,8 @@ def speak_and_place(c: TurnContext, draft: Draft, lines: list[Line], voice: Any,
     # speed up as far as 1.25x to fit; slow down only a little (to 0.9x): gaps fill the rest
     tempo = 1.0 if timed else max(min(1.0, SLOWEST / pace), min(tempo, PACE_RANGE[1] / pace))
     if abs(tempo - 1) > 0.03:
+        stretch_all([line.path for line in lines if line.path is not None], tempo)
         for line in lines:
-            stretch(line.path, tempo)
             line.duration_ms = int(line.duration_ms / tempo)
     layout(lines, lead, video_ms - lead)
     trimmed = fit_cues(lines, video_ms)
@@ -194,7 +206,8 @@ def speak_and_place(c: TurnContext, draft: Draft, lines: list[Line], voice: Any,
     track = draft.track(AUDIO, "Voiceover")
     entries = []
     for line, item in zip(lines, items):
-        entry = c.register(item, inspect(item.path), kind="voiceover", language=language, text=line.text)
+        # The worker wrote this WAV: its header says all (no ffmpeg run per sentence).
+        entry = c.register(item, asdict(wav_info(item.path)), kind="voiceover", language=language, text=line.text)
         entries.append(entry)
         track.add({"id": new_segment_id(), "k": "voiceover", "st": line.at_ms, "d": line.duration_ms,
                    "src": entry["media_id"], "url": entry["cdn_url"], "ss": 0, "n": line.text, "v": 100})
