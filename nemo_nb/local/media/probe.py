@@ -18,7 +18,10 @@ _DURATION = re.compile(r"^\s*Duration: (?:(?P<h>\d+):(?P<m>\d+):(?P<s>\d+(?:\.\d
 _STREAM = re.compile(r"^\s*Stream #0:\d+\S*?: (?P<type>Video|Audio|Subtitle|Data|Attachment): (?P<rest>.*)$")
 _ROTATION = re.compile(r"rotation of (?P<deg>-?\d+(?:\.\d+)?) degrees")
 _SIZE = re.compile(r"^(?P<w>\d+)x(?P<h>\d+)\b")
-_RATE = re.compile(r"^(?P<n>\d+(?:\.\d+)?)(?P<k>k?) (?:fps|tbr)$")
+_RATE = re.compile(r"^(?P<n>\d+(?:\.\d+)?)(?P<k>k?) (?P<kind>fps|tbr)$")
+# A stream whose frames are held for several frame times (variable frame rate, e.g. a drawn presenter) averages
+# fewer frames a second than its base rate ("tbr"): the base rate is its frame rate, when it is a plausible one.
+_MAX_BASE_RATE = 120.0
 # A gif this short is one frame: a still image, not an animation.
 _STILL_GIF_MAX_S = 0.1
 # Demuxers that read text (ANSI art) or scripts pointing at other files/URLs: never user media.
@@ -93,14 +96,17 @@ def parse_probe_output(text: str, name: str = "file") -> MediaInfo:
 
     width = height = 0
     fps = 0.0
+    rates: dict[str, float] = {}
     pix_fmt = ""
     if video is not None:
         pix_fmt = video[1].split("(")[0].strip() if len(video) > 1 else ""
         for field in video[1:]:
             if size := _SIZE.match(field):
                 width, height = int(size["w"]), int(size["h"])
-            elif (rate := _RATE.match(field)) and not fps:
-                fps = float(rate["n"]) * (1000 if rate["k"] else 1)
+            elif rate := _RATE.match(field):
+                rates.setdefault(rate["kind"], float(rate["n"]) * (1000 if rate["k"] else 1))
+        average, base = rates.get("fps", 0.0), rates.get("tbr", 0.0)
+        fps = base if average < base <= _MAX_BASE_RATE else average or base
         if round(abs(rotation)) % 180 == 90:  # ffmpeg auto-rotates on decode: report the displayed size
             width, height = height, width
 
