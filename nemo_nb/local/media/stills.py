@@ -9,11 +9,13 @@ the same from frame to frame.
 """
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from PIL import Image
 
+Key = TypeVar("Key", bound=Hashable)
 VIDEO_CODEC = ["-c:v", "libx264", "-preset", "ultrafast", "-crf", "18", "-pix_fmt", "yuv420p"]
 # Full-range YCbCr (what Pillow gives) to the limited range of video (what ffmpeg writes for yuv420p).
 _LUMA = [round(16 + value * 219 / 255) for value in range(256)]
@@ -32,7 +34,7 @@ def save_yuv(picture: Image.Image, path: Path) -> None:
             out.write(plane.resize(half, Image.Resampling.BOX).point(_CHROMA).tobytes())
 
 
-def concat_list(work: Path, files: dict[Hashable, str], runs: Sequence[tuple[Hashable, int]], rate: int,
+def concat_list(work: Path, files: Mapping[Key, str], runs: Sequence[tuple[Key, int]], rate: int,
                 size: tuple[int, int]) -> Path:
     """The concat demuxer's list showing ``files[key]`` (raw yuv420p in ``work``) for each run of frames."""
     options = [f"option video_size {size[0]}x{size[1]}", "option pixel_format yuv420p", f"option framerate {rate}"]
