@@ -95,3 +95,28 @@ def test_a_status_poll_is_answered_when_the_render_ends(api, sid, clip):
     assert api.render(sid, "quick_one").status_code == 200
     first = api.call("GET", "/api/render/proxy/lambda/quick_one").json()["data"]
     assert first["status"] == "completed", first
+
+
+def test_previews_decode_a_small_proxy_made_after_the_upload(nemo, backend, big_clip, tmp_path):
+    """A large upload gets a small copy in the background; previews read it, final exports never do."""
+    from media_helpers import ffmpeg, frame
+
+    from nemo_nb.local.media.proxy import PROXY_NAME, maker
+
+    s = nemo.session()
+    uploaded = s.upload(big_clip)[0]
+    assert maker().wait_idle(120)
+    proxy = backend.data_dir / "media" / uploaded.media_id / PROXY_NAME
+    assert (proxy.parent / uploaded.filename).is_file() and proxy.is_file()
+    small = probe(proxy)
+    assert min(small.width, small.height) <= 540 and small.fps <= 15 and small.has_audio
+    assert small.duration_s == pytest.approx(2.0, abs=0.1)
+    # Swap the proxy for a red picture of the same length: a preview shows red, a final export the clip.
+    ffmpeg("-f", "lavfi", "-i", "color=c=red:s=960x540:r=15:d=2", "-f", "lavfi", "-i", "sine=d=2", "-c:v",
+           "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", str(proxy))
+    s.send("add my clip to the timeline")
+    look = s.export(tmp_path / "cut.mp4", preview=True)
+    final = s.export(tmp_path / "cut.mp4")
+    red = frame(look.path, 1.0).mean(axis=(0, 1))
+    assert red[0] > 200 and red[1] < 40 and red[2] < 40
+    assert abs(frame(final.path, 1.0).mean(axis=(0, 1))[0] - red[0]) > 40

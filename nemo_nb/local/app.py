@@ -289,6 +289,7 @@ async def upload(request: Request) -> Response:
         raise
     for media, _ in described:
         b.store.add_media(media)
+        schedule_proxy(b.data_dir / media["relpath"], media["info"])
     fresh = b.store.session(session["id"], user_id)
     fresh["state"].setdefault("video_infos", []).extend(d for _, d in described)
     b.store.save_state(session["id"], fresh["state"])
@@ -297,6 +298,14 @@ async def upload(request: Request) -> Response:
     if key:
         b.store.remember(user_id, f"upload:{session['id']}", key, 200, answer)
     return JSONResponse(answer)
+
+
+def schedule_proxy(path: Path, info: dict[str, Any]) -> None:
+    """A large video gets a small copy, made in the background, that previews decode instead."""
+    from nemo_nb.local.media.probe import MediaInfo
+    from nemo_nb.local.media.proxy import maker
+
+    maker().schedule(path, MediaInfo(**info))
 
 
 # -- the agent ---------------------------------------------------------------------------------------

@@ -108,6 +108,7 @@ class RenderManager:
 
     def _render_sync(self, job: dict[str, Any], cancel: threading.Event) -> dict[str, Any]:
         from nemo_nb.local.media.probe import MediaInfo
+        from nemo_nb.local.media.proxy import proxy_of
         from nemo_nb.local.media.render import MediaRef, plan_render, render
 
         if self.settings.faults.render_fail_once and not self._failed_once:
@@ -118,7 +119,10 @@ class RenderManager:
             media = self.store.media(media_id, job["user_id"]) if isinstance(media_id, str) else None
             if not media:
                 return None
-            return MediaRef(path=self.media_root / media["relpath"], info=MediaInfo(**media["info"]))
+            path = self.media_root / media["relpath"]
+            if preview:  # a preview decodes the small copy made after the upload, when it is there
+                path = proxy_of(path) or path
+            return MediaRef(path=path, info=MediaInfo(**media["info"]))
 
         # Each render has its own folder: ids are unique but may contain dots, so "a.es" must not
         # meet render "a"'s Spanish file, nor any render its work folder.
