@@ -4,7 +4,8 @@ decode instead of the original (decoding a 1080p source is most of a preview's c
 A proxy has the source's timing and sound (copied) and a picture at most ``PROXY_SIDE`` on its shorter
 side and ``PROXY_FPS`` frames a second — exactly what a preview shows — with a keyframe every second so a
 trim seeks quickly. It lives next to its source (``.preview-proxy.mp4`` in the same folder), appears only
-when complete, and is made on one core (``-threads 1``), one at a time, so it never holds up the user's work.
+when complete, and is made on one core (``-threads 1``), one at a time, at the lowest CPU priority, so it never
+holds up the user's work.
 """
 from __future__ import annotations
 
@@ -86,6 +87,7 @@ class ProxyMaker:
             return self._changed.wait_for(lambda: self._pending == 0, timeout)
 
     def _work(self) -> None:
+        _lowest_priority()
         while True:
             try:
                 source, info = self._jobs.get(timeout=5)
@@ -104,6 +106,17 @@ class ProxyMaker:
                 with self._changed:
                     self._pending -= 1
                     self._changed.notify_all()
+
+
+def _lowest_priority() -> None:
+    """Run this thread, and the ffmpeg processes it starts, at the lowest CPU priority (Linux: nice is per
+    thread and inherited by children): proxies use only the CPU nothing else wants."""
+    native_id = getattr(threading, "get_native_id", None)
+    if hasattr(os, "setpriority") and native_id is not None:
+        try:
+            os.setpriority(os.PRIO_PROCESS, native_id(), 19)
+        except OSError:
+            pass
 
 
 _MAKER = ProxyMaker()
