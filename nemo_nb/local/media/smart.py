@@ -24,8 +24,9 @@ from typing import Any
 from nemo_nb.local.media.timeline import Timeline
 from nemo_nb.local.media.titles import DrawnText
 
-# Segments are short and seen next to copied source frames: a better quality than a full encode's.
-SEGMENT_CRF = 18
+# The full render's quality (and its speed): a piece starting where the full render's GOP starts comes out
+# bit for bit the same.
+SEGMENT_CRF = 23
 SEGMENT_PRESET = "ultrafast"
 MAX_ENCODED_SHARE = 0.7  # past this share of re-encoded frames one full encode is as fast
 # Splicing costs ~0.5 s of its own (a process, reading the source twice): below this much picture

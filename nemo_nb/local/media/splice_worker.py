@@ -1,8 +1,8 @@
 """The smart-render worker process: ``python -m nemo_nb.local.media.splice_worker`` (job JSON on stdin).
 
-It reads the source with PyAV, plans which frames can be copied (``gop.plan_pieces``), re-encodes the
-others with the ffmpeg binary in ONE run (decoded frames piped in, titles drawn by ffmpeg, each piece
-starting with an IDR and coded with parameter-set ids of its own), and writes one H.264 stream: the
+It reads the source's packets with PyAV, plans which frames can be copied (``gop.plan_pieces``), re-encodes
+the others with the ffmpeg binary in ONE run (ffmpeg decodes them, draws the titles and encodes; each piece
+starts with an IDR picture and is coded with parameter-set ids of its own), and writes one H.264 stream: the
 copied packets and the new ones, in decode order, the sample entry listing the parameter sets of both.
 PyAV's libraries (and the x264 they are built with) are GPL, like ffmpeg: they stay in this process.
 
@@ -18,9 +18,7 @@ import bisect
 import itertools
 import json
 import os
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -31,11 +29,11 @@ from typing import IO, Any
 import av
 
 from nemo_nb.local.media import h264
-from nemo_nb.local.media.ffmpeg import ffmpeg_exe
+from nemo_nb.local.media.ffmpeg import FFmpegError, run_ffmpeg
 from nemo_nb.local.media.gop import Piece, SourceFrame, decode_timestamps, plan_pieces
 from nemo_nb.local.media.titles import enabled
 
-MAX_ENCODED_PIECES = 200
+MAX_ENCODED_PIECES = 24  # one input each in the encoder's run (~20 MB of decoder each at 1080p)
 
 
 class NotSpliceable(Exception):
@@ -169,51 +167,50 @@ def first_frames(source: Source, clips: list[tuple[int, int]]) -> list[tuple[int
 
 def encode_pieces(source: Source, pieces: list[Piece], captions: list[dict[str, Any]], job: dict[str, Any],
                   progress: Callable[[float], None]) -> tuple[list[list[bytes]], h264.AvcConfig]:
-    """Re-encode the pieces in one ffmpeg run; the samples of each piece and the encoder's parameter sets."""
+    """Re-encode the pieces in one ffmpeg run; the samples of each piece and the encoder's parameter sets.
+
+    ffmpeg decodes each piece's frames itself (one input per piece, sought to just before its first frame,
+    so the first frame kept is exactly that one), joins them, draws the titles and encodes them, each
+    piece starting with an IDR picture, with parameter-set ids the source does not use.
+    """
     encoded = [p for p in pieces if not p.copy]
     if not encoded:
         return [], source.config
     if len(encoded) > MAX_ENCODED_PIECES:
         raise NotSpliceable(f"the picture changes in {len(encoded)} separate places")
     new_id = next(i for i in range(h264.MAX_SPS_ID + 1) if i not in source.used_ids)
+    rate = Fraction(job["rate"][0], job["rate"][1])
     work = Path(job["work"])
     out = work / "pieces.mp4"
     script = work / "pieces_filter.txt"
-    script.write_text(_filters(source, encoded, captions), encoding="utf-8")
-    starts, total = [], 0
-    for piece in encoded:
+    inputs, chains, starts, total = [], [], [], 0
+    shown_at = sorted(source.pts)
+    for index, piece in enumerate(encoded):
         starts.append(total)
         total += piece.count
-    keyframes = "+".join(f"eq(n,{s})" for s in starts)
-    rate = Fraction(job["rate"][0], job["rate"][1])
+        first = min(piece.first, len(shown_at) - 1)  # past the source's end its last frame is held
+        seek = shown_at[first] * source.time_base - source.start_s - 1 / (2 * rate)
+        length = (piece.count + 2) / rate
+        inputs += [*(["-ss", f"{float(seek):.6f}"] if seek > 0 else []), "-t", f"{float(length):.6f}",
+                   "-protocol_whitelist", "file", "-i", str(source.path)]
+        chains.append(f"[{index}:v:0]setpts=PTS-STARTPTS,tpad=stop=-1:stop_mode=clone,"
+                      f"trim=end_frame={piece.count}[p{index}]")
+    joined = "".join(f"[p{i}]" for i in range(len(encoded)))
+    joined += f"concat=n={len(encoded)}:v=1:a=0," if len(encoded) > 1 else "null,"
+    script.write_text(";\n".join([*chains, f"{joined}{_filters(source, encoded, captions)}[v]"]) + "\n",
+                      encoding="utf-8")
+    keyframes = "+".join(f"eq(n,{start})" for start in starts)
     x264 = f"sps-id={new_id}:bframes=0:scenecut=0:keyint=infinite:open-gop=0"
     colours = [arg for key, value in source.colours.items() for arg in (f"-{key}", str(value))]
-    cmd = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
-           "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{source.width}x{source.height}",
-           "-framerate", f"{rate.numerator}/{rate.denominator}", "-i", "pipe:0", "-/vf", str(script),
-           "-c:v", "libx264", "-preset", str(job.get("preset", "ultrafast")), "-crf", str(job.get("crf", 18)),
-           "-profile:v", h264.PROFILE_NAMES[source.config.profile], "-level:v", _level(source.config),
-           "-x264-params", x264, "-forced-idr", "1", "-force_key_frames", f"expr:{keyframes}",
-           "-pix_fmt", "yuv420p", *colours, "-an", "-f", "mp4", str(out)]
-    sent = 0
-    with tempfile.TemporaryFile() as errors:
-        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=errors)
-        assert proc.stdin is not None
-        try:
-            for piece in encoded:
-                for frame in _decoded(source, piece):
-                    proc.stdin.write(frame)
-                    sent += 1
-                    progress(10 + 70 * sent / total)
-            proc.stdin.close()
-            code = proc.wait()
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-        if code != 0:
-            errors.seek(0)
-            raise RuntimeError(f"the encoder failed: {errors.read().decode('utf-8', 'replace').strip()[-400:]}")
+    args = [*inputs, "-/filter_complex", str(script), "-map", "[v]", "-fps_mode", "passthrough",
+            "-c:v", "libx264", "-preset", str(job.get("preset", "ultrafast")), "-crf", str(job.get("crf", 18)),
+            "-profile:v", h264.PROFILE_NAMES[source.config.profile], "-level:v", _level(source.config),
+            "-x264-params", x264, "-forced-idr", "1", "-force_key_frames", f"expr:{keyframes}",
+            "-pix_fmt", "yuv420p", *colours, "-an", "-f", "mp4", str(out)]
+    try:
+        run_ffmpeg(args, duration_s=float(total / rate), on_progress=lambda pct: progress(10 + 0.7 * pct))
+    except FFmpegError as exc:
+        raise RuntimeError(f"the encoder failed: {exc}") from None
     return _encoded_samples(out, encoded, source.config.length_size, new_id)
 
 
@@ -222,62 +219,19 @@ def _level(config: h264.AvcConfig) -> str:
 
 
 def _filters(source: Source, encoded: list[Piece], captions: list[dict[str, Any]]) -> str:
-    """The encoder's filter chain: the source's pixel aspect, then each title on the piped frames it covers."""
+    """The source's pixel aspect, then each title on the joined frames it covers (frames count from 0)."""
     chain = [f"setsar={source.sar.numerator}/{source.sar.denominator}" if source.sar else "setsar=1"]
     for caption in captions:
-        spans, piped = [], 0
+        spans, joined = [], 0
         for piece in encoded:
             first = max(caption["first"], piece.out_start)
             end = min(caption["end"], piece.out_start + piece.count)
             if end > first:
-                spans.append((piped + first - piece.out_start, piped + end - piece.out_start))
-            piped += piece.count
+                spans.append((joined + first - piece.out_start, joined + end - piece.out_start))
+            joined += piece.count
         if spans:
             chain.append(enabled(caption["filter"], spans))
-    return ",".join(chain) + "\n"
-
-
-def _decoded(source: Source, piece: Piece) -> Iterator[bytes]:
-    """The raw yuv420p frames of source display indices ``piece.first`` …, decoded from the IDR before them;
-    past the source's end its last frame is held."""
-    shown_at = {pts: display for display, pts in enumerate(sorted(source.pts))}
-    decode_of = sorted(range(len(source.pts)), key=lambda i: source.pts[i])
-    last = min(piece.first + piece.count, len(decode_of)) - 1
-    first = min(piece.first, last)
-    earliest = min(decode_of[d] for d in range(first, last + 1))  # the first decode position needed
-    start = max(i for i in range(earliest + 1) if source.frames[i].idr)
-    sent = 0
-    with av.open(str(source.path), metadata_errors="ignore") as container:
-        stream = container.streams.video[0]
-        container.seek(source.pts[start], stream=stream, backward=True)
-        for frame in container.decode(stream):
-            shown = -1 if frame.pts is None else shown_at.get(frame.pts, -1)
-            if shown < first:
-                continue
-            data = _yuv(frame)
-            if shown >= piece.first:
-                yield data
-                sent += 1
-            if shown == last:
-                for _ in range(piece.count - sent):
-                    yield data
-                return
-    raise NotSpliceable("the source ended before every frame to re-encode was decoded")
-
-
-def _yuv(frame: Any) -> bytes:
-    """A decoded frame as tightly packed yuv420p bytes."""
-    out = bytearray()
-    for index, plane in enumerate(frame.planes):
-        width = frame.width if index == 0 else (frame.width + 1) // 2
-        height = frame.height if index == 0 else (frame.height + 1) // 2
-        data = memoryview(plane)
-        if plane.line_size == width:
-            out += data[:width * height]
-        else:
-            for row in range(height):
-                out += data[row * plane.line_size:row * plane.line_size + width]
-    return bytes(out)
+    return ",".join(chain)
 
 
 def _encoded_samples(path: Path, encoded: list[Piece], length_size: int,
