@@ -120,3 +120,17 @@ def test_previews_decode_a_small_proxy_made_after_the_upload(nemo, backend, big_
     red = frame(look.path, 1.0).mean(axis=(0, 1))
     assert red[0] > 200 and red[1] < 40 and red[2] < 40
     assert abs(frame(final.path, 1.0).mean(axis=(0, 1))[0] - red[0]) > 40
+
+
+def test_the_render_log_says_how_the_picture_was_made(api, sid, clip, caplog):
+    import logging
+
+    api.upload(sid, clip)
+    api.sse(sid, "add my clip to the timeline")
+    api.sse(sid, "make it 9:16")
+    with caplog.at_level(logging.INFO, logger="nemo_nb.local"):
+        assert api.render(sid, "logged_one").status_code == 200
+        assert api.wait_render("logged_one")["data"]["status"] == "completed"
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("render logged_one: ")]
+    assert lines == ["render logged_one: picture encoded; picture encoded in full: the canvas (1080x1920) "
+                     "differs from the source (320x240)"]

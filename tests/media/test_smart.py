@@ -211,3 +211,35 @@ def test_unspliceable_drafts_are_encoded_in_full_and_say_why(sources, media, tmp
                 "open gop": "open", "rotated": "rotated"}[what]
     assert expected in report.note
     assert probe(plan.out_path).duration_s > 3
+
+
+def test_a_corrupt_source_never_breaks_the_render(sources, tmp_path):
+    """Bytes of the picture overwritten: the splice either copes or says why, and the render still finishes."""
+    broken = tmp_path / "broken.mp4"
+    data = bytearray(sources["plain"].path.read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 4000] = bytes(range(256)) * 15 + bytes(160)
+    broken.write_bytes(bytes(data))
+    refs = {"v": MediaRef(broken, probe(broken))}
+    plan = plan_render(Draft({"t": [video(), title(1000, 500)], "m": {}}), refs.get, tmp_path / "out.mp4",
+                       tmp_path / "work", smart=True)
+    report = render(plan)
+    assert report.picture in ("spliced", "encoded") and plan.out_path.is_file()
+
+
+def test_cancel_stops_the_splice_and_leaves_nothing(sources, tmp_path):
+    import threading
+    import time
+
+    from nemo_nb.local.media.ffmpeg import RenderCancelled
+
+    refs = {"v": MediaRef(sources["bframes"].path, probe(sources["bframes"].path))}
+    plan = plan_render(Draft({"t": [video({"ss": 300}), title(1000, 3000)], "m": {}}), refs.get,
+                       tmp_path / "out.mp4", tmp_path / "work", smart=True)
+    cancel = threading.Event()
+    threading.Timer(0.3, cancel.set).start()
+    started = time.monotonic()
+    with pytest.raises(RenderCancelled):
+        render(plan, cancel=cancel)
+    assert time.monotonic() - started < 5
+    assert not plan.out_path.exists() and not list(tmp_path.glob("out.mp4*"))

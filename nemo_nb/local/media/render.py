@@ -25,7 +25,7 @@ from nemo_nb.draft import CANVAS_PRESETS, Draft
 from nemo_nb.local.media.ffmpeg import run_ffmpeg
 from nemo_nb.local.media.filtergraph import Graph
 from nemo_nb.local.media.mix import add_audio
-from nemo_nb.local.media.smart import SpliceJob, run_splice, splice_job
+from nemo_nb.local.media.smart import SpliceJob, SpliceResult, run_splice, splice_job
 from nemo_nb.local.media.timeline import MediaRef, RenderError, Timeline, Visual, language_code, read_timeline
 from nemo_nb.local.media.titles import DrawnText, drawn_texts
 
@@ -104,9 +104,20 @@ class RenderReport:
 
     picture: str
     note: str = ""
-    copied_frames: int = 0
-    encoded_frames: int = 0
-    splices: tuple[float, ...] = ()  # where copied and re-encoded pieces meet (output seconds)
+    splice: SpliceResult | None = None  # what splicing did, when it did
+
+    @property
+    def copied_frames(self) -> int:
+        return self.splice.copied if self.splice else 0
+
+    @property
+    def encoded_frames(self) -> int:
+        return self.splice.encoded if self.splice else 0
+
+    @property
+    def splices(self) -> tuple[float, ...]:
+        """Where copied and re-encoded pieces meet (output seconds)."""
+        return self.splice.splices if self.splice else ()
 
     def __str__(self) -> str:
         counts = ""
@@ -228,7 +239,7 @@ def render(
             spliced = run_splice(plan.splice, scaled, cancel)
             if spliced.ok:
                 args = plan.splice_args
-                report = RenderReport("spliced", "", spliced.copied, spliced.encoded, spliced.splices)
+                report = RenderReport("spliced", "", spliced)
             else:
                 report = RenderReport("encoded", f"picture encoded in full: {spliced.reason}")
         done = 0.0 if args is plan.args else SPLICE_SHARE
