@@ -132,5 +132,6 @@ def test_the_render_log_says_how_the_picture_was_made(api, sid, clip, caplog):
         assert api.render(sid, "logged_one").status_code == 200
         assert api.wait_render("logged_one")["data"]["status"] == "completed"
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("render logged_one: ")]
-    assert lines == ["render logged_one: picture encoded; picture encoded in full: the canvas (1080x1920) "
-                     "differs from the source (320x240)"]
+    expected = ("render logged_one: picture encoded; picture encoded in full: the canvas (1080x1920) differs "
+                "from the source (320x240)")
+    assert lines == [expected]
