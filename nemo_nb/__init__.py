@@ -9,17 +9,19 @@ from typing import TYPE_CHECKING, Any
 from nemo_nb._version import __version__
 
 if TYPE_CHECKING:  # pragma: no cover
-    from nemo_nb.api import AsyncNemo, Nemo, NemoError
+    from nemo_nb.api import AsyncNemo, Nemo, NemoConnectionError, NemoError, NemoTimeout
     from nemo_nb.draft import Draft
     from nemo_nb.local.server import LocalBackend
 
-__all__ = ["AsyncNemo", "Draft", "LocalBackend", "Nemo", "NemoError", "__version__", "load_ipython_extension",
-           "unload_ipython_extension"]
+__all__ = ["AsyncNemo", "Draft", "LocalBackend", "Nemo", "NemoConnectionError", "NemoError", "NemoTimeout",
+           "__version__", "load_ipython_extension", "unload_ipython_extension"]
 
 _LAZY = {
     "Nemo": ("nemo_nb.api", "Nemo"),
     "AsyncNemo": ("nemo_nb.api", "AsyncNemo"),
     "NemoError": ("nemo_nb.api", "NemoError"),
+    "NemoConnectionError": ("nemo_nb.api", "NemoConnectionError"),
+    "NemoTimeout": ("nemo_nb.api", "NemoTimeout"),
     "Draft": ("nemo_nb.draft", "Draft"),
     "LocalBackend": ("nemo_nb.local.server", "LocalBackend"),
 }

@@ -1,9 +1,11 @@
 """Settings shared by the client and the backend: skill profiles (attribution headers), paths, env."""
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from nemo_nb._version import __version__
 
@@ -57,9 +59,18 @@ def detect_platform() -> str:
 
 
 def config_dir() -> Path:
-    """``~/.config/nemovideo`` (PROTOCOL.md), overridable with ``NEMO_CONFIG_DIR``."""
+    """``~/.config/nemovideo`` (docs/protocol.md), overridable with ``NEMO_CONFIG_DIR``."""
     override = os.environ.get("NEMO_CONFIG_DIR")
     return Path(override) if override else Path.home() / ".config" / "nemovideo"
+
+
+def read_json_object(path: Path) -> dict[str, Any]:
+    """A JSON object kept in a file (a cache, a list of pending work); ``{}`` when missing or unreadable."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def default_data_dir() -> Path:

@@ -1,4 +1,4 @@
-"""Accepted upload types and limits (PROTOCOL.md), shared by the client and the embedded backend."""
+"""Accepted upload types and limits (docs/protocol.md), shared by the client and the embedded backend."""
 from __future__ import annotations
 
 ACCEPTED: dict[str, str] = {

@@ -1,6 +1,6 @@
 """User text → intent before anything reaches the agent; agent text → without its GUI talk.
 
-``route(text)`` follows PROTOCOL.md "Routing user text". The rule against false positives: a
+``route(text)`` follows docs/protocol.md "Routing user text". The rule against false positives: a
 keyword routes only when it *is* the request. The message, lower-cased and without punctuation,
 must match a short command as a whole; polite words around it are allowed ("please", "can you",
 "now", "for me", 请, 帮我, 吧 …). So "export", "export it", "download the video", "send me the
@@ -230,11 +230,15 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 def translate_gui(text: str) -> GuiTranslation:
-    """``text`` without GUI instructions (content kept), and the API actions they stood for."""
+    """``text`` without GUI instructions (content kept), and the API actions they stood for. Quoted lines
+    (Markdown ``>``) are never touched."""
     actions: list[str] = []
     lines = []
     for line in text.split("\n"):
-        lead, body = _LINE_START.match(line).groups()
+        if line.lstrip().startswith(">"):  # quoted words (a transcript, what the user said): content, kept
+            lines.append(line)
+            continue
+        lead, body = _line_parts(line)
         translated = _translate_line(body, actions)
         if translated.strip() or not body.strip():
             lines.append(lead + translated)
@@ -242,20 +246,32 @@ def translate_gui(text: str) -> GuiTranslation:
     return GuiTranslation(result, tuple(dict.fromkeys(actions)))
 
 
+def _line_parts(line: str) -> tuple[str, str]:
+    """A line's list marker or indent, and the rest."""
+    match = _LINE_START.match(line)  # matches every line; the fallback only satisfies the type
+    return (match.group(1), match.group(2)) if match else ("", line)
+
+
+def _sentences(text: str) -> list[tuple[str, str]]:
+    """``text`` as (sentence, the gap after it) pairs; the last gap is ""."""
+    pieces = _SENTENCE_END.split(text)  # one capture group: sentences at even places, gaps between them
+    return list(zip(pieces[::2], [*pieces[1::2], ""], strict=True))
+
+
 def _translate_line(line: str, actions: list[str]) -> str:
-    pieces = _SENTENCE_END.split(line)
-    out = "".join(t + gap for sentence, gap in zip(pieces[::2], pieces[1::2] + [""])
-                  if (t := _translate_sentence(sentence, actions)))
+    out = "".join(t + gap for sentence, gap in _sentences(line) if (t := _translate_sentence(sentence, actions)))
     return out if out == line else out.rstrip()
 
 
 def _translate_sentence(sentence: str, actions: list[str]) -> str:
     """The sentence with its GUI instructions dropped or rewritten as offers; unchanged without any."""
-    end = re.search(r"[.!?。！？…]*\s*$", sentence)
-    body, stop = sentence[:end.start()], end.group().strip()
+    body = re.sub(r"[.!?。！？…]*\s*$", "", sentence, count=1)
+    stop = sentence[len(body):].strip()
     parts = _CLAUSE_SEP.split(body)
-    kept, offers, found = [], [], False
-    for sep, clause in zip([""] + parts[1::2], parts[::2]):
+    kept: list[tuple[str, str]] = []
+    offers: list[str] = []
+    found = False
+    for sep, clause in zip(["", *parts[1::2]], parts[::2], strict=True):
         content, instruction, element_end = _split_gui(clause)
         if instruction is None:
             kept.append((sep, clause))
@@ -342,8 +358,7 @@ _RETRY = re.compile(r"^(?:please\s+)?(?:try again|retry)\b.*|^请?稍后(?:再)?
 
 def strip_noise(text: str) -> str:
     """Drop a trailing "I encountered a temporary issue…" (and a "please try again") after normal text."""
-    pieces = _SENTENCE_END.split(text.strip())
-    sentences = ["".join(p) for p in zip(pieces[::2], pieces[1::2] + [""]) if p[0]]
+    sentences = [sentence + gap for sentence, gap in _sentences(text.strip()) if sentence]
     cut = len(sentences)
     while cut and (_NOISE.search(sentences[cut - 1].strip()) or _RETRY.search(sentences[cut - 1].strip())):
         cut -= 1

@@ -1,6 +1,7 @@
 """The editing agent through the HTTP API: each skill end to end, probing the exported MP4."""
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -49,6 +50,7 @@ def voiced(api: RawApi, clip: Path, message: str) -> tuple[str, list]:
     return sid, api.sse(sid, message)
 
 
+@pytest.mark.slow
 def test_voiceover_speech_where_the_script_is(api: RawApi, silent_long: Path, tmp_path: Path):
     sid, events = voiced(api, silent_long, f"add a natural AI voiceover in English: {SCRIPT}")
     text = replies(events)
@@ -66,7 +68,7 @@ def test_voiceover_speech_where_the_script_is(api: RawApi, silent_long: Path, tm
     samples_ = pcm(out)
     speech = [rms(window(samples_, (s["st"] + 100) / 1000, (s["st"] + s["d"] - 100) / 1000)) for s in voice]
     gaps = [(0.0, voice[0]["st"] / 1000 - 0.05)] + [
-        ((a["st"] + a["d"]) / 1000 + 0.05, b["st"] / 1000 - 0.05) for a, b in zip(voice, voice[1:])]
+        ((a["st"] + a["d"]) / 1000 + 0.05, b["st"] / 1000 - 0.05) for a, b in itertools.pairwise(voice)]
     silence = [rms(window(samples_, a, b)) for a, b in gaps if b - a > 0.1]
     assert min(speech) > 0.02 and max(silence) < 0.005
     state = api.state(sid)["state"]
@@ -74,6 +76,7 @@ def test_voiceover_speech_where_the_script_is(api: RawApi, silent_long: Path, tm
     assert "Welcome to our product walkthrough." in api.http.get(srt["cdn_url"]).text
 
 
+@pytest.mark.slow
 def test_voiceover_copies_the_video_stream(api: RawApi, silent_long: Path, tmp_path: Path):
     from media_helpers import video_packet_hashes
 
@@ -93,6 +96,7 @@ def test_voiceover_asks_for_a_script_and_charges_nothing(api: RawApi, silent_lon
     "add a natural AI voiceover in English for my product walkthrough video",
     "adding AI-generated voiceovers to silent or muted videos for content creators, marketers, educators",
 ])
+@pytest.mark.slow
 def test_seed_voiceover_prompts_with_an_uploaded_script(api: RawApi, silent_long: Path, tmp_path: Path, prompt):
     script = tmp_path / "script.txt"
     script.write_text(SCRIPT)
@@ -105,6 +109,7 @@ def test_seed_voiceover_prompts_with_an_uploaded_script(api: RawApi, silent_long
 
 @pytest.mark.parametrize("prompt", ["add a 2-minute product demo video into a 1080p MP4",
                                     "convert a 3-minute product explainer video in English into a 1080p MP4"])
+@pytest.mark.slow
 def test_seed_conversion_prompts(api: RawApi, clip: Path, tmp_path: Path, prompt):
     sid = api.session()
     api.upload(sid, clip)
@@ -121,13 +126,15 @@ def test_vague_request_is_answered_for_free(api: RawApi, clip: Path):
     assert "Here is what I can do" in text and "Nothing was charged" in text and balance(api) == 100
 
 
+@pytest.mark.slow
 def test_script_too_long_says_by_how_much_and_is_free(api: RawApi, media_dir: Path):
     short = samples.make_clip(media_dir / "short2.mp4", seconds=2, audio=False)
-    sid, events = voiced(api, short, f"add a voiceover: {SCRIPT} {SCRIPT}")
+    _, events = voiced(api, short, f"add a voiceover: {SCRIPT} {SCRIPT}")
     text = replies(events)
     assert "too long" in text and "Cut about" in text and balance(api) == 100
 
 
+@pytest.mark.slow
 def test_spanish_female_and_pace(api: RawApi, silent_long: Path):
     sid, events = voiced(api, silent_long, "add a voiceover in Spanish with a female voice: Hola a todos. "
                                            "Bienvenidos a nuestra demostración.")
@@ -137,6 +144,7 @@ def test_spanish_female_and_pace(api: RawApi, silent_long: Path):
     assert any(f["filename"].startswith("voiceover-es-") for f in files)
 
 
+@pytest.mark.slow
 def test_captions_burned_in_and_visible(api: RawApi, silent_long: Path, tmp_path: Path):
     sid, _ = voiced(api, silent_long, f"add a voiceover: {SCRIPT}")
     api.sse(sid, "make it 9:16")
@@ -151,6 +159,7 @@ def test_captions_burned_in_and_visible(api: RawApi, silent_long: Path, tmp_path
     assert (frame(captioned, t)[band] > 200).mean() > 0.01  # white caption text in the bar
 
 
+@pytest.mark.slow
 def test_title_position_colour_timing(api: RawApi, colours: Path, tmp_path: Path):
     sid = api.session()
     api.upload(sid, colours)
@@ -164,6 +173,7 @@ def test_title_position_colour_timing(api: RawApi, colours: Path, tmp_path: Path
     assert yellow(frame(out, 2.0)) > 0.005 and yellow(frame(out, 0.5)) == 0 and yellow(frame(out, 4.0)) == 0
 
 
+@pytest.mark.slow
 def test_music_bed_ducked_under_voice(api: RawApi, silent_long: Path, tmp_path: Path):
     sid, _ = voiced(api, silent_long, "add a voiceover: Hello there. This is a short demo.")
     text = replies(api.sse(sid, "add calm background music at 30% with a fade in of 1 second"))
@@ -176,6 +186,7 @@ def test_music_bed_ducked_under_voice(api: RawApi, silent_long: Path, tmp_path: 
     assert rms(window(pcm(out), *gap)) > 0.005  # the music alone, between two sentences
 
 
+@pytest.mark.slow
 def test_mute_original_audio(api: RawApi, clip: Path, tmp_path: Path):
     sid = api.session()
     api.upload(sid, clip)
@@ -186,6 +197,7 @@ def test_mute_original_audio(api: RawApi, clip: Path, tmp_path: Path):
 
 @pytest.mark.parametrize("ratio,fit,size", [("9:16", "fill", (1080, 1920)), ("1:1", "fit", (1080, 1080)),
                                             ("16:9", "fit", (1920, 1080))])
+@pytest.mark.slow
 def test_aspect_ratios(api: RawApi, colours: Path, tmp_path: Path, ratio, fit, size):
     sid = api.session()
     api.upload(sid, colours)
@@ -207,6 +219,7 @@ def test_aspect_ratios(api: RawApi, colours: Path, tmp_path: Path, ratio, fit, s
     ("cut from 0:01 to 0:03", 4.0, "red"),
     ("keep only 0:02 to 0:04", 2.0, "green"),
 ])
+@pytest.mark.slow
 def test_trims_at_the_asked_times(api: RawApi, colours: Path, tmp_path: Path, prompt, duration, first_colour):
     sid = api.session()
     api.upload(sid, colours)
@@ -233,6 +246,7 @@ def test_undo_restores_the_previous_timeline(api: RawApi, colours: Path):
     assert "nothing to undo" in replies(api.sse(sid, "undo")) or api.state(sid)["state"]["draft"]["t"] == []
 
 
+@pytest.mark.slow
 def test_batch_each_upload_has_its_own_timeline(api: RawApi, colours: Path, clip: Path, tmp_path: Path):
     sid = api.session()
     api.upload(sid, colours, clip)

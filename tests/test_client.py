@@ -34,6 +34,7 @@ def quick_session(nemo: Nemo, clip):
     return s
 
 
+@pytest.mark.slow
 def test_quick_edit_workflow(nemo: Nemo, clip, tmp_path):
     assert nemo.credits().available == 100
     s = nemo.session()
@@ -56,6 +57,7 @@ def test_quick_edit_workflow(nemo: Nemo, clip, tmp_path):
     assert e.render_id.startswith("render_") and nemo.credits().available == 99
 
 
+@pytest.mark.slow
 def test_ask_routes_locally(nemo: Nemo, clip, tmp_path, monkeypatch):
     s = nemo.session()
     assert s.ask("how many credits do I have?").available == 100
@@ -119,6 +121,7 @@ def test_silent_turn_is_described_from_the_diff(tmp_path, clip):
         nemo.close()
 
 
+@pytest.mark.slow
 def test_still_working_and_heartbeat_timeout(tmp_path, clip):
     with LocalBackend(tmp_path, heartbeat_s=0.05, faults=["heartbeats_only=1.2"]) as b:
         fast_clock = Clock(speed=600)  # 2 minutes pass in 0.2 s
@@ -137,6 +140,7 @@ def test_still_working_and_heartbeat_timeout(tmp_path, clip):
         nemo.close()
 
 
+@pytest.mark.slow
 def test_render_failure_retries_once_with_new_id(tmp_path, clip):
     with LocalBackend(tmp_path, faults=["render_fail_once"]) as b:
         nemo = client(b)
@@ -159,6 +163,7 @@ def test_session_lost_makes_a_new_one_and_says_so(tmp_path):
 
 
 @pytest.mark.parametrize("dialect", ["canonical", "adk"])
+@pytest.mark.slow
 def test_both_sse_dialects_give_the_same_reply(tmp_path, clip, dialect):
     with LocalBackend(tmp_path, sse_dialect=dialect) as b:
         nemo = client(b)
@@ -170,6 +175,7 @@ def test_both_sse_dialects_give_the_same_reply(tmp_path, clip, dialect):
 
 
 @pytest.mark.parametrize("shape", ["wrapped", "toplevel"])
+@pytest.mark.slow
 def test_both_render_shapes(tmp_path, clip, shape):
     with LocalBackend(tmp_path, render_shape=shape) as b:
         nemo = client(b)
@@ -180,6 +186,7 @@ def test_both_render_shapes(tmp_path, clip, shape):
         nemo.close()
 
 
+@pytest.mark.slow
 def test_export_resumes_after_a_kernel_restart(tmp_path, clip):
     with LocalBackend(tmp_path / "data") as b:
         nemo = client(b)
@@ -203,7 +210,7 @@ def test_refusals_before_sending(nemo: Nemo, tmp_path):
     huge = tmp_path / "huge.mp4"
     with huge.open("wb") as f:
         f.truncate(501 * 1024 * 1024)  # sparse: no disk used
-    with pytest.raises(errors.FileTooLarge, match="(?i)compress or trim"):
+    with pytest.raises(errors.FileTooLarge, match=r"(?i)compress or trim"):
         s.upload(huge)
     with pytest.raises(errors.NothingToExport, match="nothing to export"):
         s.export(tmp_path / "x.mp4")
@@ -251,6 +258,7 @@ def test_async_client_streams_events(backend, clip):
     assert any(isinstance(e, ToolCall) for e in events) and any(isinstance(e, TextEvent) for e in events)
 
 
+@pytest.mark.slow
 def test_token_never_shows(backend, clip, tmp_path, caplog, capsys):
     caplog.set_level(logging.DEBUG)
     nemo = client(backend)
@@ -282,6 +290,7 @@ def test_fixed_token_refused_says_what_to_do(backend, monkeypatch):
     os.environ.pop("NEMO_TOKEN", None)
 
 
+@pytest.mark.slow
 def test_local_backend_restart_keeps_identity(tmp_path, clip):
     """Nemo.local() on a new random port after a 'kernel restart' reuses the cached token (no 429)."""
     first = Nemo.local(tmp_path / "data", timings=FAST)

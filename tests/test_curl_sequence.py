@@ -75,6 +75,7 @@ def server(tmp_path_factory: pytest.TempPathFactory):
         yield b
 
 
+@pytest.mark.slow
 def test_seed_curl_sequence(server: LocalBackend, clip: Path, tmp_path: Path) -> None:
     shutil.copy(clip, tmp_path / "clip.mp4")
     clip_info = probe(clip)

@@ -32,6 +32,7 @@ def make_docx(path: Path, text: str) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_pdf_and_docx_text(tmp_path: Path):
     pytest.importorskip("pypdf")
     assert "dashboard now updates live" in read_text(make_pdf(tmp_path / "script.pdf", SCRIPT))
@@ -57,6 +58,7 @@ def test_docx_zip_bomb_is_refused(tmp_path: Path):
         read_text(bomb)
 
 
+@pytest.mark.slow
 def test_avatar_from_an_uploaded_docx_and_voiceover_from_a_pdf(api, tmp_path: Path, silent_clip: Path):
     pytest.importorskip("pypdf")
     sid = api.session()

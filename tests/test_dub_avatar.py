@@ -13,6 +13,8 @@ from nemo_nb.api import Timings
 from nemo_nb.local.media.ffmpeg import ffmpeg_exe
 from nemo_nb.local.media.probe import probe
 
+pytestmark = pytest.mark.slow  # dubbing and presenter videos rendered through HTTP
+
 SOURCE = "Welcome to Atlas. Your sales update live. Share a report in one click."
 TRANSLATIONS = {
     "Spanish": "Bienvenido a Atlas. Tus ventas se actualizan en vivo. Comparte un informe con un clic.",

@@ -7,8 +7,8 @@ from contextlib import contextmanager
 
 import httpx
 import pytest
-
 from rawapi import RawApi
+
 from nemo_nb.local.server import LocalBackend
 from nemo_nb.local.settings import Faults
 
@@ -78,6 +78,7 @@ def test_silent_edit_has_tool_events_but_no_text(tmp_path, clip):
         assert api.state(sid)["state"]["draft"]["t"][0]["sg"]
 
 
+@pytest.mark.slow
 def test_heartbeats_only_for_a_while(tmp_path):
     with faulty(tmp_path, "heartbeats_only=0.6") as api:
         sid = session_with(api, None)
@@ -88,6 +89,7 @@ def test_heartbeats_only_for_a_while(tmp_path):
         assert first_text >= 3 and all(e in (None, {"type": "heartbeat"}) for e in events[:first_text])
 
 
+@pytest.mark.slow
 def test_render_fails_once(tmp_path, clip):
     with faulty(tmp_path, "render_fail_once") as api:
         sid = session_with(api, clip)

@@ -13,16 +13,15 @@ from pathlib import Path
 
 import pytest
 
-nbformat = pytest.importorskip("nbformat")
-nbclient = pytest.importorskip("nbclient")
-pytest.importorskip("ipykernel")
+pytestmark = pytest.mark.slow  # a notebook run in a real kernel
 
 DEMO = Path(__file__).parent / "notebooks" / "demo.ipynb"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 TOKEN_HASH_CELL = """\
 import hashlib
 from nemo_nb.notebook import get_magics
-_t = get_magics().nemo.aio.identity._token  # test only: the kernel's token, printed as a hash, never as itself
+# test only: the kernel's token, printed as a hash, never as itself
+_t = get_magics().controller.client.aio.identity._token
 print("token-sha256:", hashlib.sha256(_t.encode()).hexdigest())
 del _t
 """
@@ -38,6 +37,10 @@ def rich(out: dict) -> str:
 
 
 def test_demo_notebook_runs_and_saves_static_outputs(tmp_path, monkeypatch, isolated_identity):
+    # imported here, not at collection: nbformat's schema checks take seconds to import
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
     monkeypatch.setenv("NEMO_DATA_DIR", str(tmp_path / "backend"))
     work = tmp_path / "work"
     work.mkdir()

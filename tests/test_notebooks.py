@@ -22,6 +22,7 @@ def test_stored_without_outputs_or_tokens(path: Path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.slow
 def test_runs_top_to_bottom(path: Path, tmp_path: Path, isolated_identity: Path, monkeypatch: pytest.MonkeyPatch):
     from nemo_nb.notebook.execute import run_notebook
 

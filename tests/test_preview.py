@@ -6,7 +6,7 @@ import pytest
 
 from nemo_nb import Nemo, samples
 from nemo_nb.api import Timings
-from nemo_nb.api.client import preview_path
+from nemo_nb.api.renders import preview_path
 from nemo_nb.local.media.probe import probe
 
 FAST = Timings(render_poll_min_s=0.05, render_poll_max_s=0.2)
@@ -135,3 +135,56 @@ def test_the_render_log_says_how_the_picture_was_made(api, sid, clip, caplog):
     expected = ("render logged_one: picture encoded; picture encoded in full: the canvas (1080x1920) differs "
                 "from the source (320x240)")
     assert lines == [expected]
+
+
+def test_a_preview_is_judged_at_its_own_size(tmp_path, big_clip):
+    """A backend that refuses a 720p render (4006) still makes a 540p preview of it."""
+    from rawapi import RawApi
+
+    from nemo_nb.local.server import LocalBackend
+
+    with LocalBackend(tmp_path / "data", tokens_per_ip=100, max_render_pixels=600_000) as b:
+        api = RawApi(b.url)
+        api.login()
+        sid = api.session()
+        api.upload(sid, big_clip)
+        api.sse(sid, "add my clip to the timeline")
+        draft = api.state(sid)["state"]["draft"]
+        refused = api.render(sid, "too_big", draft)
+        assert refused.status_code == 422 and refused.json()["code"] == 4006
+        accepted = api.call("POST", "/api/render/proxy/lambda",
+                            json={"id": "small_look", "sessionId": sid, "draft": draft,
+                                  "output": {"format": "mp4", "preview": True}})
+        assert accepted.status_code == 200, accepted.text
+        assert api.wait_render("small_look")["data"]["status"] == "completed"
+        api.close()
+
+
+def test_the_openapi_document_describes_previews(api, sid, clip):
+    """``output.preview`` and the status's ``preview`` are in the document, marked as our extension, and a
+    preview's live status conforms to it."""
+    import jsonschema
+
+    from nemo_nb.local.openapi import document
+
+    doc = document()
+    request = doc["paths"]["/api/render/proxy/lambda"]["post"]["requestBody"]["content"]["application/json"]
+    preview = request["schema"]["properties"]["output"]["properties"]["preview"]
+    assert preview["type"] == "boolean" and preview["x-nemo-extension"] is True
+    wrapped = doc["components"]["schemas"]["RenderWrapped"]
+    assert wrapped["properties"]["data"]["properties"]["preview"] == preview
+    assert doc["components"]["schemas"]["RenderTopLevel"]["properties"]["preview"] == preview
+
+    api.upload(sid, clip)
+    api.sse(sid, "add my clip to the timeline")
+    draft = api.state(sid)["state"]["draft"]
+    r = api.call("POST", "/api/render/proxy/lambda",
+                 json={"id": "documented_look", "sessionId": sid, "draft": draft, "output": {"preview": True}})
+    assert r.status_code == 200
+    body = api.wait_render("documented_look")
+    assert body["data"]["preview"] is True
+    view = doc["paths"]["/api/render/proxy/lambda/{rid}"]["get"]["responses"]["200"]["content"]["application/json"]
+    validator = jsonschema.Draft202012Validator({**view["schema"], "components": doc["components"]})
+    validator.validate(body)
+    with pytest.raises(jsonschema.ValidationError):
+        validator.validate({**body, "data": {**body["data"], "preview": "yes"}})

@@ -1,4 +1,4 @@
-"""The embedded backend speaks PROTOCOL.md: endpoints, envelopes, codes, SSE, renders."""
+"""The embedded backend speaks docs/protocol.md: endpoints, envelopes, codes, SSE, renders."""
 from __future__ import annotations
 
 import threading
@@ -6,8 +6,8 @@ import time
 
 import httpx
 import pytest
-
 from rawapi import RawApi
+
 from nemo_nb.local.media.probe import probe
 
 
@@ -157,6 +157,7 @@ def test_render_idempotency_key(api: RawApi, sid: str, clip):
     api.wait_render("render_idem_a")
 
 
+@pytest.mark.slow
 def test_one_active_render_per_session_and_cancel(api: RawApi, sid: str, media_dir):
     from nemo_nb import samples
 
@@ -187,6 +188,7 @@ def test_one_active_render_per_session_and_cancel(api: RawApi, sid: str, media_d
     assert api.call("POST", "/api/render/proxy/lambda/render_q2/cancel").json()["code"] == 4031
 
 
+@pytest.mark.slow
 def test_second_concurrent_message_is_refused(tmp_path, clip):
     from nemo_nb.local.server import LocalBackend
 
@@ -231,6 +233,7 @@ def test_out_of_credits_is_2001_with_registration_link(tmp_path, clip):
 
 
 @pytest.mark.parametrize("shape", ["wrapped", "toplevel"])
+@pytest.mark.slow
 def test_render_poll_shapes(tmp_path, clip, shape):
     from nemo_nb.local.server import LocalBackend
 

@@ -21,9 +21,10 @@ def test_import_is_light():
 
 def test_backend_refuses_non_loopback_hosts():
     with pytest.raises(ValueError, match="loopback"):
-        BackendSettings(host="0.0.0.0")
+        BackendSettings(host="0.0.0.0")  # noqa: S104  # the refusal under test
 
 
+@pytest.mark.slow
 def test_cli_serve_prints_url_and_serves(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "nemo_nb.cli", "serve", "--port", "0", "--data-dir",
                              str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -37,6 +38,7 @@ def test_cli_serve_prints_url_and_serves(tmp_path):
         proc.wait(timeout=20)
 
 
+@pytest.mark.slow
 def test_cli_rejects_unknown_fault(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "nemo_nb.cli", "serve", "--fault", "nope"],
                           capture_output=True, text=True, timeout=30)

@@ -1,9 +1,12 @@
 """The NemoVideo client: ``AsyncNemo`` (async core) and ``Nemo`` (blocking facade)."""
-from nemo_nb.api.client import AsyncNemo, AsyncSession, Timings
-from nemo_nb.api.errors import NemoError
-from nemo_nb.api.models import Credits, Export, Reply, SessionState, UploadedFile
+from nemo_nb.api.client import AsyncNemo, AsyncSession
+from nemo_nb.api.clock import Clock
+from nemo_nb.api.compare import Comparison, Variant
+from nemo_nb.api.errors import NemoConnectionError, NemoError, NemoTimeout, StreamDropped
+from nemo_nb.api.models import Answer, Credits, Export, Reply, SessionState, UploadedFile
 from nemo_nb.api.sync import Nemo, Session
-from nemo_nb.api.transport import Clock
+from nemo_nb.api.watch import Timings
 
-__all__ = ["AsyncNemo", "AsyncSession", "Clock", "Credits", "Export", "Nemo", "NemoError", "Reply", "Session",
-           "SessionState", "Timings", "UploadedFile"]
+__all__ = ["Answer", "AsyncNemo", "AsyncSession", "Clock", "Comparison", "Credits", "Export", "Nemo",
+           "NemoConnectionError", "NemoError", "NemoTimeout", "Reply", "Session", "SessionState", "StreamDropped",
+           "Timings", "UploadedFile", "Variant"]

@@ -1,7 +1,9 @@
 """Identity: the persisted client id, the cached anonymous token, and its refresh.
 
 The token lives in memory and in a 0600 cache file (so a kernel restart does not spend the
-one-token-per-7-days allowance); it is never printed, logged, or shown in a repr.
+one-token-per-7-days allowance); it is never printed, logged, or shown in a repr. The client id is as
+private (it is enough to get a token for its user): the config directory is 0700 and its identity
+files 0600, and looser ones are tightened when a client starts.
 """
 from __future__ import annotations
 
@@ -12,25 +14,49 @@ import os
 import time
 import uuid
 from calendar import timegm
-from pathlib import Path
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
 
-from nemo_nb.api.errors import AuthError, error_for
-from nemo_nb.config import config_dir
+from nemo_nb.api.answers import decode
+from nemo_nb.api.errors import AuthError, ServerError
+from nemo_nb.config import config_dir, read_json_object
 
 # sends one unauthenticated request (method, path, headers) with the transport's 429 policy
 Send = Callable[[str, str, dict[str, str]], Awaitable[httpx.Response]]
 
 
+PRIVATE_FILES = ("client_id", "tokens.json", "pending_renders.json")
+
+
+def _tighten(path: Path, mode: int) -> None:
+    """Take away the permissions ``path`` has beyond ``mode`` (quietly, when it is not ours to change)."""
+    try:
+        if path.stat().st_mode & 0o777 & ~mode:
+            os.chmod(path, mode)
+    except OSError:
+        pass
+
+
+def secure_config(directory: Path) -> None:
+    """Make the config directory 0700 and its identity files 0600 (where they are looser)."""
+    if directory.is_dir():
+        _tighten(directory, 0o700)
+        for name in PRIVATE_FILES:
+            if (directory / name).is_file():
+                _tighten(directory / name, 0o600)
+
+
 def client_id(directory: Path | None = None) -> str:
-    """``NEMO_CLIENT_ID``, else the UUID kept in ``<config>/client_id`` (made on first use)."""
+    """``NEMO_CLIENT_ID``, else the UUID kept in ``<config>/client_id`` (made on first use, 0600)."""
+    directory = directory or config_dir()
+    secure_config(directory)
     env = os.environ.get("NEMO_CLIENT_ID", "").strip()
     if env:
         return env
-    path = (directory or config_dir()) / "client_id"
+    path = directory / "client_id"
     try:
         value = path.read_text().strip()
         if value:
@@ -38,14 +64,14 @@ def client_id(directory: Path | None = None) -> str:
     except OSError:
         pass
     value = str(uuid.uuid4())
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(value)
+    write_private(path, value)
     return value
 
 
-def _write_private(path: Path, text: str) -> None:
-    """Write a file only its owner can read (0600), atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+def write_private(path: Path, text: str) -> None:
+    """Write a file only its owner can read (0600), atomically, in a directory only its owner can open."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _tighten(path.parent, 0o700)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
@@ -67,10 +93,7 @@ class TokenCache:
         return hashlib.sha256(f"{scope.rstrip('/')}|{cid}".encode()).hexdigest()[:32]
 
     def _load(self) -> dict[str, Any]:
-        try:
-            return json.loads(self.path.read_text())
-        except (OSError, ValueError):
-            return {}
+        return read_json_object(self.path)
 
     def get(self, scope: str, cid: str) -> dict[str, Any] | None:
         entry = self._load().get(self._key(scope, cid))
@@ -81,12 +104,12 @@ class TokenCache:
     def put(self, scope: str, cid: str, entry: dict[str, Any]) -> None:
         data = {k: v for k, v in self._load().items() if v.get("expires_at", 0) > time.time()}
         data[self._key(scope, cid)] = entry
-        _write_private(self.path, json.dumps(data))
+        write_private(self.path, json.dumps(data))
 
     def drop(self, scope: str, cid: str) -> None:
         data = self._load()
         if data.pop(self._key(scope, cid), None) is not None:
-            _write_private(self.path, json.dumps(data))
+            write_private(self.path, json.dumps(data))
 
 
 def _expiry(value: Any) -> float:
@@ -119,16 +142,15 @@ class Identity:
         return self._fixed is not None
 
     async def token(self, send: Send) -> str:
-        if self._token:
-            return self._token
-        async with self._lock:
-            if not self._token:
-                cached = self.cache.get(self.scope, self.client_id)
-                if cached:
-                    self._token, self.user_id = cached["token"], cached.get("user_id")
-                else:
-                    await self._fetch(send)
-            return self._token
+        async with self._lock:  # uncontended once a token is known: nothing inside awaits then
+            if self._token:
+                return self._token
+            cached = self.cache.get(self.scope, self.client_id)
+            if cached and isinstance(cached.get("token"), str) and cached["token"]:
+                token: str = cached["token"]
+                self._token, self.user_id = token, cached.get("user_id")
+                return token
+            return await self._fetch(send)
 
     async def refresh(self, send: Send, refused: str) -> str:
         """After a 1001: a new anonymous token for the same client id (once per refused token)."""
@@ -136,25 +158,21 @@ class Identity:
             raise AuthError("NEMO_TOKEN was refused (expired or invalid); set a fresh one or unset it "
                             "to use an anonymous token", code=1001)
         async with self._lock:
-            if self._token == refused:
+            if self._token == refused or not self._token:
                 self.cache.drop(self.scope, self.client_id)
                 self._token = None
-                await self._fetch(send)
+                return await self._fetch(send)
             return self._token
 
-    async def _fetch(self, send: Send) -> None:
-        response = await send("POST", "/api/auth/anonymous-token", {"X-Client-Id": self.client_id})
-        try:
-            body = response.json()
-        except ValueError:
-            body = {}
-        if response.status_code != 200 or body.get("code", 0) != 0:
-            retry = response.headers.get("retry-after")
-            raise error_for(response.status_code, body, float(retry) if retry and retry.isdigit() else None)
-        data = body["data"]
-        self._token, self.user_id = data["token"], data.get("user_id")
+    async def _fetch(self, send: Send) -> str:
+        data = decode(await send("POST", "/api/auth/anonymous-token", {"X-Client-Id": self.client_id})).get("data")
+        if not isinstance(data, dict) or not isinstance(data.get("token"), str) or not data["token"]:
+            raise ServerError("the anonymous-token answer holds no token")
+        token: str = data["token"]
+        self._token, self.user_id = token, data.get("user_id")
         self.cache.put(self.scope, self.client_id,
-                       {"token": self._token, "user_id": self.user_id, "expires_at": _expiry(data.get("expires_at"))})
+                       {"token": token, "user_id": self.user_id, "expires_at": _expiry(data.get("expires_at"))})
+        return token
 
     def __repr__(self) -> str:
         source = "NEMO_TOKEN" if self._fixed else "anonymous"

@@ -2,168 +2,37 @@
 from __future__ import annotations
 
 import asyncio
-import json
+import logging
 import mimetypes
 import os
-import secrets
-import time
 import uuid
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from nemo_nb.api import errors
 from nemo_nb.api.auth import Identity
-from nemo_nb.api.events import ErrorEvent, Event, EventParser, Heartbeat, TextEvent, ToolCall, iter_events
-from nemo_nb.api.models import Credits, Export, Reply, SessionState, UploadedFile
-from nemo_nb.api.transport import Clock, Transport, decode
+from nemo_nb.api.clock import Clock
+from nemo_nb.api.events import ErrorEvent, Event, EventParser, ToolCall, iter_events
+from nemo_nb.api.files import Progress, ProgressFile, checked_uploads
+from nemo_nb.api.models import Answer, Credits, Export, Reply, SessionState, UploadedFile
+from nemo_nb.api.renders import PendingRenders, new_render_id, preview_path, render_status, save
+from nemo_nb.api.transport import Transport
+from nemo_nb.api.watch import Timings, TurnWatch
 from nemo_nb.config import DEFAULT_API_URL, DEFAULT_WEB_URL, config_dir, skill_profile
 from nemo_nb.draft import Draft
-from nemo_nb.formats import MAX_UPLOAD_BYTES, media_kind
 from nemo_nb.routing import route, strip_noise, translate_gui
+from nemo_nb.transcript import Transcript
+
+if TYPE_CHECKING:
+    from nemo_nb.api.compare import Comparison
+    from nemo_nb.local.server import LocalBackend
+
+__all__ = ["APP", "AsyncNemo", "AsyncSession", "Timings"]
 
 APP = "nemo_agent"
-STILL_WORKING = "⏳ Still working…"
-Progress = Callable[[int, int], None]
-
-
-@dataclass
-class Timings:
-    """The client's timers, in seconds (of the client's ``Clock``)."""
-
-    still_working_s: float = 120.0      # "still working" every 2 minutes without text
-    heartbeat_timeout_s: float = 600.0  # 10 minutes of heartbeats only → timeout
-    turn_cap_s: float = 900.0           # hard cap of one turn
-    drop_wait_s: float = 300.0          # after a dropped stream, poll the state this long
-    drop_poll_s: float = 2.0
-    render_poll_min_s: float = 0.5
-    render_poll_max_s: float = 10.0
-    render_timeout_s: float = 1800.0
-    retry_after_cap_s: float = 30.0
-
-
-class ProgressFile:
-    """A file opened for upload that reports bytes read; httpx streams it chunk by chunk.
-
-    Reads are at least ``MIN_READ`` bytes: httpx asks for 64 KiB at a time, and fewer, larger
-    writes keep a large upload as fast as a bare streamed one while memory stays flat.
-    """
-
-    MIN_READ = 1 << 20
-
-    def __init__(self, path: Path, report: Callable[[int], None]):
-        self._f = path.open("rb")
-        self._report = report
-        self._sent = 0
-
-    def read(self, size: int = -1) -> bytes:
-        chunk = self._f.read(size if size < 0 else max(size, self.MIN_READ))
-        self._sent += len(chunk)
-        self._report(len(chunk))
-        return chunk
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        position = self._f.seek(offset, whence)
-        if whence == 0 and offset == 0 and self._sent:
-            self._report(-self._sent)
-            self._sent = 0
-        return position
-
-    def tell(self) -> int:
-        return self._f.tell()
-
-    def fileno(self) -> int:
-        return self._f.fileno()
-
-    def close(self) -> None:
-        self._f.close()
-
-
-class PendingRenders:
-    """Render ids started per session, kept on disk so an export survives a kernel restart."""
-
-    def __init__(self, directory: Path):
-        self.path = directory / "pending_renders.json"
-
-    def _load(self) -> dict[str, Any]:
-        try:
-            return json.loads(self.path.read_text())
-        except (OSError, ValueError):
-            return {}
-
-    def get(self, session_id: str) -> dict[str, Any] | None:
-        return self._load().get(session_id)
-
-    def put(self, session_id: str, render_id: str, path: Path) -> None:
-        data = self._load()
-        data[session_id] = {"render_id": render_id, "path": str(path), "started": time.time()}
-        self._save(data)
-
-    def clear(self, session_id: str) -> None:
-        data = self._load()
-        if data.pop(session_id, None) is not None:
-            self._save(data)
-
-    def _save(self, data: dict[str, Any]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data))
-        os.replace(tmp, self.path)
-
-
-def render_status(body: dict[str, Any]) -> dict[str, Any]:
-    """Either poll shape (wrapped ``data`` or top-level ``taskId``) → one flat dict."""
-    d = body["data"] if isinstance(body.get("data"), dict) else body
-    output = d.get("output") if isinstance(d.get("output"), dict) else {}
-    outputs = output.get("outputs") or d.get("outputs")
-    return {"id": d.get("id") or d.get("taskId"), "status": str(d.get("status", "pending")),
-            "progress": float(d.get("progress") or 0), "url": d.get("outputUrl") or output.get("url"),
-            "duration": output.get("duration", d.get("duration")), "size": output.get("size", d.get("size")),
-            "error": d.get("error"), "outputs": outputs if isinstance(outputs, dict) else {}}
-
-
-def new_render_id() -> str:
-    return f"render_{int(time.time() * 1000)}_{secrets.token_hex(3)}"
-
-
-class TurnWatch:
-    """Timers of one turn: "still working" notices, heartbeats-only timeout, hard cap."""
-
-    def __init__(self, clock: Clock, timings: Timings, on_still_working: Callable[[str], None] | None):
-        self.clock, self.timings, self.on_still_working = clock, timings, on_still_working
-        self.started = self.last_text = self.last_work = clock.monotonic()
-        self.expired: str | None = None
-        self.notices: list[str] = []
-
-    def saw(self, event: Event) -> None:
-        if isinstance(event, Heartbeat):
-            return
-        now = self.clock.monotonic()
-        self.last_work = now
-        if isinstance(event, TextEvent):
-            self.last_text = now
-
-    async def run(self, consumer: asyncio.Future) -> None:
-        t = self.timings
-        tick = min(1.0, t.still_working_s / 4)
-        while not consumer.done():
-            await self.clock.sleep(tick)
-            now = self.clock.monotonic()
-            if now - self.started >= t.turn_cap_s:
-                self.expired = f"the turn passed the {t.turn_cap_s / 60:.0f}-minute cap"
-            elif now - self.last_work >= t.heartbeat_timeout_s:
-                self.expired = f"{t.heartbeat_timeout_s / 60:.0f} minutes of heartbeats only"
-            if self.expired:
-                consumer.cancel()
-                return
-            if now - self.last_text >= t.still_working_s:
-                self.last_text = now
-                self.notices.append(STILL_WORKING)
-                if self.on_still_working:
-                    self.on_still_working(STILL_WORKING)
+log = logging.getLogger("nemo_nb.api")
 
 
 class AsyncSession:
@@ -186,6 +55,7 @@ class AsyncSession:
     # -- session-scoped calls, with the 1002 recovery ------------------------------------------------
     async def _lost(self, error: errors.SessionNotFound) -> errors.SessionNotFound:
         old = self.id
+        log.debug("session %s not found (1002); making a new session", old)
         fresh = await self.nemo._create_session()
         self.id, self.task_id, self._state = fresh["session_id"], fresh.get("task_id", ""), None
         return errors.SessionNotFound(f"session {old} was not found on the server; a new session {self.id} "
@@ -211,16 +81,7 @@ class AsyncSession:
     # -- uploads ---------------------------------------------------------------------------------------
     async def upload(self, *paths: str | os.PathLike[str], progress: Progress | None = None) -> list[UploadedFile]:
         """Upload files (streamed from disk), checked for type and size before any byte is sent."""
-        files = [Path(p).expanduser() for p in paths]
-        if not files:
-            raise errors.BadRequest("name at least one file to upload")
-        for f in files:
-            if not f.is_file():
-                raise errors.BadRequest(f"no such file: {f}")
-            if media_kind(f.name) is None:
-                raise errors.UnsupportedFile(f"{f.name} is not a supported type")
-            if f.stat().st_size > MAX_UPLOAD_BYTES:
-                raise errors.FileTooLarge(f"{f.name} is {f.stat().st_size / 1e6:.0f} MB")
+        files = checked_uploads(paths)
         total = sum(f.stat().st_size for f in files)
         sent = [0]
 
@@ -232,10 +93,10 @@ class AsyncSession:
         handles = [ProgressFile(f, report) for f in files]
         try:
             parts = [("files", (f.name, h, mimetypes.guess_type(f.name)[0] or "application/octet-stream"))
-                     for f, h in zip(files, handles)]
+                     for f, h in zip(files, handles, strict=True)]
             body = await self._call("POST", f"/api/upload-video/{APP}/me/{self.id}", files=parts,
                                     headers={"Idempotency-Key": str(uuid.uuid4())},
-                                    timeout=httpx.Timeout(60, write=None, read=600))
+                                    timeout=self.nemo.timings.http_timeout(read=600, unlimited_write=True))
         finally:
             for h in handles:
                 h.close()
@@ -255,17 +116,20 @@ class AsyncSession:
         async for event in self._events(text, parser):
             yield event
 
-    async def _events(self, text: str, parser: EventParser) -> AsyncIterator[Event]:
+    async def _events(self, text: str, parser: EventParser,
+                      on_accepted: Callable[[], None] | None = None) -> AsyncIterator[Event]:
         body = {"app_name": APP, "user_id": "me", "session_id": self.id,
                 "new_message": {"role": "user", "parts": [{"text": text}]}, "streaming": True}
         headers = {"Accept": "text/event-stream", "Idempotency-Key": str(uuid.uuid4())}
         try:
             async with self.nemo.transport.stream("POST", "/run_sse", json=body, headers=headers,
-                                                  timeout=httpx.Timeout(60, read=None)) as response:
+                                                  timeout=self.nemo.timings.http_timeout(read=None)) as response:
                 if not response.headers.get("content-type", "").startswith("text/event-stream"):
                     await response.aread()
-                    decode(response)
+                    self.nemo.transport.decode(response)
                     raise errors.ServerError("/run_sse answered without an event stream")
+                if on_accepted:
+                    on_accepted()
                 async for event in iter_events(response.aiter_text(), parser):
                     yield event
                     if isinstance(event, ErrorEvent):
@@ -274,24 +138,26 @@ class AsyncSession:
             raise await self._lost(exc) from None
 
     async def send(self, text: str, on_event: Callable[[Event], None] | None = None, *,
-                   on_still_working: Callable[[str], None] | None = None) -> Reply:
+                   on_still_working: Callable[[str], None] | None = None,
+                   on_accepted: Callable[[], None] | None = None) -> Reply:
         """Send one message and wait for the whole reply. Never re-sends: a dropped stream is
-        followed by polling the state; a turn without text is described from the draft diff."""
+        followed by polling the state; a turn without text is described from the draft diff.
+        ``on_accepted`` is called once the server has taken the message (its event stream began)."""
         nemo = self.nemo
         before, credits_before = await asyncio.gather(self.state(), nemo.credits())
-        parser, events = EventParser(), []
+        parser, events = EventParser(), list[Event]()
         watch = TurnWatch(nemo.clock, nemo.timings, on_still_working)
         dropped = False
 
         async def consume() -> None:
             nonlocal dropped
             try:
-                async for event in self._events(text, parser):
+                async for event in self._events(text, parser, on_accepted):
                     watch.saw(event)
                     events.append(event)
                     if on_event:
                         on_event(event)
-            except (httpx.RemoteProtocolError, httpx.ReadError, httpx.StreamError):
+            except errors.StreamDropped:
                 dropped = True
 
         consumer = asyncio.ensure_future(consume())
@@ -311,6 +177,7 @@ class AsyncSession:
         after = await self.state()
         incomplete = False
         if dropped:
+            log.debug("the reply stream of session %s dropped; not re-sending, polling the state", self.id)
             after, landed = await self._await_change(before.draft)
             notices.append("The connection dropped; the message was not re-sent. "
                            + ("The edit landed: see the changes below." if landed else
@@ -346,11 +213,16 @@ class AsyncSession:
                      credits_used=max(0, credits_before.available - credits_after.available), actions=actions,
                      notices=notices, raw_text=raw, incomplete=incomplete)
 
-    async def ask(self, text: str, **kw: Any) -> Any:
-        """Route like PROTOCOL.md: export / credits / status / upload handled here, the rest sent."""
+    async def ask(self, text: str, *, path: str | os.PathLike[str] | None = None,
+                  progress: Callable[..., None] | None = None, on_event: Callable[[Event], None] | None = None,
+                  on_still_working: Callable[[str], None] | None = None) -> Answer:
+        """Route like docs/protocol.md ("Routing user text"): export, credits, status and upload are
+        handled here without a message (an ``Export`` to ``path``, ``Credits``, ``SessionState``, the
+        ``UploadedFile`` list); anything else is sent to the agent (a ``Reply``). ``progress`` gets
+        ``(sent, total)`` bytes for an upload and the percentage for an export."""
         intent = route(text)
         if intent.action == "export":
-            return await self.export(kw.get("path") or f"nemo_{self.id}.mp4", progress=kw.get("progress"))
+            return await self.export(path or f"nemo_{self.id}.mp4", progress=progress)
         if intent.action == "credits":
             return await self.nemo.credits()
         if intent.action == "status":
@@ -358,10 +230,33 @@ class AsyncSession:
         if intent.action == "upload":
             if not intent.paths:
                 raise errors.BadRequest("say which file to upload, e.g. 'upload clip.mp4'")
-            return await self.upload(*intent.paths, progress=kw.get("progress"))
-        return await self.send(text, kw.get("on_event"), on_still_working=kw.get("on_still_working"))
+            return await self.upload(*intent.paths, progress=progress)
+        return await self.send(text, on_event, on_still_working=on_still_working)
+
+    async def transcript(self) -> Transcript:
+        """What the clip says: segments and words with times and confidence (``nemo_nb.api.transcripts``)."""
+        from nemo_nb.api.transcripts import session_transcript
+
+        return await session_transcript(self)
 
     # -- export ----------------------------------------------------------------------------------------
+    def pending_export(self) -> Path | None:
+        """Where the render this session started and has not downloaded yet will be saved (or None)."""
+        pending = self.nemo.pending.get(self.id)
+        return Path(pending["path"]) if pending and pending.get("path") else None
+
+    async def cancel_export(self) -> bool:
+        """Cancel this session's unfinished render on the server; False when there was none to cancel."""
+        pending = self.nemo.pending.get(self.id)
+        if not pending:
+            return False
+        self.nemo.pending.clear(self.id)
+        try:
+            await self._call("POST", f"/api/render/proxy/lambda/{pending['render_id']}/cancel")
+        except errors.NemoError:
+            return False  # already finished or unknown: nothing left to stop
+        return True
+
     async def export(self, path: str | os.PathLike[str], progress: Callable[[float], None] | None = None, *,
                      resume: bool = False, language: str | None = None, preview: bool = False) -> Export:
         """Render the draft to an MP4 at ``path``. ``resume=True`` picks up a render started earlier
@@ -370,29 +265,30 @@ class AsyncSession:
         language (``Export.outputs``); ``language="es"`` renders that language alone. ``preview=True``:
         a quick small render for looking (at most 540p; the embedded backend's extension), saved as
         ``<name>.preview.mp4`` and marked ``Export.preview`` — never the final export."""
-        path = preview_path(path) if preview else Path(path).expanduser()
+        target = preview_path(path) if preview else Path(path).expanduser()
         pending = self.nemo.pending.get(self.id) if resume else None
         if pending:
             render_id = pending["render_id"]
         else:
-            render_id = await self._submit(path, language, preview)
+            render_id = await self._submit(target, language, preview)
         status = await self._poll(render_id, progress)
         if status["status"] == "failed":
             first_error = status.get("error") or "unknown error"
-            render_id = await self._submit(path, language, preview)
+            log.debug("render %s failed; submitting once more with a new id", render_id)
+            render_id = await self._submit(target, language, preview)
             status = await self._poll(render_id, progress)
             if status["status"] == "failed":
                 self.nemo.pending.clear(self.id)
                 raise errors.RenderFailed(f"the render failed twice: {status.get('error') or first_error}")
-        size = await self._download(render_id, status.get("url"), path)
+        size = await self._download(render_id, status.get("url"), target)
         outputs = {}
         for lang, url in status["outputs"].items():
-            target = path.with_name(f"{path.stem}.{lang}{path.suffix}")
-            await self._download(render_id, url, target, language=lang)
-            outputs[lang] = target
+            own = target.with_name(f"{target.stem}.{lang}{target.suffix}")
+            await self._download(render_id, url, own, language=lang)
+            outputs[lang] = own
         self.nemo.pending.clear(self.id)
         duration = status.get("duration")
-        return Export(path=path, url=status.get("url"), duration=float(duration) if duration else None,
+        return Export(path=target, url=status.get("url"), duration=float(duration) if duration else None,
                       size=size, render_id=render_id, outputs=outputs, preview=preview)
 
     async def _submit(self, path: Path, language: str | None = None, preview: bool = False) -> str:
@@ -425,49 +321,25 @@ class AsyncSession:
             delay = min(t.render_poll_max_s, delay * 1.5)
 
     async def _download(self, render_id: str, url: str | None, path: Path, language: str | None = None) -> int:
-        """Stream the MP4 to ``path`` (via a .part file): the output URL first (no credentials sent
-        to it unless it is the API's own host), else the API's fallback download."""
+        """Stream the MP4 to ``path`` (via a .part file): the output URL first, else the API's fallback
+        download. The transport sends credentials only to the API's own origin, never to another host."""
         path.parent.mkdir(parents=True, exist_ok=True)
         part = path.with_name(path.name + ".part")
-        transport = self.nemo.transport
-        attempts: list[Any] = []
-        if url:
-            attempts.append(("url", url))
-        query = f"?language={language}" if language else ""
-        attempts.append(("api", f"/api/render/proxy/{render_id}/download{query}"))
-        last_error: Exception | None = None
-        for kind, target in attempts:
+        # (URL, query params): the output URL exactly as given (params would replace its query)
+        fallback = (f"/api/render/proxy/{render_id}/download", {"language": language} if language else None)
+        targets = [(url, None), fallback] if url else [fallback]
+        last_error: errors.NemoError | None = None
+        for target, params in targets:
             try:
-                if kind == "url":
-                    async with transport.http.stream("GET", transport.url(target), timeout=httpx.Timeout(60, read=300),
-                                                     headers={}) as response:
-                        response.raise_for_status()
-                        size = await _save(response, part)
-                else:
-                    async with transport.stream("GET", target) as response:
-                        size = await _save(response, part)
+                async with self.nemo.transport.stream("GET", target, params=params,
+                                                      timeout=self.nemo.timings.http_timeout(read=300)) as response:
+                    size = await save(response, part)
                 os.replace(part, path)
                 return size
-            except (httpx.HTTPError, errors.NemoError) as exc:
+            except errors.NemoError as exc:
                 last_error = exc
                 part.unlink(missing_ok=True)
         raise errors.RenderFailed(f"the render finished but could not be downloaded: {last_error}")
-
-
-def preview_path(path: str | os.PathLike[str]) -> Path:
-    """Where a preview of an export to ``path`` goes: ``clip.mp4`` → ``clip.preview.mp4`` (kept as it is
-    when already so named)."""
-    path = Path(path).expanduser()
-    return path if path.stem.endswith(".preview") else path.with_name(f"{path.stem}.preview{path.suffix or '.mp4'}")
-
-
-async def _save(response: httpx.Response, part: Path) -> int:
-    size = 0
-    with part.open("wb") as out:
-        async for chunk in response.aiter_bytes(1 << 20):
-            out.write(chunk)
-            size += len(chunk)
-    return size
 
 
 class AsyncNemo:
@@ -486,19 +358,26 @@ class AsyncNemo:
         directory = Path(config_directory) if config_directory else config_dir()
         self.identity = Identity(self.api_url, token=token, cid=client_id, directory=directory, scope=token_scope)
         self.transport = Transport(self.api_url, self.identity, self.skill.headers(platform), clock=self.clock,
-                                   retry_after_cap_s=self.timings.retry_after_cap_s)
+                                   retry_after_cap_s=self.timings.retry_after_cap_s,
+                                   timeout_s=self.timings.request_timeout_s, web_url=self.web_url)
         self.pending = PendingRenders(directory)
-        self.backend: Any = None  # a LocalBackend this client started and owns
+        self.backend: LocalBackend | None = None  # a LocalBackend this client started and owns
 
     @classmethod
     def local(cls, data_dir: str | os.PathLike[str] | None = None, *, backend_options: dict[str, Any] | None = None,
-              **kw: Any) -> AsyncNemo:
-        """Start the embedded backend on loopback and talk to it over HTTP, like to the cloud."""
+              client_id: str | None = None, skill: str | None = None, language: str = "en",
+              platform: str | None = None, web_url: str | None = None,
+              config_directory: str | os.PathLike[str] | None = None, clock: Clock | None = None,
+              timings: Timings | None = None) -> AsyncNemo:
+        """Start the embedded backend on loopback (``backend_options``: its settings, e.g.
+        ``{"credits": 500}``) and talk to it over HTTP, like to the cloud."""
         from nemo_nb.local.server import LocalBackend
 
-        backend = LocalBackend(data_dir, **(backend_options or {})).start()
+        backend = LocalBackend(Path(data_dir) if data_dir is not None else None, **(backend_options or {})).start()
         scope = f"local:{backend.data_dir.resolve()}"  # tokens outlive the backend's random port
-        nemo = cls(backend.url, web_url=kw.pop("web_url", backend.url), token_scope=scope, **kw)
+        nemo = cls(backend.url, client_id=client_id, skill=skill, language=language, platform=platform,
+                   web_url=web_url or backend.url, config_directory=config_directory, clock=clock, timings=timings,
+                   token_scope=scope)
         nemo.backend = backend
         return nemo
 
@@ -516,7 +395,10 @@ class AsyncNemo:
     async def _create_session(self, language: str | None = None) -> dict[str, Any]:
         body = await self.transport.call("POST", f"/api/tasks/me/with-session/{APP}",
                                          json={"task_name": "project", "language": language or self.language})
-        return body["data"]
+        data = body.get("data")
+        if not isinstance(data, dict) or not data.get("session_id"):
+            raise errors.ServerError("the new-session answer holds no session_id")
+        return data
 
     async def session(self, session_id: str | None = None, *, language: str | None = None) -> AsyncSession:
         """A new session, or ``session_id``'s (checked with the server: an unknown id raises
@@ -530,8 +412,28 @@ class AsyncNemo:
         session.task_id = session._state.task_id
         return session
 
+    @property
+    def local_data_dir(self) -> Path | None:
+        """The data folder of the embedded backend this client started, or None (cloud, or a URL)."""
+        return Path(self.backend.data_dir) if self.backend is not None else None
+
     def registration_url(self) -> str:
-        return f"{self.web_url}/register?bind={self.user_id or ''}"
+        """``$WEB/register?bind=<user id>``: where an anonymous user registers to keep work and get credits."""
+        return f"{self.web_url}/register?bind={quote(self.user_id or '', safe='')}"
+
+    async def compare(self, prompts: Sequence[str], paths: Sequence[str | os.PathLike[str]] = (), *,
+                      export_dir: str | os.PathLike[str] | None = None,
+                      notify: Callable[[int, str], None] | None = None, concurrency: int = 8,
+                      start_timeout: float = 10.0) -> Comparison:
+        """Each prompt in its own new session on the same uploads, concurrently: a ``Comparison``.
+
+        ``export_dir``: render each variant there (None: replies and timelines only); ``notify(index,
+        status)`` hears each variant's progress; ``concurrency`` bounds the variants running at once.
+        """
+        from nemo_nb.api.compare import run_compare
+
+        return await run_compare(self, prompts, paths, export_dir=export_dir, notify=notify,
+                                 concurrency=concurrency, start_timeout=start_timeout)
 
     async def aclose(self) -> None:
         await self.transport.aclose()
@@ -542,5 +444,5 @@ class AsyncNemo:
     async def __aenter__(self) -> AsyncNemo:
         return self
 
-    async def __aexit__(self, *exc: Any) -> None:
+    async def __aexit__(self, *exc: object) -> None:
         await self.aclose()

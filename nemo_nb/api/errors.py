@@ -1,10 +1,13 @@
 """Client errors: one class per protocol code and HTTP status, each saying what to do.
 
 Messages never contain a token: they are built from the server's message and our own words.
+Transport failures are typed too: ``NemoConnectionError`` (and its ``NemoTimeout`` and
+``StreamDropped``), raised by the client instead of httpx's own exceptions.
 """
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from nemo_nb.formats import ACCEPTED_TEXT
 
@@ -26,6 +29,29 @@ class NemoError(Exception):
         super().__init__(f"{text}. {self.hint}" if self.hint and self.hint not in text else self.message)
 
 
+class NemoConnectionError(NemoError):
+    """The server could not be reached, or the connection broke before its answer was complete."""
+
+    hint = "Check the network and the URL; the embedded backend (Nemo.local(), %nemo connect --local) works offline."
+
+    def __init__(self, message: str = "", *, origin: str = "", reason: str = "", **kw: Any):
+        self.origin = origin  # scheme://host:port only: never a path, a query or credentials
+        self.reason = reason  # the kind of failure, e.g. "ConnectError: [Errno 111] Connection refused"
+        super().__init__(message, **kw)
+
+
+class NemoTimeout(NemoConnectionError):
+    """The server did not answer in time."""
+
+    hint = "The server may be busy or unreachable: try again in a moment."
+
+
+class StreamDropped(NemoConnectionError):
+    """An answer broke off after it had started: a streamed reply or a download."""
+
+    hint = "A message is never re-sent: check the session's state before asking again."
+
+
 class AuthError(NemoError):
     """The token was refused (1001)."""
 
@@ -41,13 +67,21 @@ class SessionNotFound(NemoError):
 
 
 class OutOfCredits(NemoError):
-    """Not enough credits (2001)."""
+    """Not enough credits (2001). ``registration_url`` is ``$WEB/register?bind=<user id>``: the user id
+    from the error's data when the server sends one, else the client's own."""
 
     code = 2001
 
-    @property
-    def registration_url(self) -> str | None:
-        return self.data.get("registration_url")
+    def __init__(self, message: str = "", *, web_url: str | None = None, user_id: str | None = None, **kw: Any):
+        data = kw.get("data") or {}
+        bind = data.get("user_id") or user_id
+        self.registration_url: str | None = (
+            f"{web_url.rstrip('/')}/register?bind={quote(str(bind), safe='')}" if web_url and bind else None)
+        if self.registration_url is None:
+            self.hint = "Register, or top up a registered account, to get more credits."
+        elif self.registration_url not in message:
+            self.hint = f"Register to get more credits: {self.registration_url} (registered accounts top up)."
+        super().__init__(message, **kw)
 
 
 class UnsupportedFile(NemoError):
@@ -137,8 +171,11 @@ CLASSES: dict[int, type[NemoError]] = {
 }
 
 
-def error_for(status: int, body: Any, retry_after: float | None = None) -> NemoError:
-    """The error an HTTP answer stands for: by envelope code first, then by HTTP status."""
+def error_for(status: int, body: Any, retry_after: float | None = None, *, web_url: str | None = None,
+              user_id: str | None = None) -> NemoError:
+    """The error an HTTP answer stands for: by envelope code first, then by HTTP status.
+
+    ``web_url`` and ``user_id`` (the client's) make the registration link of an ``OutOfCredits``."""
     body = body if isinstance(body, dict) else {}
     code = body.get("code")
     message = str(body.get("message") or body.get("msg") or body.get("error") or f"HTTP {status}")
@@ -148,4 +185,7 @@ def error_for(status: int, body: Any, retry_after: float | None = None) -> NemoE
     cls = CLASSES.get(code) if isinstance(code, int) else None
     if cls is None:
         cls = CLASSES.get(status) or (ServerError if status >= 500 else BadRequest)
-    return cls(message, code=code if isinstance(code, int) else status, status=status, data=data)
+    code = code if isinstance(code, int) else status
+    if cls is OutOfCredits:
+        return OutOfCredits(message, web_url=web_url, user_id=user_id, code=code, status=status, data=data)
+    return cls(message, code=code, status=status, data=data)

@@ -1,4 +1,4 @@
-"""SSE ``data:`` payloads → typed events, for both dialects of PROTOCOL.md.
+"""SSE ``data:`` payloads → typed events, for both dialects of docs/protocol.md.
 
 Canonical: ``{"type": "text" | "tool_call" | "tool_result" | "heartbeat", …}``. ADK: ``content.parts[]``
 with ``text`` / ``functionCall`` / ``functionResponse``; ``partial`` chunks carry new text only and the
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 import orjson
 
@@ -92,7 +92,7 @@ class ErrorEvent:
     details: Any = None
 
 
-Event = Union[TextEvent, ToolCall, ToolResult, Heartbeat, ErrorEvent]
+Event = TextEvent | ToolCall | ToolResult | Heartbeat | ErrorEvent
 HEARTBEAT = Heartbeat()
 
 

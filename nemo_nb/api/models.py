@@ -59,7 +59,7 @@ class SessionState:
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> SessionState:
-        state = data.get("state") if isinstance(data.get("state"), dict) else {}
+        state = data["state"] if isinstance(data.get("state"), dict) else {}
         return cls(session_id=str(data.get("session_id", "")), task_id=str(data.get("task_id", "")),
                    task_name=str(data.get("task_name", "")), draft=Draft(state.get("draft")),
                    video_infos=list(state.get("video_infos") or []),
@@ -107,3 +107,8 @@ class Export:
     def __str__(self) -> str:
         duration = f"{self.duration:.1f} s, " if self.duration else ""
         return f"{self.path} ({duration}{self.size / 1e6:.1f} MB{', preview' if self.preview else ''})"
+
+
+# What ``Session.ask`` hands back, by what the text asked for: a reply from the agent, or the answer
+# of a request handled without a message (credits, status, an upload, an export).
+Answer = Reply | Credits | SessionState | list[UploadedFile] | Export

@@ -9,15 +9,26 @@ import asyncio
 import os
 import queue
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from concurrent.futures import Future
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from nemo_nb.api.client import AsyncNemo, AsyncSession
-from nemo_nb.api.models import Credits, Export, Reply, SessionState, UploadedFile
+from nemo_nb.api.clock import Clock
+from nemo_nb.api.compare import Comparison
+from nemo_nb.api.events import Event
+from nemo_nb.api.files import Progress
+from nemo_nb.api.models import Answer, Credits, Export, Reply, SessionState, UploadedFile
+from nemo_nb.api.watch import Timings
 from nemo_nb.draft import Draft
+from nemo_nb.transcript import Transcript
+
+if TYPE_CHECKING:  # pragma: no cover
+    from nemo_nb.widgets import Studio
 
 T = TypeVar("T")
+Callbacks = queue.SimpleQueue[tuple[Callable[..., Any], tuple[Any, ...]]]  # calls queued for the caller's thread
 
 
 class LoopThread:
@@ -41,7 +52,7 @@ class LoopThread:
     def submit(self, coro: Coroutine[Any, Any, T]) -> Future[T]:
         return asyncio.run_coroutine_threadsafe(coro, self.loop)
 
-    def run(self, coro: Coroutine[Any, Any, T], callbacks: queue.SimpleQueue | None = None) -> T:
+    def run(self, coro: Coroutine[Any, Any, T], callbacks: Callbacks | None = None) -> T:
         """Run ``coro`` on the loop; meanwhile run the callbacks it queues, here, in this thread."""
         if threading.current_thread() is self.thread:
             raise RuntimeError("Nemo (blocking) was called from its own loop thread; use AsyncNemo there")
@@ -66,7 +77,7 @@ class LoopThread:
             raise
 
 
-def _relay(callbacks: queue.SimpleQueue, fn: Callable[..., Any] | None) -> Callable[..., None] | None:
+def _relay(callbacks: Callbacks, fn: Callable[..., Any] | None) -> Callable[..., None] | None:
     """A stand-in for ``fn`` that queues the call for the caller's thread."""
     if fn is None:
         return None
@@ -76,9 +87,10 @@ def _relay(callbacks: queue.SimpleQueue, fn: Callable[..., Any] | None) -> Calla
 class Session:
     """A blocking view of an ``AsyncSession``."""
 
-    def __init__(self, inner: AsyncSession, runner: LoopThread):
+    def __init__(self, inner: AsyncSession, runner: LoopThread, client: Nemo | None = None):
         self._inner = inner
         self._runner = runner
+        self.client = client  # the Nemo that made this session (None when built by hand)
 
     def __repr__(self) -> str:
         return f"Session({self.id})"
@@ -91,36 +103,61 @@ class Session:
     def draft(self) -> Draft:
         return self._inner.draft
 
-    def _run(self, make: Callable[..., Coroutine[Any, Any, T]], *args: Any, **callbacks: Any) -> T:
-        relay: queue.SimpleQueue = queue.SimpleQueue()
+    @property
+    def aio(self) -> AsyncSession:
+        """The underlying ``AsyncSession`` (its coroutines run on the loop thread: ``Nemo.submit``)."""
+        return self._inner
+
+    def _run(self, make: Callable[..., Coroutine[Any, Any, T]], *args: Any,
+             **callbacks: Callable[..., Any] | None) -> T:
+        relay: Callbacks = queue.SimpleQueue()
         wrapped = {name: _relay(relay, fn) for name, fn in callbacks.items()}
         return self._runner.run(make(*args, **wrapped), relay)
 
     def state(self) -> SessionState:
         return self._runner.run(self._inner.state())
 
-    def upload(self, *paths: str | os.PathLike[str], progress: Callable[[int, int], None] | None = None
-               ) -> list[UploadedFile]:
+    def upload(self, *paths: str | os.PathLike[str], progress: Progress | None = None) -> list[UploadedFile]:
         return self._run(self._inner.upload, *paths, progress=progress)
 
     def upload_url(self, *urls: str) -> list[UploadedFile]:
         return self._runner.run(self._inner.upload_url(*urls))
 
-    def send(self, text: str, on_event: Callable[[Any], None] | None = None, *,
+    def send(self, text: str, on_event: Callable[[Event], None] | None = None, *,
              on_still_working: Callable[[str], None] | None = None) -> Reply:
         return self._run(self._inner.send, text, on_event=on_event, on_still_working=on_still_working)
 
-    def ask(self, text: str, **kw: Any) -> Any:
-        callbacks = {k: kw.pop(k) for k in ("on_event", "on_still_working", "progress") if k in kw}
-        return self._run(lambda **cb: self._inner.ask(text, **kw, **cb), **callbacks)
+    def ask(self, text: str, *, path: str | os.PathLike[str] | None = None,
+            progress: Callable[..., None] | None = None, on_event: Callable[[Event], None] | None = None,
+            on_still_working: Callable[[str], None] | None = None) -> Answer:
+        """Export, credits, status and upload handled here, anything else sent (``AsyncSession.ask``)."""
+        return self._run(lambda **cb: self._inner.ask(text, path=path, **cb), progress=progress, on_event=on_event,
+                         on_still_working=on_still_working)
 
     def export(self, path: str | os.PathLike[str], progress: Callable[[float], None] | None = None, *,
                resume: bool = False, language: str | None = None, preview: bool = False) -> Export:
         return self._run(lambda **cb: self._inner.export(path, resume=resume, language=language, preview=preview,
                                                          **cb), progress=progress)
 
+    def pending_export(self) -> Path | None:
+        return self._inner.pending_export()
+
+    def cancel_export(self) -> bool:
+        return self._runner.run(self._inner.cancel_export())
+
     def claim_link(self) -> str:
         return self._runner.run(self._inner.claim_link())
+
+    def transcript(self) -> Transcript:
+        """What the clip says: ``.segments_df()`` and ``.words_df()`` with times and confidence."""
+        return self._runner.run(self._inner.transcript())
+
+    def studio(self, *, embed_limit_mb: float | None = None, redraw_hz: float | None = None,
+               upload_dir: str | os.PathLike[str] = "nemo_uploads") -> Studio:
+        """The studio widget on this session (needs ipywidgets and anywidget; imported only now)."""
+        from nemo_nb.widgets import Studio
+
+        return Studio.for_session(self, embed_limit_mb=embed_limit_mb, redraw_hz=redraw_hz, upload_dir=upload_dir)
 
 
 class Nemo:
@@ -130,16 +167,29 @@ class Nemo:
     >>> s = nemo.session()
     """
 
-    def __init__(self, *args: Any, **kw: Any):
+    def __init__(self, api_url: str | None = None, *, token: str | None = None, client_id: str | None = None,
+                 skill: str | None = None, language: str = "en", platform: str | None = None,
+                 web_url: str | None = None, config_directory: str | os.PathLike[str] | None = None,
+                 clock: Clock | None = None, timings: Timings | None = None, token_scope: str | None = None):
         self._runner = LoopThread.get()
-        self._inner: AsyncNemo = self._runner.run(_build(lambda: AsyncNemo(*args, **kw)))
+        self._inner: AsyncNemo = self._runner.run(_build(lambda: AsyncNemo(
+            api_url, token=token, client_id=client_id, skill=skill, language=language, platform=platform,
+            web_url=web_url, config_directory=config_directory, clock=clock, timings=timings,
+            token_scope=token_scope)))
 
     @classmethod
-    def local(cls, data_dir: str | os.PathLike[str] | None = None, **kw: Any) -> Nemo:
-        """Start the embedded backend on loopback and talk to it over HTTP."""
+    def local(cls, data_dir: str | os.PathLike[str] | None = None, *, backend_options: dict[str, Any] | None = None,
+              client_id: str | None = None, skill: str | None = None, language: str = "en",
+              platform: str | None = None, web_url: str | None = None,
+              config_directory: str | os.PathLike[str] | None = None, clock: Clock | None = None,
+              timings: Timings | None = None) -> Nemo:
+        """Start the embedded backend on loopback (``backend_options``: its settings, e.g.
+        ``{"credits": 500}``) and talk to it over HTTP."""
         self = cls.__new__(cls)
         self._runner = LoopThread.get()
-        self._inner = self._runner.run(_build(lambda: AsyncNemo.local(data_dir, **kw)))
+        self._inner = self._runner.run(_build(lambda: AsyncNemo.local(
+            data_dir, backend_options=backend_options, client_id=client_id, skill=skill, language=language,
+            platform=platform, web_url=web_url, config_directory=config_directory, clock=clock, timings=timings)))
         return self
 
     @property
@@ -155,6 +205,21 @@ class Nemo:
     def user_id(self) -> str | None:
         return self._inner.user_id
 
+    @property
+    def skill(self) -> str:
+        """The skill profile's name (the attribution headers)."""
+        return self._inner.skill.name
+
+    @property
+    def local_data_dir(self) -> Path | None:
+        """The data folder of the embedded backend this client started, or None."""
+        return self._inner.local_data_dir
+
+    def submit(self, coro: Coroutine[Any, Any, T]) -> Future[T]:
+        """Start an ``AsyncNemo`` / ``AsyncSession`` coroutine on the loop thread without waiting for it
+        (its callbacks run on that thread); the future's ``cancel()`` cancels it."""
+        return self._runner.submit(coro)
+
     def __repr__(self) -> str:
         return f"Nemo({self._inner.api_url}, skill={self._inner.skill.name})"
 
@@ -162,10 +227,25 @@ class Nemo:
         return self._runner.run(self._inner.credits())
 
     def session(self, session_id: str | None = None, *, language: str | None = None) -> Session:
-        return Session(self._runner.run(self._inner.session(session_id, language=language)), self._runner)
+        return Session(self._runner.run(self._inner.session(session_id, language=language)), self._runner, self)
 
     def registration_url(self) -> str:
         return self._inner.registration_url()
+
+    def compare(self, prompts: Sequence[str], paths: Sequence[str | os.PathLike[str]] = (), *,
+                export_dir: str | os.PathLike[str] | None = None,
+                notify: Callable[[int, str], None] | None = None, concurrency: int = 8,
+                start_timeout: float = 10.0) -> Comparison:
+        """``AsyncNemo.compare``, blocking; ``notify`` runs in the caller's thread and each variant's
+        ``session`` is a ``Session``."""
+        relay: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        run = self._inner.compare(prompts, paths, export_dir=export_dir, notify=_relay(relay, notify),
+                                  concurrency=concurrency, start_timeout=start_timeout)
+        result: Comparison = self._runner.run(run, relay)
+        for variant in result.variants:
+            if variant.session is not None:
+                variant.session = Session(variant.session, self._runner, self)
+        return result
 
     def close(self) -> None:
         self._runner.run(self._inner.aclose())
@@ -173,7 +253,7 @@ class Nemo:
     def __enter__(self) -> Nemo:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 

@@ -1,189 +1,141 @@
-"""HTTP for the client: one httpx pool, attribution headers, envelope decoding, the retry policy.
+"""HTTP for the client: one httpx pool, credentials for the API's own host only, envelope decoding.
 
-Policy (PROTOCOL.md): 1001 → one token refresh, then retry; 429 → wait ``Retry-After`` (capped)
-and retry once; transport errors → retried with jittered backoff only for idempotent requests
-(reads, and POSTs carrying an ``Idempotency-Key``). POSTs that start work are never repeated.
+Every request goes through the one retry policy (``api/retry.py``, see docs/protocol.md). A request
+to the API's own origin (same scheme, host and port) carries the token and the ``X-Skill-*``
+attribution headers; a request to any other host (an output URL on a CDN) carries neither.
 """
 from __future__ import annotations
 
-import asyncio
-import random
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from nemo_nb.api.auth import Identity
-from nemo_nb.api.errors import ServerError, error_for
+from nemo_nb.api.answers import decode
+from nemo_nb.api.clock import Clock
+from nemo_nb.api.retry import RetryPolicy, connection_error, send_with_retries
+from nemo_nb.config import DEFAULT_API_URL
 
-RETRYABLE = (httpx.ConnectError, httpx.ConnectTimeout, httpx.ReadError, httpx.RemoteProtocolError,
-             httpx.WriteError, httpx.PoolTimeout, httpx.ReadTimeout)
+if TYPE_CHECKING:
+    from nemo_nb.api.auth import Identity
 
-
-class Clock:
-    """Time for the client's timers; ``speed`` > 1 makes tests live minutes in moments."""
-
-    def __init__(self, speed: float = 1.0):
-        self.speed = speed
-        self._origin = time.monotonic()
-
-    def monotonic(self) -> float:
-        return self._origin + (time.monotonic() - self._origin) * self.speed
-
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(max(0.0, seconds) / self.speed)
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 class Transport:
     """Sends requests to the API with the token and attribution headers, applying the retry policy."""
 
     def __init__(self, api_url: str, identity: Identity, headers: dict[str, str], *, clock: Clock | None = None,
-                 retry_after_cap_s: float = 30.0, attempts: int = 3, timeout_s: float = 60.0):
+                 retry_after_cap_s: float = 30.0, attempts: int = 3, timeout_s: float = 60.0,
+                 web_url: str | None = None):
         self.api_url = api_url.rstrip("/")
         self.identity = identity
         self.headers = dict(headers)
-        self.clock = clock or Clock()
-        self.retry_after_cap_s = retry_after_cap_s
-        self.attempts = attempts
-        loopback = httpx.URL(self.api_url).host in ("127.0.0.1", "localhost", "::1")
-        self.http = httpx.AsyncClient(base_url=self.api_url, timeout=httpx.Timeout(timeout_s),
+        self.web_url = web_url  # for the registration link of an OutOfCredits
+        self.policy = RetryPolicy(clock or Clock(), retry_after_cap_s, attempts)
+        try:
+            api = httpx.URL(self.api_url)
+        except httpx.InvalidURL:
+            api = httpx.URL("")
+        if api.scheme not in ("http", "https") or not api.host:
+            raise ValueError(f"the API URL must be an http(s) URL such as {DEFAULT_API_URL}, not {api_url[:80]!r}")
+        self._own = _origin_key(api)
+        loopback = api.host in LOOPBACK
+        self.http = httpx.AsyncClient(timeout=httpx.Timeout(timeout_s),
                                       limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
                                       trust_env=not loopback)  # proxies (HTTPS_PROXY) are for the cloud only
+
+    @property
+    def clock(self) -> Clock:
+        return self.policy.clock
 
     async def aclose(self) -> None:
         await self.http.aclose()
 
-    def url(self, path: str) -> str:
-        return path if path.startswith(("http://", "https://")) else f"{self.api_url}{path}"
+    def url(self, path: str) -> httpx.URL:
+        """An API path (``/api/…``) on the API's base URL; an absolute URL as it is."""
+        return httpx.URL(path if path.startswith(("http://", "https://")) else f"{self.api_url}{path}")
 
-    # -- the policy -------------------------------------------------------------------------------
-    async def _retry_wait(self, attempt: int) -> None:
-        await self.clock.sleep(min(8.0, 0.25 * 2 ** attempt) * (0.5 + random.random()))
-
-    def _retry_after(self, response: httpx.Response) -> float:
-        value = response.headers.get("retry-after", "")
-        try:
-            seconds = float(value)
-        except ValueError:
-            seconds = 30.0
-        return min(max(seconds, 0.0), self.retry_after_cap_s)
-
-    async def _send_once(self, method: str, path: str, *, idempotent: bool, **kw: Any) -> httpx.Response:
-        """One logical request: transport errors retried when idempotent; 429 waited out once."""
-        rate_limited = False
-        attempt = 0
-        while True:
-            if attempt:
-                _rewind(kw.get("files"))
-            try:
-                response = await self.http.request(method, self.url(path), **kw)
-            except RETRYABLE:
-                attempt += 1
-                if not idempotent or attempt >= self.attempts:
-                    raise
-                await self._retry_wait(attempt)
-                continue
-            if response.status_code == 429 and not rate_limited:
-                rate_limited = True
-                await self.clock.sleep(self._retry_after(response))
-                continue
-            return response
+    def is_own(self, url: httpx.URL) -> bool:
+        """Is ``url`` on the API's own origin (scheme, host and port), where credentials may go?"""
+        return _origin_key(url) == self._own
 
     async def anonymous(self, method: str, path: str, headers: dict[str, str]) -> httpx.Response:
-        """An unauthenticated request (the anonymous token), with the 429 policy."""
-        return await self._send_once(method, path, idempotent=False, headers={**self.headers, **headers})
+        """An unauthenticated request to the API (the anonymous token): attribution headers, no token."""
+        url = self.url(path)
 
-    async def _auth_headers(self) -> dict[str, str]:
-        token = await self.identity.token(self.anonymous)
-        return {**self.headers, "Authorization": f"Bearer {token}"}
+        async def attempt() -> httpx.Response:
+            return await self.http.send(self.http.build_request(method, url, headers={**self.headers, **headers}))
 
-    async def send(self, method: str, path: str, *, idempotent: bool | None = None,
-                   headers: dict[str, str] | None = None, **kw: Any) -> httpx.Response:
-        """An authenticated request; a 1001 refreshes the token once and retries."""
-        if idempotent is None:
-            idempotent = method == "GET" or bool(headers and headers.get("Idempotency-Key"))
-        for refreshed in (False, True):
-            auth = await self._auth_headers()
-            response = await self._send_once(method, path, idempotent=idempotent,
-                                             headers={**auth, **(headers or {})}, **kw)
-            if not refreshed and _is_bad_token(response):
-                await self.identity.refresh(self.anonymous, auth["Authorization"][7:])
-                continue
-            return response
-        return response
+        return await send_with_retries(attempt, method=method, url=url, policy=self.policy, safe=False)
+
+    async def send(self, method: str, path: str, *, safe: bool | None = None, headers: dict[str, str] | None = None,
+                   stream: bool = False, **kw: Any) -> httpx.Response:
+        """A request under the retry policy. ``safe`` (to repeat after a failed connection) defaults to
+        GETs and requests with an ``Idempotency-Key``. ``kw`` goes to ``httpx.AsyncClient.build_request``."""
+        url = self.url(path)
+        own = self.is_own(url)
+        if safe is None:
+            safe = method == "GET" or bool(headers and headers.get("Idempotency-Key"))
+        token_used: list[str] = []
+        tries = 0
+
+        async def attempt() -> httpx.Response:
+            nonlocal tries
+            if tries:
+                _rewind(kw.get("files"))
+            tries += 1
+            sent = dict(headers or {})
+            if own:
+                token = await self.identity.token(self.anonymous)
+                token_used[:] = [token]
+                sent = {**self.headers, "Authorization": f"Bearer {token}", **sent}
+            return await self.http.send(self.http.build_request(method, url, headers=sent, **kw), stream=stream)
+
+        async def refresh() -> None:
+            await self.identity.refresh(self.anonymous, token_used[0])
+
+        return await send_with_retries(attempt, method=method, url=url, policy=self.policy, safe=safe,
+                                       refresh=refresh if own else None)
+
+    def decode(self, response: httpx.Response) -> dict[str, Any]:
+        """The JSON body of a success, or the error it stands for."""
+        return decode(response, web_url=self.web_url, user_id=self.identity.user_id)
 
     async def call(self, method: str, path: str, **kw: Any) -> dict[str, Any]:
         """A JSON request: the decoded body, or the error it stands for."""
-        return decode(await self.send(method, path, **kw))
+        return self.decode(await self.send(method, path, **kw))
 
     @asynccontextmanager
     async def stream(self, method: str, path: str, **kw: Any) -> AsyncIterator[httpx.Response]:
-        """A streamed response (SSE, downloads). Errors before the body starts are raised as usual;
-        the request itself is never repeated after it reached the server, except for 1001/429."""
-        for refreshed in (False, True):
-            auth = await self._auth_headers()
-            headers = {**auth, **kw.pop("headers", {})}
-            rate_limited = False
-            while True:
-                request = self.http.build_request(method, self.url(path), headers=headers, **kw)
-                response = await self.http.send(request, stream=True)
-                if response.status_code == 429 and not rate_limited:
-                    rate_limited = True
-                    await response.aclose()
-                    await self.clock.sleep(self._retry_after(response))
-                    continue
-                break
+        """A streamed answer (SSE, downloads). An error answer is raised before the body is handed
+        out; a connection that breaks during the body raises ``StreamDropped`` / ``NemoTimeout``.
+        Only GETs are repeated after a failed connection (a message to the agent never is)."""
+        kw.setdefault("safe", method == "GET")
+        response = await self.send(method, path, stream=True, **kw)
+        try:
             if response.status_code >= 400:
                 await response.aread()
-                await response.aclose()
-                if not refreshed and _is_bad_token(response):
-                    await self.identity.refresh(self.anonymous, auth["Authorization"][7:])
-                    continue
-                decode(response)
-            try:
-                yield response
-            finally:
-                await response.aclose()
-            return
+                self.decode(response)
+            yield response
+        except httpx.TransportError as exc:
+            raise connection_error(exc, response.request.url, started=True) from exc
+        finally:
+            await response.aclose()
 
     def __repr__(self) -> str:
         return f"Transport({self.api_url})"
+
+
+def _origin_key(url: httpx.URL) -> tuple[str, str, int | None]:
+    default = {"http": 80, "https": 443}.get(url.scheme)
+    return url.scheme, url.host.lower(), url.port or default
 
 
 def _rewind(files: Any) -> None:
     """Before a retry, put the file objects of a multipart upload back at their start."""
     for item in files or []:
         handle = item[1][1] if isinstance(item, tuple) and isinstance(item[1], tuple) else None
-        if hasattr(handle, "seek"):
+        if handle is not None and hasattr(handle, "seek"):
             handle.seek(0)
-
-
-def _is_bad_token(response: httpx.Response) -> bool:
-    if response.status_code == 401:
-        return True
-    if response.headers.get("content-type", "").startswith("application/json"):
-        try:
-            return response.json().get("code") == 1001
-        except (ValueError, AttributeError):
-            return False
-    return False
-
-
-def decode(response: httpx.Response) -> dict[str, Any]:
-    """The JSON body of a success; the matching ``NemoError`` otherwise."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if response.status_code >= 400:
-        retry = response.headers.get("retry-after")
-        raise error_for(response.status_code, body, float(retry) if retry and retry.isdigit() else None)
-    if not isinstance(body, dict):
-        raise ServerError(f"unexpected answer from {response.request.url.path} (HTTP {response.status_code})")
-    code = body.get("code", 0)
-    if code not in (0, None) or body.get("success") is False:
-        raise error_for(response.status_code, body)
-    return body
-

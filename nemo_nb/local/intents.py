@@ -6,18 +6,9 @@ from __future__ import annotations
 
 import re
 
-LANGUAGES = {
-    "english": "en", "英语": "en", "英文": "en", "spanish": "es", "español": "es", "西班牙语": "es",
-    "french": "fr", "français": "fr", "法语": "fr", "german": "de", "deutsch": "de", "德语": "de",
-    "italian": "it", "意大利语": "it", "portuguese": "pt", "葡萄牙语": "pt", "chinese": "zh",
-    "mandarin": "zh", "中文": "zh", "汉语": "zh", "japanese": "ja", "日语": "ja", "korean": "ko",
-    "韩语": "ko", "hindi": "hi", "russian": "ru", "俄语": "ru", "arabic": "ar", "dutch": "nl",
-    "polish": "pl", "turkish": "tr", "swedish": "sv",
-}
-LANGUAGE_NAMES = {"en": "English", "es": "Spanish", "fr": "French", "de": "German", "it": "Italian",
-                  "pt": "Portuguese", "zh": "Chinese", "ja": "Japanese", "ko": "Korean", "hi": "Hindi",
-                  "ru": "Russian", "ar": "Arabic", "nl": "Dutch", "pl": "Polish", "tr": "Turkish", "sv": "Swedish"}
-COLOURS = ("white", "black", "yellow", "red", "green", "blue", "orange", "purple", "pink", "cyan", "gray", "grey")
+from nemo_nb.draft.colours import COLOURS
+from nemo_nb.draft.languages import NAMED
+
 _QUOTED = re.compile(r"[\"“”「『]([^\"“”」』]{1,500})[\"“”」』]|(?<![A-Za-z])'([^']{1,500})'(?![A-Za-z])")
 _NUMBER = r"(\d+(?:\.\d+)?)"
 _CLOCK = r"(\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?)"
@@ -62,12 +53,12 @@ def clock_to_ms(value: str) -> int:
     seconds = 0.0
     for part in value.split(":"):
         seconds = seconds * 60 + float(part)
-    return int(round(seconds * 1000))
+    return round(seconds * 1000)
 
 
 def duration_ms(value: str, unit: str) -> int:
     minutes = unit.lower().startswith(("m", "分"))
-    return int(round(float(value) * (60000 if minutes else 1000)))
+    return round(float(value) * (60000 if minutes else 1000))
 
 
 def time_points(message: str) -> list[int]:
@@ -95,7 +86,7 @@ def time_range(message: str) -> tuple[int, int] | None:
 def percent(message: str) -> int | None:
     """``35%`` / ``35 percent`` / ``35 per cent`` → 35."""
     match = re.search(rf"{_NUMBER}\s*(?:%|percent|per cent)", message, re.IGNORECASE)
-    return int(round(float(match.group(1)))) if match else None
+    return round(float(match.group(1))) if match else None
 
 
 def multiplier(message: str) -> float | None:
@@ -107,6 +98,7 @@ def multiplier(message: str) -> float | None:
 
 
 def colour(message: str) -> str | None:
+    """``#rrggbb`` or the first colour name (in the table's order) the message names; grey is gray."""
     hexcode = re.search(r"#[0-9a-fA-F]{6}\b", message)
     if hexcode:
         return hexcode.group(0).lower()
@@ -131,7 +123,7 @@ def language(message: str, default: str | None = None) -> str | None:
     """The first language named in the message, as a code."""
     lowered = message.lower()
     best: tuple[int, str] | None = None
-    for name, code in LANGUAGES.items():
+    for name, code in NAMED.items():
         index = lowered.find(name)
         if index >= 0 and (best is None or index < best[0]):
             best = (index, code)
@@ -141,7 +133,7 @@ def language(message: str, default: str | None = None) -> str | None:
 def languages(message: str) -> list[str]:
     """Every language named, in the order named, without repeats."""
     lowered = message.lower()
-    found = sorted((lowered.find(name), code) for name, code in LANGUAGES.items() if name in lowered)
+    found = sorted((lowered.find(name), code) for name, code in NAMED.items() if name in lowered)
     out: list[str] = []
     for _, code in found:
         if code not in out:
@@ -149,9 +141,30 @@ def languages(message: str) -> list[str]:
     return out
 
 
-def has(message: str, *patterns: str) -> bool:
-    """Whether any of the regular expressions matches (case-insensitive)."""
-    return any(re.search(p, message, re.IGNORECASE) for p in patterns)
+# A pattern is a regular expression, or a tuple of them that must occur in that order on one line. Write
+# ("a", "b"), never "a.*b": re.search retries "a.*b" at every "a", each time to the end of the line, so a
+# message of "a a a …" takes quadratic time (seconds for 20,000 characters, holding the GIL throughout).
+Pattern = str | tuple[str, ...]
+
+
+def in_order(message: str, parts: tuple[str, ...]) -> bool:
+    """Whether the regular expressions occur in this order on one line (case-insensitive), in linear time."""
+    for line in message.split("\n"):
+        at = 0
+        for part in parts:
+            found = re.compile(part, re.IGNORECASE).search(line, at)
+            if found is None:
+                break
+            at = found.end()
+        else:
+            return True
+    return False
+
+
+def has(message: str, *patterns: Pattern) -> bool:
+    """Whether any of the patterns matches (case-insensitive)."""
+    return any(re.search(p, message, re.IGNORECASE) if isinstance(p, str) else in_order(message, p)
+               for p in patterns)
 
 
 def seconds_text(ms: int) -> str:
@@ -162,7 +175,7 @@ def seconds_text(ms: int) -> str:
 
 def clock_text(ms: int) -> str:
     """95000 → ``1:35``."""
-    total = int(round(ms / 1000))
+    total = round(ms / 1000)
     return f"{total // 60}:{total % 60:02d}"
 
 

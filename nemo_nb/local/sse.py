@@ -19,7 +19,7 @@ def frame(obj: Any) -> bytes:
 
 
 class CanonicalEncoder:
-    """PROTOCOL.md's own events, one ``data:`` line each."""
+    """The protocol's canonical events (docs/protocol.md), one ``data:`` line each."""
 
     def encode(self, event: dict[str, Any]) -> list[bytes]:
         kind = event.get("type")
@@ -67,7 +67,7 @@ class AdkEncoder:
             out.append(self._event([{"text": event["content"]}], partial=True))
             return out
         if kind in ("heartbeat", "blank"):
-            return out + [BLANK]
+            return [*out, BLANK]
         out += self._flush_text()
         if kind == "tool_call":
             call = {"functionCall": {"id": event["id"], "name": event["name"], "args": event.get("args", {})}}

@@ -1,6 +1,8 @@
 """The notebook experience: ``%nemo`` / ``%%nemo`` magics and the views they display.
 
-``%load_ext nemo_nb`` registers ``NemoMagics`` (also reachable with ``%config NemoMagics``).
+``%load_ext nemo_nb`` registers ``NemoMagics`` (also reachable with ``%config NemoMagics``); its
+``controller`` (``NotebookSession``, plain Python) holds the connection and the sessions, and the
+widgets (``nemo_nb.widgets``) drive the same controller.
 Views — ``LiveReply``, ``TimelineView`` / ``timeline_svg``, ``ExportView``, ``CompareResult`` —
 are plain mime bundles (HTML + Markdown + plain text), so saved notebooks show them without a kernel.
 This package imports IPython; ``import nemo_nb`` does not import it.
@@ -32,7 +34,7 @@ def unload_ipython_extension(ipython: Any) -> None:
     magics = _loaded.pop(id(ipython), None)
     if magics is None:
         return
-    magics._close()
+    magics.close()
     table = ipython.magics_manager.magics
     for kind in ("line", "cell"):
         table[kind].pop("nemo", None)

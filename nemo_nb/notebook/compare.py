@@ -1,226 +1,40 @@
-"""Prompt comparison: each variant in its own new session on the same media, all at once.
+"""The compare grid: one column per variant (prompt, reply, timeline picture, video, credits, time).
 
-``run_compare`` is a coroutine for the client's loop thread (``AsyncNemo``): every variant makes a
-session, uploads the same local files, sends its prompt and exports, and ``asyncio.gather`` runs them
-concurrently — no thread per variant. ``CompareResult`` shows one column per variant (prompt,
-reply, timeline picture, video, credits, time) and holds a DataFrame of the results.
-
-Credits per variant: ``Reply.credits_used`` is the account balance before the turn minus after it,
-which other variants' turns disturb when they run at the same time. So the *starts* of the turns are
-taken one at a time: balance, send, wait until the server has accepted the message (the ``/run_sse``
-response headers, seen by a response hook — the turn's cost is frozen by then — or a first event),
-balance again. That costs a few round trips per variant; the turns themselves run concurrently.
-When acceptance takes longer than ``start_timeout`` the next variant goes ahead and this one's
-count is marked approximate (≈, from ``Reply.credits_used``).
+The run itself is client API (``nemo_nb.api.compare``: ``Nemo.compare``); ``CompareResult`` is its
+``Comparison`` with a poster frame per export and the static views. ``CompareStatus`` shows the
+variants' progress while they run.
 """
 from __future__ import annotations
 
-import asyncio
-import json
-import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from pathlib import Path
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from nemo_nb.api.compare import Comparison
 from nemo_nb.notebook._fmt import MUTED, esc, md_esc, seconds_text, size_text
 from nemo_nb.notebook.preview import poster_png, video_html
 from nemo_nb.notebook.timeline import timeline_svg
 
-Notify = Callable[[int, str], None]
 
-
-@dataclass
-class Variant:
-    index: int
-    prompt: str
-    session_id: str = ""
-    session: Any = None          # nemo_nb.api.AsyncSession
-    reply: Any = None            # nemo_nb.api.Reply
-    export: Any = None           # nemo_nb.api.Export
-    draft: Any = None            # the draft after the turn
-    credits_used: int | None = None
-    credits_exact: bool = True
-    seconds: float | None = None  # this variant's own wall time: session, upload, reply, export
-    started: float = 0.0
-    finished: float = 0.0
-    error: str | None = None
-    poster: bytes | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-
-class RunStarts:
-    """Signals when the server has accepted a message (``/run_sse`` answered with headers): by then
-    the turn's cost is frozen on the account. An httpx response hook on the client's own connection
-    pool, for the duration of a compare; it reads only the request's ``session_id``."""
-
-    def __init__(self, http: Any):
-        self.http = http
-        self.waiting: dict[str, asyncio.Event] = {}
-
-    async def hook(self, response: Any) -> None:
-        request = response.request
-        if not request.url.path.endswith("/run_sse"):
-            return
-        try:
-            session_id = str(json.loads(request.content)["session_id"])
-        except (ValueError, KeyError, TypeError, RuntimeError):
-            return
-        event = self.waiting.get(session_id)
-        if event is not None:
-            event.set()
-
-    def expect(self, session_id: str) -> asyncio.Event:
-        return self.waiting.setdefault(session_id, asyncio.Event())
-
-    def __enter__(self) -> RunStarts:  # noqa: PYI034
-        hooks = getattr(self.http, "event_hooks", None)
-        if hooks is not None:
-            hooks["response"].append(self.hook)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        hooks = getattr(self.http, "event_hooks", None)
-        if hooks is not None and self.hook in hooks["response"]:
-            hooks["response"].remove(self.hook)
-
-
-async def _send_counted(aio: Any, session: Any, prompt: str, start_lock: asyncio.Lock, start_timeout: float,
-                        starts: RunStarts | None, on_event: Callable[[Any], None]) -> tuple[Any, int | None, bool]:
-    """Send with the turn's start serialised (see the module doc): (reply, credits used, exact?)."""
-    accepted = starts.expect(session.id) if starts is not None else asyncio.Event()
-
-    def seen(event: Any) -> None:
-        accepted.set()  # a first event also proves the server took the message
-        on_event(event)
-
-    await start_lock.acquire()
-    released = False
-    try:
-        before = await aio.credits()
-        task = asyncio.ensure_future(session.send(prompt, seen))
-        waiter = asyncio.ensure_future(accepted.wait())
-        await asyncio.wait({task, waiter}, timeout=start_timeout, return_when=asyncio.FIRST_COMPLETED)
-        waiter.cancel()
-        exact = accepted.is_set() or task.done()
-        held = await aio.credits()
-        start_lock.release()
-        released = True
-        reply = await task
-    finally:
-        if not released:
-            start_lock.release()
-    used = max(0, before.available - held.available) if exact else reply.credits_used
-    return reply, used, exact
-
-
-async def _one(aio: Any, v: Variant, paths: Sequence[Path], export_dir: Path | None, start_lock: asyncio.Lock,
-               start_timeout: float, starts: RunStarts | None, notify: Notify) -> None:
-    v.started = time.perf_counter()
-    chars = [0]
-
-    def on_event(event: Any) -> None:
-        delta = getattr(event, "delta", None)
-        if delta:
-            chars[0] += len(delta)
-            notify(v.index, f"replying… {chars[0]} characters")
-
-    try:
-        notify(v.index, "making a session…")
-        session = v.session = await aio.session()
-        v.session_id = session.id
-        if paths:
-            notify(v.index, f"uploading {len(paths)} file{'s' if len(paths) != 1 else ''}…")
-            await session.upload(*paths)
-        notify(v.index, "waiting for the agent…")
-        v.reply, v.credits_used, v.credits_exact = await _send_counted(aio, session, v.prompt, start_lock,
-                                                                        start_timeout, starts, on_event)
-        v.draft = v.reply.draft_after if v.reply.draft_after is not None else session.draft
-        if export_dir is not None and v.draft is not None and v.draft.is_renderable:
-            notify(v.index, "rendering…")
-            v.export = await session.export(export_dir / f"compare_{v.index + 1}_{session.id}.mp4",
-                                            lambda pct: notify(v.index, f"rendering… {pct:.0f}%"))
-        v.finished = time.perf_counter()
-        v.seconds = v.finished - v.started
-        if v.export is not None:
-            v.poster = await asyncio.to_thread(poster_png, v.export.path, v.export.duration)
-        notify(v.index, f"done in {seconds_text(v.seconds)}")
-    except Exception as exc:  # noqa: BLE001 — one variant failing does not stop the others
-        v.finished = time.perf_counter()
-        v.seconds = v.finished - v.started
-        v.error = str(exc) or type(exc).__name__
-        notify(v.index, f"failed: {v.error}")
-
-
-async def run_compare(aio: Any, prompts: Sequence[str], paths: Sequence[Path] = (), *, export_dir: Path | None = None,
-                      notify: Notify | None = None, concurrency: int = 8, start_timeout: float = 10.0) -> CompareResult:
-    """Run every prompt in its own new session on ``paths``, concurrently (on ``aio``'s loop)."""
-    variants = [Variant(i, p) for i, p in enumerate(prompts)]
-    report = notify or (lambda i, s: None)
-    start_lock = asyncio.Lock()
-    slots = asyncio.Semaphore(max(1, concurrency))
-    if export_dir is not None:
-        export_dir.mkdir(parents=True, exist_ok=True)
-
-    http = getattr(getattr(aio, "transport", None), "http", None)
-    starts = RunStarts(http) if http is not None else None
-
-    async def guarded(v: Variant) -> None:
-        async with slots:
-            await _one(aio, v, list(paths), export_dir, start_lock, start_timeout, starts, report)
-
-    t0 = time.perf_counter()
-    before = await aio.credits()
-    if starts is not None:
-        with starts:
-            await asyncio.gather(*(guarded(v) for v in variants))
-    else:
-        await asyncio.gather(*(guarded(v) for v in variants))
-    after = await aio.credits()
-    return CompareResult(variants, wall_seconds=time.perf_counter() - t0,
-                         credits_total=max(0, before.available - after.available), media=[Path(p).name for p in paths])
-
-
-class CompareResult:
+class CompareResult(Comparison):
     """The variants side by side; ``df`` is a DataFrame of the results."""
 
-    def __init__(self, variants: list[Variant], *, wall_seconds: float, credits_total: int | None = None,
-                 media: list[str] | None = None, limit_mb: float = 10.0):
-        self.variants = variants
-        self.wall_seconds = wall_seconds
-        self.credits_total = credits_total
-        self.media = media or []
-        self.limit_mb = limit_mb
+    limit_mb: float = 10.0
 
-    @property
-    def df(self) -> Any:
-        import pandas as pd
+    @classmethod
+    def of(cls, comparison: Comparison, *, limit_mb: float = 10.0, posters: bool = True) -> CompareResult:
+        """``comparison`` as a view, with a poster frame of each export (made in parallel)."""
+        result = cls(comparison.variants, comparison.wall_seconds, comparison.credits_total, comparison.media)
+        result.limit_mb = limit_mb
+        exported = [v for v in result.variants if v.export is not None and v.poster is None]
+        if posters and exported:
+            with ThreadPoolExecutor(max_workers=min(4, len(exported))) as pool:
+                frames = pool.map(lambda v: poster_png(v.export.path, v.export.duration), exported)
+                for v, frame in zip(exported, frames, strict=True):
+                    v.poster = frame
+        return result
 
-        rows = []
-        for v in self.variants:
-            e = v.export
-            rows.append({
-                "variant": v.index + 1, "prompt": v.prompt, "session": v.session_id,
-                "reply": v.reply.text if v.reply is not None else None,
-                "changes": len(v.reply.changes) if v.reply is not None else None,
-                "timeline": v.draft.summary() if v.draft is not None else None,
-                "credits_used": v.credits_used, "seconds": round(v.seconds, 3) if v.seconds is not None else None,
-                "duration_s": e.duration if e is not None else None, "size_bytes": e.size if e is not None else None,
-                "path": str(e.path) if e is not None else None, "error": v.error,
-            })
-        df = pd.DataFrame(rows)
-        df["credits_used"] = df["credits_used"].astype("Int64")
-        df["size_bytes"] = df["size_bytes"].astype("Int64")
-        return df
-
-    @property
-    def failed(self) -> list[Variant]:
-        return [v for v in self.variants if not v.ok]
-
-    def _column(self, v: Variant) -> str:
+    def _column(self, v: Any) -> str:
         parts = ['<div class="nemo-variant" style="border:1px solid #ddd;border-radius:6px;padding:8px;min-width:0">',
                  f'<div style="{MUTED}">Variant {v.index + 1} · session {esc(v.session_id or "–")}</div>',
                  ('<div class="nemo-prompt" style="font-weight:bold;margin:4px 0;white-space:pre-wrap">'
@@ -255,7 +69,8 @@ class CompareResult:
                 (f'<div style="display:grid;grid-template-columns:repeat({n},minmax(220px,1fr));gap:8px;'
                  'overflow-x:auto">'),
                 *(self._column(v) for v in self.variants), "</div>",
-                df.drop(columns=["reply", "timeline"]).to_html(index=False, border=0, classes="nemo-compare-table", na_rep=""),
+                df.drop(columns=["reply", "timeline"]).to_html(index=False, border=0, classes="nemo-compare-table",
+                                                               na_rep=""),
                 "</div>"]
         plain = [head]
         for v in self.variants:
@@ -269,9 +84,6 @@ class CompareResult:
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         return self.bundle()
-
-    def __repr__(self) -> str:
-        return f"CompareResult({len(self.variants)} variants, {self.wall_seconds:.1f} s)"
 
 
 class CompareStatus:
@@ -288,8 +100,9 @@ class CompareStatus:
 
     def _bundle(self) -> dict[str, str]:
         rows = "".join(f"<tr><td>{i + 1}</td><td>{esc(p[:80])}</td><td>{esc(s)}</td></tr>"
-                       for i, (p, s) in enumerate(zip(self.prompts, self.status)))
-        plain = "\n".join(f"[{i + 1}] {s} — {p[:60]}" for i, (p, s) in enumerate(zip(self.prompts, self.status)))
+                       for i, (p, s) in enumerate(zip(self.prompts, self.status, strict=True)))
+        pairs = list(enumerate(zip(self.prompts, self.status, strict=True)))
+        plain = "\n".join(f"[{i + 1}] {s} — {p[:60]}" for i, (p, s) in pairs)
         return {"text/plain": plain,
                 "text/html": f'<table class="nemo-compare-status" style="font:13px sans-serif">{rows}</table>'}
 

@@ -45,8 +45,6 @@ NOT_CONNECTED = NemoCellError(
 
 def short(exc: BaseException) -> NemoCellError:
     """A client or OS error as a short cell error (the client's messages already say what to do)."""
-    import httpx
-
     from nemo_nb.api import errors
 
     text = str(exc).strip() or type(exc).__name__
@@ -54,16 +52,15 @@ def short(exc: BaseException) -> NemoCellError:
     hint = rest.strip()
     if isinstance(exc, errors.BadRequest) and text.startswith("no such file"):
         hint = f"Paths are relative to the notebook's folder ({os.getcwd()})."
+    elif isinstance(exc, errors.NemoConnectionError) and not isinstance(exc, errors.StreamDropped):
+        verb = "No answer in time from" if isinstance(exc, errors.NemoTimeout) else "Could not reach"
+        first = f"{verb} {exc.origin or 'the server'} ({exc.reason.partition(':')[0] or type(exc).__name__})."
+        hint = "Check the network or the URL; %nemo connect --local works offline."
     elif isinstance(exc, errors.NemoError):
         # The client puts the fix after the message ("… . Upload a video …"): split it onto line 2.
         message = exc.message.rstrip(".") + "."
         if first.startswith(exc.message.rstrip(".")) and len(first) > len(message):
             first, hint = message, first[len(message):].strip()
-    elif isinstance(exc, httpx.TransportError):
-        url = getattr(getattr(exc, "request", None), "url", None) if _has_request(exc) else None
-        where = f"{url.scheme}://{url.host}" + (f":{url.port}" if url.port else "") if url is not None else "the server"
-        first = f"Could not reach {where} ({type(exc).__name__})."
-        hint = "Check the network or the URL; %nemo connect --local works offline."
     elif isinstance(exc, FileNotFoundError):
         first = f"No such file: {exc.filename or text}"
         hint = f"Paths are relative to the notebook's folder ({os.getcwd()})."
@@ -71,11 +68,3 @@ def short(exc: BaseException) -> NemoCellError:
         first = f"{type(exc).__name__}: {first}"
         hint = hint or "Run %config NemoMagics.show_tracebacks = True and re-run the cell to see the traceback."
     return NemoCellError(first, hint)
-
-
-def _has_request(exc: BaseException) -> bool:
-    try:
-        _ = exc.request  # type: ignore[attr-defined]  # httpx raises RuntimeError when unset
-    except RuntimeError:
-        return False
-    return True

@@ -23,7 +23,7 @@ ACTION_HINTS = {
 }
 
 
-def _args_text(args: Any) -> str:
+def args_text(args: Any) -> str:
     """A tool call's scalar arguments, short: ``(language=en, voice=alloy)``."""
     if not isinstance(args, dict):
         return ""
@@ -92,7 +92,7 @@ class LiveReply:
             if not self._dirty and self._clock() - self._throttle.last < 1.0:
                 return
         elif kind is ToolCall:
-            self._tools[event.id] = [event.name, False, False, _args_text(event.args)]
+            self._tools[event.id] = [event.name, False, False, args_text(event.args)]
         elif kind is ToolResult:
             entry = self._tools.setdefault(event.id, [event.name, False, False, ""])
             entry[1] = True
@@ -175,7 +175,7 @@ def reply_bundle(reply: Any, *, header: str = "", elapsed: float | None = None, 
                  extra_html: str = "", extra_text: str = "", timeline_shown: bool = False) -> dict[str, str]:
     """A finished ``Reply`` as static Markdown, HTML and plain text."""
     if tool_lines is None:
-        tool_lines = [_tool_line(call.name, True, args=_args_text(call.args)) for call in reply.tool_calls]
+        tool_lines = [_tool_line(call.name, True, args=args_text(call.args)) for call in reply.tool_calls]
     meta = [header] if header else []
     if reply.credits_used is not None:
         meta.append(f"{reply.credits_used} credit{'' if reply.credits_used == 1 else 's'} used")

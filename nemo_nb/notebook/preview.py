@@ -42,7 +42,7 @@ def ffmpeg_path() -> str | None:
         import imageio_ffmpeg
 
         return imageio_ffmpeg.get_ffmpeg_exe()
-    except Exception:  # noqa: BLE001 — not installed, or no binary for this platform
+    except Exception:
         return shutil.which("ffmpeg")
 
 
@@ -194,7 +194,7 @@ class ClaimButton:
         self.button.disabled = True
         try:
             url = self.fetch()
-        except Exception as exc:  # noqa: BLE001 — shown in the widget; the notebook goes on
+        except Exception as exc:
             self.link.value = f'<span style="color:#c0392b">{esc(str(exc).splitlines()[0])}</span>'
         else:
             self.link.value = (f'<a class="nemo-claim-link" href="{esc(url)}" target="_blank" '

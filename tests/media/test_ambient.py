@@ -14,6 +14,8 @@ from nemo_nb.local.media.ambient import MOODS, SAMPLE_RATE, TARGET_LUFS, ambient
 from nemo_nb.local.media.ffmpeg import ffmpeg_exe
 from nemo_nb.local.media.probe import probe
 
+pytestmark = pytest.mark.slow  # music beds synthesised and encoded
+
 SECONDS = 12.0
 
 

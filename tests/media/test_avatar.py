@@ -18,16 +18,24 @@ import pytest
 pytest.importorskip("PIL")
 pytest.importorskip("espeakng_loader")
 
-from media_helpers import ffmpeg, frame  # noqa: E402
-from PIL import Image  # noqa: E402
+from media_helpers import ffmpeg, frame
+from PIL import Image
 
-from nemo_nb.local.media.avatar import (  # noqa: E402
-    MAX_DURATION_S, STYLES, VISEMES, blink_track, mouth_track, render_presenter, viseme_of,
+from nemo_nb.local.media.avatar import (
+    MAX_DURATION_S,
+    STYLES,
+    VISEMES,
+    blink_track,
+    mouth_track,
+    render_presenter,
+    viseme_of,
 )
-from nemo_nb.local.media.avatar_art import Layout  # noqa: E402
-from nemo_nb.local.media.ffmpeg import RenderCancelled  # noqa: E402
-from nemo_nb.local.media.probe import probe  # noqa: E402
-from nemo_nb.local.media.tts import Speech, SpeechEngine  # noqa: E402
+from nemo_nb.local.media.avatar_art import Layout
+from nemo_nb.local.media.ffmpeg import RenderCancelled
+from nemo_nb.local.media.probe import probe
+from nemo_nb.local.media.tts import Speech, SpeechEngine
+
+pytestmark = pytest.mark.slow  # presenter videos drawn and encoded
 
 FPS = 25
 PAUSE_S = 1.5

@@ -17,6 +17,8 @@ from nemo_nb.local.media.ffmpeg import RenderCancelled
 from nemo_nb.local.media.probe import MediaInfo, probe
 from nemo_nb.local.media.render import MediaRef, RenderError, RenderPlan, plan_render, render
 
+pytestmark = pytest.mark.slow  # drafts rendered with ffmpeg
+
 Make = Callable[..., RenderPlan]
 Rendered = Callable[..., Path]
 

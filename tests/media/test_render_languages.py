@@ -20,6 +20,8 @@ from nemo_nb.local.media.ffmpeg import FFmpegError, RenderCancelled, ffmpeg_exe
 from nemo_nb.local.media.probe import probe
 from nemo_nb.local.media.render import MediaRef, RenderError, RenderPlan, plan_render, render
 
+pytestmark = pytest.mark.slow  # dubbed drafts rendered with ffmpeg
+
 HZ = {"es": 600, "fr": 800, "de": 1200}
 CLIP_HZ, MUSIC_HZ = 440, 220
 SLOT = (1.0, 2.0)  # where every language speaks, in s

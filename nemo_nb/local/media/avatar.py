@@ -31,6 +31,7 @@ from typing import Any
 
 from PIL import Image, ImageOps
 
+from nemo_nb.draft.colours import COLOURS, colour_hex
 from nemo_nb.local.media import stills
 from nemo_nb.local.media.avatar_art import (
     VISEMES,
@@ -41,7 +42,6 @@ from nemo_nb.local.media.avatar_art import (
 from nemo_nb.local.media.avatar_art import background as draw_background
 from nemo_nb.local.media.ffmpeg import RenderCancelled, run_ffmpeg
 from nemo_nb.local.media.probe import MediaInfo
-from nemo_nb.local.media.timeline import COLOURS
 
 __all__ = [
     "MAX_DURATION_S", "STYLES", "VISEMES", "PresenterStyle", "blink_track", "mouth_track", "render_presenter",
@@ -99,7 +99,6 @@ _VISEME_LETTERS = {
     "round": "ouʊɔwʍyʏøœɥʉɵ",
 }
 _VISEME_OF_LETTER = {ch: vis for vis, letters in _VISEME_LETTERS.items() for ch in letters}
-_HEX = re.compile(r"#[0-9a-fA-F]{6}")
 _GRADIENT = re.compile(r"gradient:\s*(\S+?)\s*(?:→|->|,|\s)\s*(\S+)", re.IGNORECASE)
 
 
@@ -236,7 +235,7 @@ def blink_track(duration_s: float, seed: int = 0) -> list[tuple[float, float]]:
     The same ``seed`` always gives the same blinks; every blink ends before ``duration_s``.
     """
     duration = _check_duration(duration_s)
-    rng = random.Random(int(seed))
+    rng = random.Random(int(seed))  # noqa: S311 — blink timing, not a secret
     blinks = []
     start = rng.uniform(1.0, 3.0)
     while True:
@@ -250,11 +249,9 @@ def blink_track(duration_s: float, seed: int = 0) -> list[tuple[float, float]]:
 # --- checks --------------------------------------------------------------------------------------------------
 
 def _colour(value: str) -> str:
-    name = value.strip().lower()
-    if _HEX.fullmatch(name):
-        return name
-    if name in COLOURS:
-        return "#" + COLOURS[name]
+    hexed = colour_hex(value.strip())
+    if hexed is not None:
+        return hexed
     raise ValueError(f"colour {value!r:.40} must be #rrggbb or one of: {', '.join(sorted(set(COLOURS)))}")
 
 

@@ -55,9 +55,9 @@ def add_audio(graph: Graph, timeline: Timeline, copy_input: int | None,
         if labels:
             copies = [graph.label() for _ in languages]
             graph.mix(labels, f"asplit={len(languages)}", out="".join(copies))
-            for lang, copy in zip(languages, copies):
+            for lang, copy in zip(languages, copies, strict=True):
                 mixes[lang][role].append(copy)
-    for lang, out in zip(languages, outs):
+    for lang, out in zip(languages, outs, strict=True):
         roles = mixes[lang]
         if any(roles.values()):
             _mix_down(graph, roles["plain"], roles["voice"], roles["ducked"], seconds, out)

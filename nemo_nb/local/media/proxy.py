@@ -9,6 +9,7 @@ holds up the user's work.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import queue
@@ -113,10 +114,8 @@ def _lowest_priority() -> None:
     thread and inherited by children): proxies use only the CPU nothing else wants."""
     native_id = getattr(threading, "get_native_id", None)
     if hasattr(os, "setpriority") and native_id is not None:
-        try:
+        with contextlib.suppress(OSError):
             os.setpriority(os.PRIO_PROCESS, native_id(), 19)
-        except OSError:
-            pass
 
 
 _MAKER = ProxyMaker()

@@ -22,6 +22,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from nemo_nb.draft import CANVAS_PRESETS, Draft
+from nemo_nb.draft.languages import LANGUAGES as LANGUAGE_TABLE
 from nemo_nb.local.media.ffmpeg import run_ffmpeg
 from nemo_nb.local.media.filtergraph import Graph
 from nemo_nb.local.media.mix import add_audio
@@ -29,8 +30,8 @@ from nemo_nb.local.media.smart import SpliceJob, SpliceResult, run_splice, splic
 from nemo_nb.local.media.timeline import MediaRef, RenderError, Timeline, Visual, language_code, read_timeline
 from nemo_nb.local.media.titles import DrawnText, drawn_texts
 
-__all__ = ["LANGUAGES", "MediaRef", "RenderError", "RenderPlan", "RenderReport", "language_tag", "plan_render",
-           "render"]
+__all__ = ["LANGUAGES", "MediaRef", "RenderError", "RenderPlan", "RenderReport", "canvas_size", "language_tag",
+           "plan_render", "render"]
 
 # ultrafast: on 2 shared cores a 1080p re-encode takes ~10 s instead of ~16 s with veryfast; the
 # files are larger, which matters little for a loopback backend, and its Constrained Baseline
@@ -62,23 +63,7 @@ _MANY_CLIPS = 4
 _INPUT_SLACK_S = 0.5
 _SLAVE = "f=mp4:movflags=+faststart"  # each file the tee muxer writes
 # ISO 639-1 → (ISO 639-2/B, the language's English name): MP4 stores three-letter codes.
-LANGUAGES = {
-    "ar": ("ara", "Arabic"), "bg": ("bul", "Bulgarian"), "bn": ("ben", "Bengali"), "ca": ("cat", "Catalan"),
-    "cs": ("cze", "Czech"), "cy": ("wel", "Welsh"), "da": ("dan", "Danish"), "de": ("ger", "German"),
-    "el": ("gre", "Greek"), "en": ("eng", "English"), "es": ("spa", "Spanish"), "et": ("est", "Estonian"),
-    "eu": ("baq", "Basque"), "fa": ("per", "Persian"), "fi": ("fin", "Finnish"), "fr": ("fre", "French"),
-    "ga": ("gle", "Irish"), "gl": ("glg", "Galician"), "gu": ("guj", "Gujarati"), "he": ("heb", "Hebrew"),
-    "hi": ("hin", "Hindi"), "hr": ("hrv", "Croatian"), "hu": ("hun", "Hungarian"), "hy": ("arm", "Armenian"),
-    "id": ("ind", "Indonesian"), "is": ("ice", "Icelandic"), "it": ("ita", "Italian"), "ja": ("jpn", "Japanese"),
-    "ka": ("geo", "Georgian"), "kn": ("kan", "Kannada"), "ko": ("kor", "Korean"), "lt": ("lit", "Lithuanian"),
-    "lv": ("lav", "Latvian"), "mk": ("mac", "Macedonian"), "ml": ("mal", "Malayalam"), "mr": ("mar", "Marathi"),
-    "ms": ("may", "Malay"), "nb": ("nob", "Norwegian Bokmål"), "nl": ("dut", "Dutch"), "no": ("nor", "Norwegian"),
-    "pa": ("pan", "Punjabi"), "pl": ("pol", "Polish"), "pt": ("por", "Portuguese"), "ro": ("rum", "Romanian"),
-    "ru": ("rus", "Russian"), "sk": ("slo", "Slovak"), "sl": ("slv", "Slovenian"), "sq": ("alb", "Albanian"),
-    "sr": ("srp", "Serbian"), "sv": ("swe", "Swedish"), "sw": ("swa", "Swahili"), "ta": ("tam", "Tamil"),
-    "te": ("tel", "Telugu"), "th": ("tha", "Thai"), "tl": ("tgl", "Tagalog"), "tr": ("tur", "Turkish"),
-    "uk": ("ukr", "Ukrainian"), "ur": ("urd", "Urdu"), "vi": ("vie", "Vietnamese"), "zh": ("chi", "Chinese"),
-}
+LANGUAGES = {code: (language.tag, language.name) for code, language in LANGUAGE_TABLE.items()}
 
 
 @dataclass(frozen=True)
@@ -174,7 +159,7 @@ def plan_render(
         width, height = source.ref.info.width, source.ref.info.height
         video_args = ["-map", f"{index}:v:0", "-c:v", "copy"]
     else:
-        width, height = full = _canvas_size(timeline)
+        width, height = full = canvas_size(timeline)
         rate = _frame_rate(timeline)
         if preview:
             width, height = preview_size(width, height)
@@ -189,7 +174,8 @@ def plan_render(
         if isinstance(job, SpliceJob):
             splice, spliced = job, Graph()
             copied = ["-map", f"{spliced.input(job.out)}:v:0", "-c:v", "copy"]
-            splice_args = _finish(spliced, timeline, copied, None, out_path, work_dir / "filtergraph_spliced.txt", extra)
+            splice_args = _finish(spliced, timeline, copied, None, out_path, work_dir / "filtergraph_spliced.txt",
+                                  extra)
         else:
             note = f"picture encoded in full: {job}"
         graph, index = Graph(), None
@@ -245,7 +231,7 @@ def render(
         done = 0.0 if args is plan.args else SPLICE_SHARE
         scaled = None if on_progress is None else (lambda pct: on_progress(done + pct * (100 - done) / 100))
         run_ffmpeg(args, duration_s=plan.duration_s, on_progress=scaled, cancel=cancel)
-        for partial, final in zip(partials, finals):
+        for partial, final in zip(partials, finals, strict=True):
             os.replace(partial, final)
             moved.append(final)
     except BaseException:
@@ -296,7 +282,7 @@ def _copyable(timeline: Timeline) -> Visual | None:
     return clip if unchanged else None
 
 
-def _canvas_size(timeline: Timeline) -> tuple[int, int]:
+def canvas_size(timeline: Timeline) -> tuple[int, int]:
     """The draft's canvas, else the first clip's size fitted into 1920x1080 (or 1080x1920), even."""
     if timeline.canvas is not None:
         return timeline.canvas.width, timeline.canvas.height

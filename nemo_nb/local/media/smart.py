@@ -21,6 +21,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from nemo_nb.local.media import children
 from nemo_nb.local.media.timeline import Timeline
 from nemo_nb.local.media.titles import DrawnText
 
@@ -117,18 +118,20 @@ def run_splice(job: SpliceJob, on_progress: Callable[[float], None] | None = Non
     answer: dict[str, Any] = {}
     stopped = threading.Event()
     with tempfile.TemporaryFile() as errors:  # a file, not a pipe: a chatty worker must never block on it
-        proc = subprocess.Popen([sys.executable, "-m", "nemo_nb.local.media.splice_worker"], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=errors, text=True)
+        # Dies with the backend and spends the render's budget (its ffmpeg's CPU too, once reaped).
+        proc = children.spawn([sys.executable, "-m", "nemo_nb.local.media.splice_worker"], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=errors, text=True)
 
         def watch() -> None:
             while not stopped.wait(_STOP_POLL_S):
                 if cancel is not None and cancel.is_set():
-                    proc.kill()
+                    children.stop(proc)
                     return
 
         threading.Thread(target=watch, daemon=True).start()
         try:
-            assert proc.stdin is not None and proc.stdout is not None
+            if proc.stdin is None or proc.stdout is None:
+                raise OSError("the splice worker's pipes did not open")
             proc.stdin.write(job.to_json())
             proc.stdin.close()
             for line in proc.stdout:
@@ -140,12 +143,12 @@ def run_splice(job: SpliceJob, on_progress: Callable[[float], None] | None = Non
                     answer = message
                 elif on_progress is not None:
                     on_progress(float(message["progress"]))
-            proc.wait()
+            children.reap(proc)
         finally:
             stopped.set()
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+            if proc.returncode is None:
+                children.stop(proc)
+                children.reap(proc)
         errors.seek(0)
         stderr = errors.read().decode("utf-8", "replace")
     if cancel is not None and cancel.is_set():

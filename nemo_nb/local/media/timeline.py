@@ -18,29 +18,19 @@ from pathlib import Path
 from typing import Any
 
 from nemo_nb.draft import AUDIO, TEXT, VIDEO, Draft
+from nemo_nb.draft import fields as schema
+from nemo_nb.draft.colours import COLOURS
+from nemo_nb.draft.fields import REQUIRED, SEGMENT_FIELDS, FieldError
 from nemo_nb.local.media.probe import MediaInfo
 
+# COLOURS (nemo_nb.draft.colours) stays importable from here.
+__all__ = [
+    "COLOURS", "Canvas", "Caption", "MediaRef", "RenderError", "Sound", "Timeline", "Visual", "draft_languages",
+    "language_code", "read_timeline",
+]
+
 MAX_SEGMENTS = 500
-MAX_DURATION_MS = 4 * 3600 * 1000
-MAX_TEXT_CHARS = 500
-MAX_VOLUME = 400  # percent
-FONT_PX = (8, 400)
-CANVAS_PX = (16, 3840)
-MAX_CANVAS_AREA = 3840 * 2160
-POSITIONS = ("top", "center", "bottom")
-COLOURS = {
-    "white": "ffffff", "black": "000000", "red": "ff0000", "green": "008000", "lime": "00ff00",
-    "blue": "0000ff", "yellow": "ffff00", "cyan": "00ffff", "magenta": "ff00ff", "orange": "ffa500",
-    "purple": "800080", "pink": "ffc0cb", "gray": "808080", "grey": "808080", "silver": "c0c0c0",
-    "gold": "ffd700", "navy": "000080", "teal": "008080", "brown": "a52a2a",
-}
-_HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-_VISUAL_KINDS = ("", "video", "image")
-_SOUND_KINDS = ("", "voiceover", "music", "audio")
-_TEXT_KINDS = ("", "title", "caption")
-MAX_LANGUAGES = 16  # each one is another audio encode and another file
-_LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})?")
 
 
 class RenderError(ValueError):
@@ -123,10 +113,10 @@ class Timeline:
 
 def language_code(value: Any, where: str = "language") -> str:
     """A checked language code (``"es"``, ``"pt-BR"``), lower-cased; ``RenderError`` otherwise."""
-    if not isinstance(value, str) or not _LANGUAGE.fullmatch(value):
-        shown = repr(value)[:40] if isinstance(value, str) else type(value).__name__
-        raise RenderError(f"{where} must be a language code such as \"es\" or \"pt-BR\", not {shown}")
-    return value.lower().replace("_", "-")
+    try:
+        return schema.language_code(value, where)
+    except FieldError as exc:
+        raise RenderError(str(exc)) from None
 
 
 def draft_languages(draft: Draft) -> tuple[str, ...]:
@@ -136,7 +126,7 @@ def draft_languages(draft: Draft) -> tuple[str, ...]:
         if track.type != AUDIO:
             continue
         for s_index, raw in enumerate(track.raw["sg"], 1):
-            if isinstance(raw, dict) and (lang := _Seg(raw, t_index, s_index).lang()) is not None:
+            if isinstance(raw, dict) and (lang := _Seg(raw, t_index, s_index, AUDIO).lang()) is not None:
                 found.append(lang)
     return _languages(draft, found)
 
@@ -144,19 +134,18 @@ def draft_languages(draft: Draft) -> tuple[str, ...]:
 def _languages(draft: Draft, found: list[str]) -> tuple[str, ...]:
     """``m.languages`` in its order, then languages only found on segments, in order of appearance."""
     listed = draft.raw["m"].get("languages")
-    if listed is None:
-        listed = []
-    if not isinstance(listed, list):
-        raise RenderError('m.languages must be a list of language codes like ["es", "fr", "de"]')
-    ordered = [language_code(code, "each of m.languages") for code in listed]
-    languages = tuple(dict.fromkeys([*ordered, *found]))
-    if len(languages) > MAX_LANGUAGES:
-        raise RenderError(f"the draft has {len(languages)} languages; at most {MAX_LANGUAGES} can be rendered")
+    try:
+        ordered = schema.check_languages([] if listed is None else listed)
+        languages = tuple(dict.fromkeys([*ordered, *found]))
+        schema.check_language_count(len(languages))
+    except FieldError as exc:
+        raise RenderError(str(exc)) from None
     return languages
 
 
 def _end(visuals: list[Visual], sounds: list[Sound], captions: list[Caption]) -> int:
-    return max((x.start_ms + x.dur_ms for x in (*visuals, *sounds, *captions)), default=0)
+    items: list[Visual | Sound | Caption] = [*visuals, *sounds, *captions]
+    return max((x.start_ms + x.dur_ms for x in items), default=0)
 
 
 def read_timeline(draft: Draft, resolve: Callable[[str], MediaRef | None]) -> Timeline:
@@ -174,7 +163,7 @@ def read_timeline(draft: Draft, resolve: Callable[[str], MediaRef | None]) -> Ti
         for s_index, raw in enumerate(track.raw["sg"], 1):
             if not isinstance(raw, dict):
                 continue  # as in Draft.segments(): only objects are segments
-            seg = _Seg(raw, t_index, s_index)
+            seg = _Seg(raw, t_index, s_index, track.type).checked()
             if track.type == VIDEO:
                 visual = seg.visual(resolve, previous_end)
                 previous_end = visual.start_ms + visual.dur_ms
@@ -205,59 +194,46 @@ def _canvas(draft: Draft) -> Canvas | None:
     raw = draft.raw["m"].get("canvas")
     if raw is None:
         return None
-    if not isinstance(raw, dict):
-        raise RenderError("m.canvas must be an object like {\"w\": 1080, \"h\": 1920, \"fit\": \"fit\"}")
-    where = _Seg(raw, 0, 0, label="m.canvas")
-    width = where.number("w", lo=CANVAS_PX[0], hi=CANVAS_PX[1])
-    height = where.number("h", lo=CANVAS_PX[0], hi=CANVAS_PX[1])
-    if width * height > MAX_CANVAS_AREA:
-        raise RenderError(f"m.canvas {width}x{height} is larger than 3840x2160")
-    fit = where.choice("fit", ("fit", "fill"), default="fit")
+    try:
+        width, height, fit = schema.check_canvas(raw)
+    except FieldError as exc:
+        raise RenderError(str(exc)) from None
     return Canvas(width - width % 2, height - height % 2, fit)  # H.264 4:2:0 needs even sizes
 
 
 class _Seg:
-    """One raw segment dict with checked accessors; errors name the segment."""
+    """One raw segment dict with checked accessors (the field schema's rules); errors name the segment."""
 
-    def __init__(self, raw: dict[str, Any], track: int, index: int, label: str | None = None):
+    def __init__(self, raw: dict[str, Any], track: int, index: int, track_type: int):
         self.raw = raw
+        self.track_type = track_type
         seg_id = raw.get("id")
-        if label is None:
-            label = f"track {track} segment {index}"
-            if isinstance(seg_id, str) and seg_id:
-                label += f" ({seg_id[:40]!r})"
-        self.label = label
+        self.label = f"track {track} segment {index}"
+        if isinstance(seg_id, str) and seg_id:
+            self.label += f" ({seg_id[:40]!r})"
 
     def error(self, message: str) -> RenderError:
         return RenderError(f"{self.label}: {message}")
 
-    def number(self, key: str, *, lo: int, hi: int, default: int | None = None) -> int:
-        value = self.raw.get(key)
-        if value is None:
-            if default is None:
-                raise self.error(f"'{key}' is required")
-            return default
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise self.error(f"'{key}' must be a number, not {type(value).__name__}")
-        if not lo <= value <= hi:  # also false for NaN; JSON ints may be too big for a float
-            shown = f"{value:g}" if isinstance(value, float) or abs(value) < 1e15 else "a huge number"
-            raise self.error(f"'{key}' = {shown} is outside {lo}..{hi}")
-        return int(round(value))
+    def checked(self) -> _Seg:
+        """Every field the schema knows for this track type, checked before anything is read."""
+        try:
+            schema.check_segment(self.raw, self.track_type)
+        except FieldError as exc:
+            raise self.error(str(exc)) from None
+        return self
 
-    def choice(self, key: str, allowed: tuple[str, ...], default: str) -> str:
-        value = self.raw.get(key)
-        if value is None:
-            return default
-        if not isinstance(value, str) or value not in allowed:
-            shown = repr(value)[:40] if isinstance(value, str) else type(value).__name__
-            raise self.error(f"'{key}' must be one of {', '.join(a for a in allowed if a)}, not {shown}")
-        return value
+    def read(self, key: str, default: Any = REQUIRED, duration: int | None = None) -> Any:
+        """The value of ``key`` as its field reads it; ``default`` when missing."""
+        try:
+            return SEGMENT_FIELDS[key].read(self.raw, default, self.track_type, duration)
+        except FieldError as exc:
+            raise self.error(str(exc)) from None
 
     def flag(self, key: str) -> bool:
-        value = self.raw.get(key, False)
-        if not isinstance(value, bool):
+        if key in self.raw and self.raw[key] is None:
             raise self.error(f"'{key}' must be true or false")
-        return value
+        return bool(self.read(key, default=False))
 
     def lang(self) -> str | None:
         """The segment's language (``lang``), None when it is shared by every language."""
@@ -265,8 +241,8 @@ class _Seg:
         return None if value is None or value == "" else language_code(value, f"{self.label}: 'lang'")
 
     def media(self, resolve: Callable[[str], MediaRef | None]) -> MediaRef:
-        src = self.raw.get("src")
-        if not isinstance(src, str) or not src:
+        src = self.read("src", default="")
+        if not src:
             raise self.error("'src' (a media id) is required")
         ref = resolve(src)
         if ref is None:
@@ -275,15 +251,17 @@ class _Seg:
 
     def span(self, *, default_start: int, default_duration: int | None) -> tuple[int, int]:
         """(start, duration) on the timeline in ms, ending within 4 h."""
-        start = self.number("st", lo=0, hi=MAX_DURATION_MS, default=default_start)
-        duration = self.number("d", lo=1, hi=MAX_DURATION_MS, default=default_duration)
-        if start + duration > MAX_DURATION_MS:
-            raise self.error("ends after 4 h")
+        start = self.read("st", default=default_start)
+        duration = self.read("d", default=REQUIRED if default_duration is None else default_duration)
+        try:
+            schema.check_end(start, duration)
+        except FieldError as exc:
+            raise self.error(str(exc)) from None
         return start, duration
 
     def timing(self, ref: MediaRef, *, default_start: int) -> tuple[int, int, int]:
         """(start, duration, in-point) in ms; duration defaults to the rest of the source."""
-        in_ms = self.number("ss", lo=0, hi=MAX_DURATION_MS, default=0)
+        in_ms = self.read("ss", default=0)
         source_ms = round(ref.info.duration_s * 1000) if ref.info.kind != "image" else 0
         if source_ms and in_ms >= source_ms:
             raise self.error(f"'ss' = {in_ms} ms is past the end of its {source_ms} ms source")
@@ -291,51 +269,37 @@ class _Seg:
         return start, duration, in_ms
 
     def visual(self, resolve: Callable[[str], MediaRef | None], previous_end: int) -> Visual:
-        self.choice("k", _VISUAL_KINDS, default="")
         ref = self.media(resolve)
         if not ref.info.has_video:
             raise self.error("its media has no picture; put audio on an audio track")
         start, duration, in_ms = self.timing(ref, default_start=previous_end)
-        return Visual(ref, start, duration, in_ms, self.number("v", lo=0, hi=MAX_VOLUME, default=100),
-                      duck=self.flag("duck"))
+        return Visual(ref, start, duration, in_ms, self.read("v", default=100), duck=self.flag("duck"))
 
     def sound(self, resolve: Callable[[str], MediaRef | None]) -> Sound:
-        kind = self.choice("k", _SOUND_KINDS, default="") or "audio"
+        kind = self.read("k", default="") or "audio"
         ref = self.media(resolve)
         if not ref.info.has_audio:
             raise self.error("its media has no sound")
         start, duration, in_ms = self.timing(ref, default_start=0)
-        duck = self.flag("duck")
         return Sound(
             ref, kind, start, duration, in_ms,
-            volume=self.number("v", lo=0, hi=MAX_VOLUME, default=100),
-            fade_in_ms=self.number("fi", lo=0, hi=duration, default=0),
-            fade_out_ms=self.number("fo", lo=0, hi=duration, default=0),
-            duck=duck,
+            volume=self.read("v", default=100),
+            fade_in_ms=self.read("fi", default=0, duration=duration),
+            fade_out_ms=self.read("fo", default=0, duration=duration),
+            duck=self.flag("duck"),
             lang=self.lang(),
         )
 
     def caption(self) -> Caption | None:
-        kind = self.choice("k", _TEXT_KINDS, default="") or "title"
-        text = self.raw.get("tx")
+        kind = self.read("k", default="") or "title"
+        text = self.raw.get("tx")  # its length is checked with the other fields
         if not isinstance(text, str):
             raise self.error("'tx' (the text) must be a string")
-        if len(text) > MAX_TEXT_CHARS:
-            raise self.error(f"'tx' is {len(text)} characters; at most {MAX_TEXT_CHARS}")
         text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\t", " ")).strip()
         start, duration = self.span(default_start=0, default_duration=None)
-        pos = self.choice("pos", POSITIONS, default="center" if kind == "title" else "bottom")
-        size = None if self.raw.get("fs") is None else self.number("fs", lo=FONT_PX[0], hi=FONT_PX[1])
+        pos = self.read("pos", default="center" if kind == "title" else "bottom")
+        size = self.read("fs", default=None)
         if not text:
             return None
-        return Caption(kind, text, start, duration, pos, self.colour(), size)
-
-    def colour(self) -> str:
-        value = self.raw.get("c")
-        if value is None:
-            return "0xffffff"
-        if isinstance(value, str) and _HEX_COLOUR.fullmatch(value):
-            return "0x" + value[1:].lower()
-        if isinstance(value, str) and value.lower() in COLOURS:
-            return "0x" + COLOURS[value.lower()]
-        raise self.error("'c' must be #rrggbb or a colour name like white, yellow, black")
+        colour = self.read("c", default="#ffffff")
+        return Caption(kind, text, start, duration, pos, "0x" + colour[1:], size)

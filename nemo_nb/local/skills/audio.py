@@ -4,11 +4,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from nemo_nb.draft import AUDIO, VIDEO, Draft
+from nemo_nb.draft import AUDIO, VIDEO, Draft, Track
 from nemo_nb.local import intents
 from nemo_nb.local.credits import COSTS
 from nemo_nb.local.library import inspect
-from nemo_nb.local.skills.base import Message, Plan, TurnContext, new_segment_id, refusal, say, tool, video_end_ms
+from nemo_nb.local.skills.base import Message, Plan, TurnContext, refusal, say, tool, video_end_ms
 from nemo_nb.local.skills.placement import ensure_video, pick_upload
 
 MUSIC = (r"\b(music|bgm|soundtrack|background (track|song)|song|beat|tune)\b", r"音乐|配乐")
@@ -19,8 +19,12 @@ MOODS = {"upbeat": r"\b(upbeat|energetic|happy|fun|lively|fast)\b", "cinematic":
          r"trailer|emotional)\b", "calm": r"\b(calm|chill|lo-?fi|relaxed|soft|ambient|gentle)\b"}
 
 
-def music_track(draft: Draft):
-    return next((t for t in draft.tracks if t.type == AUDIO and any(s.kind == "music" for s in t.segments)), None)
+def is_music(track: Track) -> bool:
+    return track.type == AUDIO and any(s.kind == "music" for s in track.segments)
+
+
+def music_track(draft: Draft) -> Track | None:
+    return next((t for t in draft.tracks if is_music(t)), None)
 
 
 def volume_of(message: Message, default: int) -> int:
@@ -55,7 +59,8 @@ def music_plan(message: Message, ctx: TurnContext) -> Plan | None:
             return refusal("There is no background music to remove. Nothing was charged.")
         return Plan("music_level", COSTS["music_level"], lambda c: set_music(c, remove=True))
     if existing is not None and not message.says(r"\b(add|use|put|generate|new|different|another|replace)\b") and (
-            intents.percent(message.instruction) is not None or message.says(r"\b(lower|raise|louder|quieter|volume)\b")):
+            intents.percent(message.instruction) is not None
+            or message.says(r"\b(lower|raise|louder|quieter|volume)\b")):
         return Plan("music_level", COSTS["music_level"], lambda c: set_music(c, volume=volume_of(message, 30)))
     if not (draft.is_renderable or ctx.uploaded("video")):
         return refusal("Upload a video first; then I can lay music under it. Nothing was charged.")
@@ -87,11 +92,10 @@ def music_plan(message: Message, ctx: TurnContext) -> Plan | None:
                 ambient_bed(item.path, total / 1000, mood=mood)
                 entry = c.register(item, inspect(item.path), kind="music", mood=mood)
                 src, url, name, length = entry["media_id"], entry["cdn_url"], f"Ambient ({mood})", total
-            for track in [t for t in d.tracks if t.type == AUDIO and any(s.kind == "music" for s in t.segments)]:
-                d.raw["t"].remove(track.raw)
-            d.track(AUDIO, "Music").add({"id": new_segment_id(), "k": "music", "st": 0, "d": length, "src": src,
-                                         "url": url, "ss": 0, "n": name, "v": volume, "fi": fade_in,
-                                         "fo": min(fade_out, length), "duck": duck})
+            d.remove_tracks(is_music)
+            d.track(AUDIO, "Music").add_audio("music", 0, length, src=src, url=url, name=name, volume=volume,
+                                              fade_in_ms=min(fade_in, length), fade_out_ms=min(fade_out, length),
+                                              duck=duck)
             c.set_draft(d)
             return {"src": src, "volume": volume, "duration_ms": length, "duck": duck}
 
@@ -102,7 +106,8 @@ def music_plan(message: Message, ctx: TurnContext) -> Plan | None:
         ducked = "ducked under the voice" if duck else "not ducked"
         short = ""
         if chosen and float(chosen.get("duration") or 0) * 1000 < total - 500:
-            short = f" The song is shorter than the video, so the last {(total / 1000 - float(chosen['duration'])):.1f} s have no music."
+            silent_s = total / 1000 - float(chosen["duration"])
+            short = f" The song is shorter than the video, so the last {silent_s:.1f} s have no music."
         async for ev in say(f"Done: background music from 0 to {intents.seconds_text(total)}, {volume}% volume, "
                             f"fading in over {fade_in / 1000:g} s and out over {fade_out / 1000:g} s, {ducked}.{short} "
                             "Next: change the volume (\"music at 20%\"), add a voiceover, or export."):
@@ -116,11 +121,12 @@ async def set_music(c: TurnContext, *, volume: int | None = None, remove: bool =
 
     def work() -> dict[str, Any]:
         track = music_track(d)
+        if track is None:
+            raise LookupError("the background music has gone from the timeline")
         if remove:
-            d.raw["t"].remove(track.raw)
-        else:
-            for seg in track.raw["sg"]:
-                seg["v"] = volume
+            d.remove_track(track)
+        elif volume is not None:
+            track.set_volume(volume)
         c.set_draft(d)
         return {"removed": remove, "volume": volume}
 
@@ -140,10 +146,8 @@ def original_audio_plan(message: Message, ctx: TurnContext) -> Plan | None:
         d = c.draft
 
         def work() -> dict[str, Any]:
-            for track in d.tracks:
-                if track.type == VIDEO:
-                    for seg in track.raw["sg"]:
-                        seg["v"] = level
+            for seg in d.segments_of(VIDEO):
+                seg.set_volume(level)
             c.set_draft(d)
             return {"volume": level}
 

@@ -3,21 +3,21 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import subprocess
 import wave
 from pathlib import Path
 from typing import Any
 
-from nemo_nb.draft import VIDEO, Draft
+from nemo_nb.draft import TEXT, VIDEO, Draft
 from nemo_nb.local import intents, srt
 from nemo_nb.local.credits import COSTS
 from nemo_nb.local.library import inspect
-from nemo_nb.local.skills.base import Message, Plan, TurnContext, new_segment_id, refusal, say, tool
-from nemo_nb.local.skills.voiceover import script_of, speaker_for, voice_name
+from nemo_nb.local.media.speech_length import check_speech_fits
+from nemo_nb.local.skills.base import Message, Plan, TurnContext, refusal, say, tool
+from nemo_nb.local.skills.voiceover import Line, script_of, speaker_for, voice_name
 
-AVATAR = (r"\bavatar\b", r"\bpresenter\b", r"\bspokes(person|man|woman)\b", r"\btalking head\b", r"\bhost\b.*\bvideo\b",
-          r"数字人|虚拟主播|主持人")
-SCRIPT_TO_VIDEO = r"\bscript\b.*\b(into|to|as)\b.*\b(mp4|video)\b"
+AVATAR = (r"\bavatar\b", r"\bpresenter\b", r"\bspokes(person|man|woman)\b", r"\btalking head\b",
+          (r"\bhost\b", r"\bvideo\b"), r"数字人|虚拟主播|主持人")
+SCRIPT_TO_VIDEO = (r"\bscript\b", r"\b(into|to|as)\b", r"\b(mp4|video)\b")
 PAUSE_MS = 350
 SWEET_SPOT_WORDS = 200
 ASK = ("To make a presenter video I need the script: send it after a colon (\"create a talking avatar video: "
@@ -61,6 +61,13 @@ def avatar_plan(message: Message, ctx: TurnContext) -> Plan | None:
     if isinstance(speaker, Plan):
         return speaker
     language, voice, pace = speaker
+    from nemo_nb.local.media.avatar import MAX_DURATION_S
+
+    room_s = MAX_DURATION_S - PAUSE_MS / 1000 * (len(lines) - 1)
+    if too_long := check_speech_fits([line.text for line in lines], room_s, pace or 1.0):
+        return refusal(f"The script from {source} is too long for a presenter video (at most "
+                       f"{MAX_DURATION_S / 60:g} minutes): {too_long}. Cut about {too_long.cut_words} words, or "
+                       "split it into several videos, and ask again. Nothing was charged.")
     style, background, (width, height) = look(message, ctx)
     captions = message.says(r"\bcaptions?\b|\bsubtitles?\b|字幕")
 
@@ -90,7 +97,7 @@ def avatar_plan(message: Message, ctx: TurnContext) -> Plan | None:
     return Plan("avatar", COSTS["avatar"], run)
 
 
-def make_presenter(c: TurnContext, lines: list, voice: Any, language: str, pace: float, style: str,
+def make_presenter(c: TurnContext, lines: list[Line], voice: Any, language: str, pace: float, style: str,
                    background: str, width: int, height: int, captions: bool) -> dict[str, Any]:
     """Speak the script line by line, join with pauses, draw the presenter, and put it on a new draft."""
     from nemo_nb.local.media.avatar import presenter_info, render_presenter
@@ -123,19 +130,16 @@ def make_presenter(c: TurnContext, lines: list, voice: Any, language: str, pace:
     srt_entry = c.register(srt_item, inspect(srt_item.path), kind="captions", language=language)
     draft = Draft()
     length = round(info.duration_s * 1000)
-    draft.track(VIDEO, "Video").add({"id": new_segment_id(), "k": "video", "st": 0, "d": length,
-                                     "src": entry["media_id"], "url": entry["cdn_url"], "ss": 0,
-                                     "n": f"Presenter ({style})", "v": 100})
+    draft.track(VIDEO, "Video").add_video("video", 0, length, src=entry["media_id"], url=entry["cdn_url"],
+                                          name=f"Presenter ({style})")
     draft.set_canvas(width, height, "fit")
-    draft.raw["m"]["voiceover"] = {"language": language, "voice": voice.id, "srt": srt_entry["media_id"],
-                                   "cues": [[q.start_ms, q.end_ms, q.text] for q in cues]}
+    draft.set_voiceover(language=language, voice=voice.id, srt=srt_entry["media_id"],
+                        cues=[(q.start_ms, q.end_ms, q.text) for q in cues])
     if captions:
-        from nemo_nb.draft import TEXT
-
         track = draft.track(TEXT, "Captions")
         for q in cues:
-            track.add({"id": new_segment_id(), "k": "caption", "st": q.start_ms, "d": q.end_ms - q.start_ms,
-                       "tx": q.text, "n": q.text, "pos": "bottom", "c": "white", "fs": max(14, height // 22)})
+            track.add_text("caption", q.text, q.start_ms, q.end_ms - q.start_ms, pos="bottom", colour="white",
+                           font_px=max(14, height // 22))
     previous = c.draft
     if previous.is_renderable:  # keep the earlier timeline for "work on …" / undo
         c.state.setdefault("drafts_by_media", {})["previous"] = previous.to_json()
@@ -148,6 +152,7 @@ def make_presenter(c: TurnContext, lines: list, voice: Any, language: str, pace:
 def join_wavs(parts: list[Path], out: Path, pause_ms: int) -> None:
     """One WAV: the parts in order with ``pause_ms`` of silence between them (joined here when they share one
     PCM format, as the speech worker writes them; else by ffmpeg)."""
+    from nemo_nb.local.media import children
     from nemo_nb.local.media.ffmpeg import ffmpeg_exe
 
     if _join_pcm(parts, out, pause_ms):
@@ -160,7 +165,7 @@ def join_wavs(parts: list[Path], out: Path, pause_ms: int) -> None:
     last = len(parts) - 1
     chains += f"[{last}:a]aformat=sample_rates=22050:channel_layouts=mono[a{last}];"
     graph = chains + "".join(f"[a{i}]" for i in range(len(parts))) + f"concat=n={len(parts)}:v=0:a=1[out]"
-    subprocess.run([*args, "-filter_complex", graph, "-map", "[out]", str(out)], check=True, timeout=300)
+    children.run([*args, "-filter_complex", graph, "-map", "[out]", str(out)], check=True, timeout=300)
 
 
 def _join_pcm(parts: list[Path], out: Path, pause_ms: int) -> bool:

@@ -53,12 +53,13 @@ class TurnContext:
 
     def register(self, item: Any, info: dict[str, Any], **extra: Any) -> dict[str, Any]:
         """Record a generated file as the user's media; returns its ``generated_media`` entry."""
-        entry = self.library.add_generated(item, info, self.user_id, self.session_id, **extra)
+        entry: dict[str, Any] = self.library.add_generated(item, info, self.user_id, self.session_id, **extra)
         self.add_generated(entry)
         return entry
 
     def document_text(self, upload: dict[str, Any]) -> str | None:
-        return self.library.text(upload["media_id"], self.user_id)
+        content: str | None = self.library.text(upload["media_id"], self.user_id)
+        return content
 
 
 @dataclass
@@ -81,7 +82,7 @@ class Message:
             instruction = instruction.replace(quote, " ")
         return cls(text=text, quotes=quotes, script=script, instruction=re.sub(r"\s+", " ", instruction))
 
-    def says(self, *patterns: str) -> bool:
+    def says(self, *patterns: intents.Pattern) -> bool:
         """Whether the instruction (not the script or quoted text) matches any pattern."""
         return intents.has(self.instruction, *patterns)
 
@@ -123,11 +124,7 @@ async def tool(name: str, args: dict[str, Any], work: Callable[[], Any], *, thre
 
 def video_end_ms(draft: Draft) -> int:
     """Where the picture ends: the end of the last segment on the video track(s)."""
-    return max((s.end_ms for t in draft.tracks if t.type == VIDEO for s in t.segments), default=0)
-
-
-def new_segment_id() -> str:
-    return f"seg_{uuid.uuid4().hex[:8]}"
+    return max((s.end_ms for s in draft.segments_of(VIDEO)), default=0)
 
 
 def refusal(message: str) -> Plan:

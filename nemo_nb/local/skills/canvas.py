@@ -15,7 +15,6 @@ RATIO_WORDS = {
     "16:9": r"\b16\s*[:x/]\s*9\b|\blandscape\b|\bhorizontal\b|\bwidescreen\b|\byoutube\b|横屏",
 }
 FILL = r"\b(fill|crop|cropped|zoom|full[- ]?screen)\b|裁切"
-FIT = r"\b(fit|pad|padded|letterbox|bars|whole frame)\b"
 
 
 def ratio_of(message: Message) -> str | None:

@@ -13,14 +13,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nemo_nb.draft import AUDIO, VIDEO, Draft
+from nemo_nb.draft.languages import NAMED, UNDERSTOOD, language_name
 from nemo_nb.local import intents, srt
 from nemo_nb.local.credits import COSTS
 from nemo_nb.local.library import inspect
-from nemo_nb.local.skills.base import Message, Plan, TurnContext, new_segment_id, refusal, say, tool, video_end_ms
-from nemo_nb.local.skills.voiceover import stretch
+from nemo_nb.local.media.speech_length import check_speech_fits
+from nemo_nb.local.skills.base import Message, Plan, TurnContext, refusal, say, tool, video_end_ms
+from nemo_nb.local.skills.voiceover import planned_video_ms, stretch
 from nemo_nb.local.translate import translator
 
-DUB = (r"\bdub(s|bed|bing)?\b", r"\btranslat(e|ion)\b.*\b(voice|audio|speech|video)\b", r"译制|配音成")
+DUB = (r"\bdub(s|bed|bing)?\b", (r"\btranslat(e|ion)\b", r"\b(voice|audio|speech|video)\b"), r"译制|配音成")
 MAX_SPEEDUP = 1.5
 REMOVE_ORIGINAL = r"\b(remove|replace|drop|mute|without) (the )?(original|english|source) (voice|speech|audio)\b"
 
@@ -48,7 +50,7 @@ def source_lines(ctx: TurnContext, draft: Draft) -> tuple[list[SourceLine], str,
     """(lines, where from, source language): the session's voiceover, else an uploaded SRT/TXT."""
     voice = [s for t in draft.tracks if t.type == AUDIO and t.name == "Voiceover" for s in t.segments]
     if voice:
-        meta = draft.raw["m"].get("voiceover") or {}
+        meta = draft.voiceover or {}
         lines = [SourceLine(s.start_ms, s.end_ms, str(s.get("n") or "")) for s in voice]
         return lines, "the voiceover", str(meta.get("language") or "en")
     for upload in reversed(ctx.uploaded("document")):
@@ -67,7 +69,7 @@ def spread(sentences: list[str], total_ms: int) -> list[SourceLine]:
     """Untimed sentences over the video, in proportion to their length."""
     weights = [len(s) for s in sentences]
     out, at = [], 0
-    for sentence, weight in zip(sentences, weights):
+    for sentence, weight in zip(sentences, weights, strict=True):
         length = int(total_ms * weight / sum(weights))
         out.append(SourceLine(at, at + length, sentence))
         at += length
@@ -77,20 +79,21 @@ def spread(sentences: list[str], total_ms: int) -> list[SourceLine]:
 def language_of_file(name: str) -> str | None:
     """``talk.es.srt`` → "es"."""
     match = re.search(r"\.([a-z]{2})(?:[-_][a-z]{2})?\.(srt|txt|md)$", name.lower())
-    return match.group(1) if match and match.group(1) in intents.LANGUAGE_NAMES else None
+    return match.group(1) if match and match.group(1) in UNDERSTOOD else None
+
+
+def language_blocks(text: str) -> dict[str, str]:
+    """``Spanish: Hola a todos. … French: Bonjour …`` → {"es": "Hola a todos. …", "fr": "Bonjour …"}."""
+    names = "|".join(sorted((re.escape(n) for n in NAMED), key=len, reverse=True))
+    pattern = re.compile(rf"(?:^|[\s\n;|])({names})\s*[:：]\s*(.+?)(?=(?:[\s\n;|](?:{names})\s*[:：])|$)",
+                         re.IGNORECASE | re.DOTALL)
+    return {NAMED[name.lower()]: body.strip().strip("\"“”") for name, body in pattern.findall(text)}
 
 
 def message_translations(message: Message) -> dict[str, list[str]]:
-    """``Spanish: Hola a todos. … French: Bonjour …`` → {"es": [...], "fr": [...]}."""
-    names = "|".join(sorted((re.escape(n) for n in intents.LANGUAGES), key=len, reverse=True))
-    pattern = re.compile(rf"(?:^|[\s\n;|])({names})\s*[:：]\s*(.+?)(?=(?:[\s\n;|](?:{names})\s*[:：])|$)",
-                         re.IGNORECASE | re.DOTALL)
-    out: dict[str, list[str]] = {}
-    for name, body in pattern.findall(message.text):
-        sentences = intents.sentences(body.strip().strip("\"“”"))
-        if sentences:
-            out[intents.LANGUAGES[name.lower()]] = sentences
-    return out
+    """The translations a message gives, by language, as sentences (see ``language_blocks``)."""
+    blocks = {code: intents.sentences(body) for code, body in language_blocks(message.text).items()}
+    return {code: sentences for code, sentences in blocks.items() if sentences}
 
 
 def find_translations(message: Message, ctx: TurnContext, targets: list[str], lines: list[SourceLine],
@@ -118,8 +121,8 @@ def find_translations(message: Message, ctx: TurnContext, targets: list[str], li
 
 
 def needs_text(missing: list[str], lines: list[SourceLine], source: str) -> str:
-    names = ", ".join(intents.LANGUAGE_NAMES.get(m, m) for m in missing)
-    example = intents.LANGUAGE_NAMES.get(missing[0], missing[0])
+    names = ", ".join(language_name(m) for m in missing)
+    example = language_name(missing[0])
     return (f"I can dub the {len(lines)} lines of {source}, but I need the {names} text: I don't translate on my own "
             f"here, and I never make a translation up. Send it in the message, one block per language, e.g. "
             f"\"dub into {example} — {example}: <your translation, {len(lines)} sentences>\", or upload subtitles "
@@ -135,8 +138,11 @@ def dubbing_plan(message: Message, ctx: TurnContext) -> Plan | None:
         return refusal("Upload the video to dub first, then ask again. Nothing was charged.")
     found = source_lines(ctx, draft)
     if found is None:
-        return refusal("To dub I need the words spoken and when: add a voiceover first, or upload the transcript "
-                       "as subtitles (an .srt with timings, or a .txt). Nothing was charged.")
+        from nemo_nb.local.skills.hearing import speech_dub_plan
+
+        return speech_dub_plan(message, ctx, targets) or refusal(
+            "To dub I need the words spoken and when: add a voiceover first, or upload the transcript as subtitles "
+            "(an .srt with timings, or a .txt). Nothing was charged.")
     lines, source, source_language = found
     targets = [t for t in targets if t != source_language]
     if not targets:
@@ -145,13 +151,20 @@ def dubbing_plan(message: Message, ctx: TurnContext) -> Plan | None:
     dubs, missing = find_translations(message, ctx, targets, lines, source_language)
     if missing:
         return refusal(needs_text(missing, lines, source))
+    video_ms = planned_video_ms(ctx)
+    for dub in dubs.values():
+        if video_ms and (too_long := check_speech_fits(dub.texts, video_ms / 1000, MAX_SPEEDUP)):
+            name = language_name(dub.language)
+            return refusal(f"The {name} text ({dub.origin}) is too long for this {video_ms / 1000:.1f} s video: "
+                           f"{too_long}. Shorten it by about {too_long.cut_words} words and ask again. "
+                           "Nothing was charged.")
     remove_original = message.says(REMOVE_ORIGINAL)
 
     async def run(c: TurnContext) -> Any:
         from nemo_nb.local.skills.placement import ensure_video
 
         d, placed = ensure_video(c)
-        names = ", ".join(intents.LANGUAGE_NAMES.get(lang, lang) for lang in dubs)
+        names = ", ".join(language_name(lang) for lang in dubs)
         async for ev in say(f"{placed + ' ' if placed else ''}Dubbing {len(lines)} lines from {source} into "
                             f"{names}. "):
             yield ev
@@ -174,29 +187,24 @@ def make_dubs(c: TurnContext, draft: Draft, lines: list[SourceLine], dubs: list[
               remove_original: bool) -> dict[str, Any]:
     """Speak, fit, place and caption every language; tag the source voice with its language."""
     video_ms = video_end_ms(draft)
-    for track in [t for t in draft.tracks if t.type == AUDIO and t.name.startswith("Dub ")]:
-        draft.raw["t"].remove(track.raw)
+    draft.remove_tracks(lambda t: t.type == AUDIO and t.name.startswith("Dub "))
     own_voice = [t for t in draft.tracks if t.type == AUDIO and t.name == "Voiceover"]
     for track in own_voice:
-        for seg in track.raw["sg"]:
-            seg["lang"] = source_language
-    for track in draft.tracks:
-        if track.type == VIDEO:
-            for seg in track.raw["sg"]:
-                if remove_original:
-                    seg["v"] = 0
-                else:
-                    seg["duck"] = True
-    meta = draft.raw["m"].setdefault("dub", {})
+        for seg in track.segments:
+            seg.set_lang(source_language)
+    for seg in draft.segments_of(VIDEO):
+        if remove_original:
+            seg.set_volume(0)
+        else:
+            seg.set_duck(True)
     for dub in dubs:
         placed = speak_language(c, draft, dub, lines, video_ms)
         cues = [srt.Cue(start, end, text) for start, end, text in placed]
         item = c.new_file(f"dub.{dub.language}.srt")
         item.path.write_text(srt.format_srt(cues), encoding="utf-8")
         entry = c.register(item, inspect(item.path), kind="subtitles", language=dub.language)
-        meta[dub.language] = {"origin": dub.origin, "srt": entry["media_id"],
-                              "cues": [[s, e, t] for s, e, t in placed]}
-    draft.raw["m"]["languages"] = [d.language for d in dubs] + ([source_language] if own_voice else [])
+        draft.set_dub(dub.language, origin=dub.origin, srt=entry["media_id"], cues=placed)
+    draft.set_languages([d.language for d in dubs] + ([source_language] if own_voice else []))
     c.set_draft(draft)
     return {"languages": [d.language for d in dubs], "trimmed": {d.language: d.trimmed for d in dubs},
             "reply": describe(dubs, lines, source_language, own_voice != [], remove_original)}
@@ -215,9 +223,9 @@ def speak_language(c: TurnContext, draft: Draft, dub: Dub, lines: list[SourceLin
     else:  # a different number of sentences: spread them over the source's speech
         span = spread(dub.texts, lines[-1].end_ms - lines[0].start_ms)
         slots = [(s.start_ms + lines[0].start_ms, s.end_ms + lines[0].start_ms) for s in span]
-    track = draft.track(AUDIO, f"Dub {intents.LANGUAGE_NAMES.get(dub.language, dub.language)}")
+    track = draft.track(AUDIO, f"Dub {language_name(dub.language)}")
     placed = []
-    for index, (text, (start, _)) in enumerate(zip(dub.texts, slots)):
+    for index, (text, (start, _)) in enumerate(zip(dub.texts, slots, strict=False)):
         following = slots[index + 1][0] if index + 1 < len(slots) else video_ms
         room = max(200, following - start - 80)       # the slot plus the silence after it
         item = c.new_file(f"dub-{dub.language}-{index + 1:02d}.wav")
@@ -232,15 +240,15 @@ def speak_language(c: TurnContext, draft: Draft, dub: Dub, lines: list[SourceLin
             length = room
             dub.trimmed += 1
         entry = c.register(item, inspect(item.path), kind="dub", language=dub.language, text=text)
-        track.add({"id": new_segment_id(), "k": "voiceover", "lang": dub.language, "st": start, "d": length,
-                   "src": entry["media_id"], "url": entry["cdn_url"], "ss": 0, "n": text, "v": 100})
+        track.add_audio("voiceover", start, length, src=entry["media_id"], url=entry["cdn_url"], name=text,
+                        lang=dub.language)
         placed.append((start, start + length, text))
     return placed
 
 
 def describe(dubs: list[Dub], lines: list[SourceLine], source_language: str, kept_source: bool,
              remove_original: bool) -> str:
-    names = ", ".join(intents.LANGUAGE_NAMES.get(d.language, d.language) for d in dubs)
+    names = ", ".join(language_name(d.language) for d in dubs)
     parts = [f"Done: {names} dubs, {len(lines)} lines each, every line placed where the original is spoken."]
     for dub in dubs:
         notes = []
@@ -249,11 +257,11 @@ def describe(dubs: list[Dub], lines: list[SourceLine], source_language: str, kep
         if dub.trimmed:
             notes.append(f"{dub.trimmed} line(s) still too long and cut short — a shorter translation would fit")
         if notes:
-            parts.append(f"{intents.LANGUAGE_NAMES.get(dub.language, dub.language)} (from {dub.origin}): "
+            parts.append(f"{language_name(dub.language)} (from {dub.origin}): "
                          f"{'; '.join(notes)}.")
     parts.append("The original speech is removed." if remove_original else
                  "The original sound is ducked while a dub speaks; music and ambience stay.")
-    source = intents.LANGUAGE_NAMES.get(source_language, source_language)
+    source = language_name(source_language)
     tracks = names + (f" and the original {source}" if kept_source else "")
     parts.append(f"Export gives one MP4 per language and one MP4 carrying {tracks} as language-tagged audio tracks; "
                  "the subtitles are saved per language (dub.<lang>.srt). Next: burn in subtitles for one "

@@ -7,47 +7,38 @@ from typing import Any
 from nemo_nb.draft import Draft, Segment
 from nemo_nb.local.credits import COSTS
 from nemo_nb.local.intents import clock_text, duration_ms, has, time_points, time_range
-from nemo_nb.local.skills.base import Message, Plan, TurnContext, new_segment_id, refusal, say, tool, video_end_ms
+from nemo_nb.local.skills.base import Message, Plan, TurnContext, refusal, say, tool, video_end_ms
 
-UNDO = (r"\bundo\b", r"\brevert\b", r"\bgo back\b.*\b(change|edit)", r"撤销|撤回")
+UNDO = (r"\bundo\b", r"\brevert\b", (r"\bgo back\b", r"\b(change|edit)"), r"撤销|撤回")
 MEDIA_KINDS = ("video", "image", "voiceover", "music", "audio", "")
 
 
-def _shift(seg: dict[str, Any], by: int) -> None:
-    seg["st"] = max(0, Segment(seg).start_ms - by)
-
-
-def _cut_segment(seg: dict[str, Any], start: int, end: int) -> list[dict[str, Any]]:
+def _cut_segment(s: Segment, start: int, end: int) -> list[Segment]:
     """What remains of one segment when [start, end) is taken out of the timeline."""
-    s = Segment(seg)
     a, b, cut = s.start_ms, s.end_ms, end - start
-    media = s.kind in MEDIA_KINDS and "src" in seg
+    media = s.kind in MEDIA_KINDS and "src" in s.raw
     if b <= start:
-        return [seg]
+        return [s]
     if a >= end:
-        _shift(seg, cut)
-        return [seg]
+        return [s.retimed(start_ms=max(0, a - cut))]
     if start <= a and b <= end:
         return []
     if a < start and b > end:  # the cut falls inside: media splits in two, text just gets shorter
         if not media:
-            return [dict(seg, d=s.duration_ms - cut)]
-        head = dict(seg, d=start - a)
-        tail = dict(seg, id=new_segment_id(), st=start, d=b - end, ss=s.source_in_ms + (end - a))
+            return [s.retimed(duration_ms=s.duration_ms - cut)]
+        head = s.retimed(duration_ms=start - a)
+        tail = s.retimed(start_ms=start, duration_ms=b - end, in_ms=s.source_in_ms + (end - a), new_id=True)
         return [head, tail]
     if a < start:  # the cut takes the segment's end
-        return [dict(seg, d=start - a)]
-    trimmed = dict(seg, st=start, d=b - end)  # the cut takes the segment's start
-    if media:
-        trimmed["ss"] = s.source_in_ms + (end - a)
-    return [trimmed]
+        return [s.retimed(duration_ms=start - a)]
+    # the cut takes the segment's start
+    return [s.retimed(start_ms=start, duration_ms=b - end, in_ms=s.source_in_ms + (end - a) if media else None)]
 
 
 def remove_range(draft: Draft, start: int, end: int) -> None:
     """Take [start, end) ms out of every track; what follows moves earlier."""
     for track in draft.tracks:
-        track.raw["sg"] = [piece for seg in track.raw["sg"] if isinstance(seg, dict)
-                           for piece in _cut_segment(seg, start, end)]
+        track.set_segments(piece for seg in track.segments for piece in _cut_segment(seg, start, end))
 
 
 def keep_range(draft: Draft, start: int, end: int) -> None:
@@ -63,11 +54,12 @@ def parse_trim(message: Message, total: int) -> tuple[str, int, int] | None:
     text = message.instruction
     if not has(text, r"\b(trim|cut|remove|delete|drop|keep|shorten|crop out|skip)\b", r"剪|裁|删"):
         return None
-    first = re.search(r"\b(first|opening|beginning)\b[^0-9]*(\d+(?:\.\d+)?)\s*(s|sec|secs|seconds?|m|min|minutes?)\b",
-                      text, re.IGNORECASE)
+    # [^0-9]{0,60}, not [^0-9]*: a message of "first first …" would make the search quadratic
+    first = re.search(r"\b(first|opening|beginning)\b[^0-9]{0,60}(\d+(?:\.\d+)?)\s*"
+                      r"(s|sec|secs|seconds?|m|min|minutes?)\b", text, re.IGNORECASE)
     if first:
         return "remove", 0, duration_ms(first.group(2), first.group(3))
-    last = re.search(r"\b(last|final|ending)\b[^0-9]*(\d+(?:\.\d+)?)\s*(s|sec|secs|seconds?|m|min|minutes?)\b",
+    last = re.search(r"\b(last|final|ending)\b[^0-9]{0,60}(\d+(?:\.\d+)?)\s*(s|sec|secs|seconds?|m|min|minutes?)\b",
                      text, re.IGNORECASE)
     if last:
         return "remove", max(0, total - duration_ms(last.group(2), last.group(3))), total
@@ -75,7 +67,7 @@ def parse_trim(message: Message, total: int) -> tuple[str, int, int] | None:
     if span:
         keep = has(text, r"\bkeep\b", r"\bonly\b", r"\btrim (it )?to\b", r"保留")
         return ("keep" if keep else "remove"), span[0], span[1]
-    to_length = re.search(r"\b(trim|shorten|cut)\b.*\bto\b", text, re.IGNORECASE)
+    to_length = has(text, (r"\b(trim|shorten|cut)\b", r"\bto\b"))
     points = time_points(text)
     if to_length and points:
         return "keep", 0, points[0]

@@ -8,7 +8,7 @@ from typing import Any
 from nemo_nb.draft import TEXT
 from nemo_nb.local import intents
 from nemo_nb.local.credits import COSTS
-from nemo_nb.local.skills.base import Message, Plan, TurnContext, new_segment_id, refusal, tool, video_end_ms
+from nemo_nb.local.skills.base import Message, Plan, TurnContext, refusal, tool, video_end_ms
 
 TITLE = (r"\btitles?\b", r"\btext overlay\b", r"\boverlay\b", r"\bheading\b", r"\blower third\b", r"\btext\b",
          r"标题", r"文字")
@@ -75,11 +75,8 @@ def title_plan(message: Message, ctx: TurnContext) -> Plan | None:
 
         def work() -> dict[str, Any]:
             height = int((d.canvas or {}).get("h", 1080))
-            segment = {"id": new_segment_id(), "k": "title", "st": start, "d": duration, "tx": words,
-                       "n": words, "pos": pos, "c": colour}
-            if size:
-                segment["fs"] = max(12, height // (8 if size > 0 else 24))
-            d.track(TEXT, "Title").add(segment)
+            font_px = max(12, height // (8 if size > 0 else 24)) if size else None
+            d.track(TEXT, "Title").add_text("title", words, start, duration, pos=pos, colour=colour, font_px=font_px)
             c.set_draft(d)
             return {"text": words, "start_ms": start, "duration_ms": duration, "pos": pos, "colour": colour}
 
@@ -94,13 +91,8 @@ async def remove_titles(c: TurnContext) -> Any:
     d = c.draft
 
     def work() -> dict[str, Any]:
-        removed = 0
-        for track in d.tracks:
-            if track.type == TEXT:
-                before = len(track.raw["sg"])
-                track.raw["sg"] = [s for s in track.raw["sg"] if s.get("k") != "title"]
-                removed += before - len(track.raw["sg"])
-        d.raw["t"] = [t for t in d.raw["t"] if t.get("tt") != TEXT or t.get("sg")]
+        removed = sum(t.remove_segments(lambda s: s.kind == "title") for t in d.tracks if t.type == TEXT)
+        d.remove_tracks(lambda t: t.type == TEXT and not t.raw["sg"])
         c.set_draft(d)
         return {"removed": removed}
 

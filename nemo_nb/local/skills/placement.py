@@ -1,23 +1,23 @@
 """Putting uploads on the timeline, switching between uploads (batch work), output size."""
 from __future__ import annotations
 
+import contextlib
 import re
 from typing import Any
 
-from nemo_nb.draft import VIDEO, Draft
+from nemo_nb.draft import VIDEO, Draft, FieldError
 from nemo_nb.local.credits import COSTS
 from nemo_nb.local.intents import seconds_text
-from nemo_nb.local.skills.base import Message, Plan, TurnContext, new_segment_id, say, tool
+from nemo_nb.local.skills.base import Message, Plan, TurnContext, say, tool
 
-ADD = (r"\b(add|put|place|use|insert|join|combine|append)\b.*\b(video|clip|clips|footage|upload|file|files|"
-       r"timeline)\b", r"(添加|放入).*(视频|片段|素材|时间线)")
+ADD = ((r"\b(add|put|place|use|insert|join|combine|append)\b", r"\b(video|clip|clips|footage|upload|file|files|"
+        r"timeline)\b"), (r"添加|放入", r"视频|片段|素材|时间线"))
 SWITCH = (r"\b(work on|switch to|next (video|clip|file)|now (do|edit)|move on to|open)\b", r"切换")
-CONVERT = (r"\b(1080p|full hd|720p|4k)\b",)
 ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "last": -1}
 
 
 def videos_on_timeline(draft: Draft) -> set[str]:
-    return {str(s.get("src")) for t in draft.tracks if t.type == VIDEO for s in t.segments}
+    return {str(s.get("src")) for s in draft.segments_of(VIDEO)}
 
 
 def place(draft: Draft, uploads: list[dict[str, Any]]) -> list[str]:
@@ -28,14 +28,15 @@ def place(draft: Draft, uploads: list[dict[str, Any]]) -> list[str]:
     placed = []
     for upload in uploads:
         still = upload.get("file_type") == "image"
-        duration = 5000 if still else int(round(float(upload.get("duration") or 0) * 1000))
-        track.add({"id": new_segment_id(), "k": "image" if still else "video", "st": start, "d": duration,
-                   "src": upload["media_id"], "url": upload.get("cdn_url", ""), "ss": 0,
-                   "n": upload["filename"], "v": 100})
+        duration = 5000 if still else round(float(upload.get("duration") or 0) * 1000)
+        track.add_video("image" if still else "video", start, duration, src=upload["media_id"],
+                        url=upload.get("cdn_url", ""), name=upload["filename"])
         placed.append(f"{upload['filename']} ({seconds_text(start)}–{seconds_text(start + duration)})")
         start += duration
     if not draft.canvas and uploads:
-        draft.set_canvas(int(uploads[0].get("width") or 1920), int(uploads[0].get("height") or 1080), "fit")
+        with contextlib.suppress(FieldError):  # a size the renderer does not make (e.g. over 4K): it then
+            # fits the first clip into 1920x1080
+            draft.set_canvas(int(uploads[0].get("width") or 1920), int(uploads[0].get("height") or 1080), "fit")
     return placed
 
 

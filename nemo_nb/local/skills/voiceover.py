@@ -3,19 +3,18 @@ sentence, fitted to the video's length, with its captions kept as SRT."""
 from __future__ import annotations
 
 import re
-import subprocess
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from nemo_nb.draft import AUDIO, VIDEO, Draft
+from nemo_nb.draft.languages import language_name
 from nemo_nb.local import intents, srt
 from nemo_nb.local.credits import COSTS
 from nemo_nb.local.library import inspect
 from nemo_nb.local.media.probe import wav_info
-from nemo_nb.local.skills.base import (
-    Message, Plan, TurnContext, new_segment_id, refusal, say, tool, video_end_ms,
-)
+from nemo_nb.local.media.speech_length import check_speech_fits
+from nemo_nb.local.skills.base import Message, Plan, TurnContext, refusal, say, tool, video_end_ms
 from nemo_nb.local.skills.placement import ensure_video
 
 VOICEOVER = (r"voice[- ]?overs?\b", r"\bnarrat", r"\bvoice (it|this)\b", r"\bread (the|my|this) script\b",
@@ -36,6 +35,11 @@ class Line:
     at_ms: int | None = None      # SRT cues fix their start; sentences are spread evenly
     path: Path | None = None
     duration_ms: int = 0
+
+    @property
+    def start_ms(self) -> int:
+        """Where the line starts once placed (by its cue or by ``layout``)."""
+        return self.at_ms or 0
 
 
 def script_of(message: Message, ctx: TurnContext) -> tuple[list[Line], str] | None:
@@ -77,7 +81,8 @@ def voice_wishes(message: Message) -> tuple[str | None, float | None]:
 
 def voice_name(voice: Any) -> str:
     """``Joe (natural neural voice)`` / ``es (espeak-ng female voice)``."""
-    kind = "natural neural voice" if voice.engine == "piper" else f"espeak-ng {voice.gender or ''} voice".replace("  ", " ")
+    kind = ("natural neural voice" if voice.engine == "piper"
+            else f"espeak-ng {voice.gender or ''} voice".replace("  ", " "))
     return f"{voice.id.split('+')[0].title() if voice.engine == 'piper' else voice.id} ({kind})"
 
 
@@ -85,7 +90,7 @@ def speaker_for(message: Message, ctx: TurnContext, lines: list[Line]) -> tuple[
     """(language, voice, pace) for speaking ``lines``, or a free refusal naming the languages there are."""
     from nemo_nb.local.media.tts import pick_voice
 
-    language = (intents.language(message.instruction) or intents.script_language(" ".join(l.text for l in lines))
+    language = (intents.language(message.instruction) or intents.script_language(" ".join(line.text for line in lines))
                 or ctx.language or "en")
     gender, pace = voice_wishes(message)
     try:
@@ -101,6 +106,7 @@ def stretch(path: Path, tempo: float) -> None:
 
 def stretch_all(paths: list[Path], tempo: float) -> None:
     """Change the pace of several WAVs in place, in one ffmpeg run (one process, not one per sentence)."""
+    from nemo_nb.local.media import children
     from nemo_nb.local.media.ffmpeg import ffmpeg_exe
 
     if not paths:
@@ -109,9 +115,9 @@ def stretch_all(paths: list[Path], tempo: float) -> None:
     args = [arg for path in paths for arg in ("-i", str(path))]
     for index, out in enumerate(outs):
         args += ["-map", f"{index}:a:0", "-filter:a", f"atempo={tempo:.4f}", str(out)]  # options of this output
-    subprocess.run([ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y", *args],
-                   check=True, timeout=120)
-    for path, out in zip(paths, outs):
+    children.run([ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y", *args],
+                 check=True, timeout=120)
+    for path, out in zip(paths, outs, strict=True):
         out.replace(path)
 
 
@@ -128,6 +134,15 @@ def layout(lines: list[Line], start_ms: int, end_ms: int) -> None:
         at += line.duration_ms + gap
 
 
+def planned_video_ms(ctx: TurnContext) -> int:
+    """The video's length before the turn runs: the timeline's, else the latest upload's (0: unknown)."""
+    on_timeline = video_end_ms(ctx.draft)
+    if on_timeline:
+        return on_timeline
+    videos = ctx.uploaded("video")
+    return int(float(videos[-1].get("duration") or 0) * 1000) if videos else 0
+
+
 def voiceover_plan(message: Message, ctx: TurnContext) -> Plan | None:
     if not message.says(*VOICEOVER) or message.says(r"\bdub", r"配音成|译制"):
         return None
@@ -138,6 +153,11 @@ def voiceover_plan(message: Message, ctx: TurnContext) -> Plan | None:
     if found is None:
         return refusal(ASK_FOR_SCRIPT)
     lines, source = found
+    video_ms = planned_video_ms(ctx)
+    if video_ms and (too_long := check_speech_fits([line.text for line in lines], video_ms / 1000, PACE_RANGE[1])):
+        return refusal(f"The script from {source} is too long for this {video_ms / 1000:.1f} s video: {too_long}. "
+                       f"Cut about {too_long.cut_words} words (or use a longer video) and ask again. "
+                       "Nothing was charged.")
     speaker = speaker_for(message, ctx, lines)
     if isinstance(speaker, Plan):
         return speaker
@@ -146,7 +166,7 @@ def voiceover_plan(message: Message, ctx: TurnContext) -> Plan | None:
     async def run(c: TurnContext) -> Any:
         draft, placed = ensure_video(c)
         video_ms = video_end_ms(draft)
-        name = intents.LANGUAGE_NAMES.get(language, language)
+        name = language_name(language)
         lead = f"{placed} " if placed else ""
         async for ev in say(f"{lead}Writing an {name} voiceover from {source} with {voice_name(voice)} "
                             f"({len(lines)} sentences). "):
@@ -195,31 +215,28 @@ def speak_and_place(c: TurnContext, draft: Draft, lines: list[Line], voice: Any,
     # speed up as far as 1.25x to fit; slow down only a little (to 0.9x): gaps fill the rest
     tempo = 1.0 if timed else max(min(1.0, SLOWEST / pace), min(tempo, PACE_RANGE[1] / pace))
     if abs(tempo - 1) > 0.03:
-        stretch_all([line.path for line in lines if line.path is not None], tempo)
+        stretch_all([item.path for item in items], tempo)
         for line in lines:
             line.duration_ms = int(line.duration_ms / tempo)
     layout(lines, lead, video_ms - lead)
     trimmed = fit_cues(lines, video_ms)
-    track = next((t for t in draft.tracks if t.type == AUDIO and t.name == "Voiceover"), None)
-    if track is not None:
-        draft.raw["t"].remove(track.raw)
+    draft.remove_tracks(lambda t: t.type == AUDIO and t.name == "Voiceover")
     track = draft.track(AUDIO, "Voiceover")
     entries = []
-    for line, item in zip(lines, items):
+    for line, item in zip(lines, items, strict=True):
         # The worker wrote this WAV: its header says all (no ffmpeg run per sentence).
         entry = c.register(item, asdict(wav_info(item.path)), kind="voiceover", language=language, text=line.text)
         entries.append(entry)
-        track.add({"id": new_segment_id(), "k": "voiceover", "st": line.at_ms, "d": line.duration_ms,
-                   "src": entry["media_id"], "url": entry["cdn_url"], "ss": 0, "n": line.text, "v": 100})
+        track.add_audio("voiceover", line.start_ms, line.duration_ms, src=entry["media_id"], url=entry["cdn_url"],
+                        name=line.text)
     lowered = lower_original(draft)
-    cues = [piece for line in lines for piece in srt.split_cue(srt.Cue(line.at_ms, line.at_ms + line.duration_ms,
+    cues = [piece for line in lines for piece in srt.split_cue(srt.Cue(line.start_ms, line.start_ms + line.duration_ms,
                                                                          line.text))]
     srt_item = c.new_file(f"captions.{language}.srt")
     srt_item.path.write_text(srt.format_srt(cues), encoding="utf-8")
     srt_entry = c.register(srt_item, inspect(srt_item.path), kind="captions", language=language)
-    draft.raw["m"]["voiceover"] = {"language": language, "voice": voice.id, "pace": round(pace * tempo, 3),
-                                   "srt": srt_entry["media_id"],
-                                   "cues": [[cue.start_ms, cue.end_ms, cue.text] for cue in cues]}
+    draft.set_voiceover(language=language, voice=voice.id, pace=round(pace * tempo, 3), srt=srt_entry["media_id"],
+                        cues=[(cue.start_ms, cue.end_ms, cue.text) for cue in cues])
     c.set_draft(draft)
     return {"fitted": True, "sentences": len(lines), "pace": round(pace * tempo, 3),
             "speech_ms": sum(line.duration_ms for line in lines), "srt": srt_entry["filename"],
@@ -230,10 +247,10 @@ def fit_cues(lines: list[Line], video_ms: int) -> int:
     """Lines with fixed cue times must not run into the next one or past the video: trim them.
     Returns how many were trimmed."""
     trimmed = 0
-    for line, following in zip(lines, lines[1:] + [None]):
-        limit = (following.at_ms if following else video_ms) - (0 if following is None else 50)
-        if line.at_ms + line.duration_ms > limit:
-            line.duration_ms = max(200, limit - line.at_ms)
+    for line, following in zip(lines, [*lines[1:], None], strict=True):
+        limit = (following.start_ms if following else video_ms) - (0 if following is None else 50)
+        if line.start_ms + line.duration_ms > limit:
+            line.duration_ms = max(200, limit - line.start_ms)
             trimmed += 1
     return trimmed
 
@@ -241,23 +258,21 @@ def fit_cues(lines: list[Line], video_ms: int) -> int:
 def lower_original(draft: Draft) -> bool:
     """Lower the video's own sound under a new voiceover (to 25%), unless the user set it."""
     lowered = False
-    for track in draft.tracks:
-        if track.type == VIDEO:
-            for seg in track.raw["sg"]:
-                if seg.get("v", 100) == 100:
-                    seg["v"] = 25
-                    lowered = True
+    for seg in draft.segments_of(VIDEO):
+        if seg.get("v", 100) == 100:
+            seg.set_volume(25)
+            lowered = True
     return lowered
 
 
 def describe(lines: list[Line], voice: Any, language: str, pace: float, video_ms: int, lowered: bool,
              trimmed: int, srt_entry: dict[str, Any], draft: Draft) -> str:
     speech = sum(line.duration_ms for line in lines) / 1000
-    name = intents.LANGUAGE_NAMES.get(language, language)
+    name = language_name(language)
     first = lines[0]
     parts = [f"Added an {name} voiceover: {len(lines)} sentences, {speech:.1f} s of speech over the "
              f"{video_ms / 1000:.1f} s video, voice {voice_name(voice)}, pace {pace:.2f}×. It starts at "
-             f"{intents.seconds_text(first.at_ms)} with “{intents.shorten(first.text, 60)}”."]
+             f"{intents.seconds_text(first.start_ms)} with “{intents.shorten(first.text, 60)}”."]
     coverage = speech * 1000 / max(1, video_ms)
     if coverage < 0.5:
         missing = int((video_ms * 0.8 / 1000 - speech) * 2.5)
