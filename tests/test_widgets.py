@@ -145,12 +145,18 @@ def test_hostile_uploads_fail_as_one_line_errors(controller, tmp_path, name, siz
     assert (list(incoming.glob("*")) if incoming.exists() else []) == []  # nothing kept, not even a .part
 
 
-def test_export_progress_video_cancel_and_snapshot(controller, tmp_path):
-    s = controller.session()
-    controller.upload(s, ["clip.mp4"])
+def studio_after(controller: NotebookSession, *asks: str) -> Studio:
+    """A studio on the current session with clip.mp4 uploaded, once each request's turn has ended."""
+    controller.upload(controller.session(), ["clip.mp4"])
     studio = Studio(controller)
-    studio.send_message("add my clip to the timeline").result(timeout=60)
-    wait_for(lambda: not studio.busy)
+    for ask in asks:
+        studio.send_message(ask).result(timeout=60)
+        wait_for(lambda: not studio.busy)
+    return studio
+
+
+def test_export_progress_video_cancel_and_snapshot(controller, tmp_path):
+    studio = studio_after(controller, "add my clip to the timeline")
     progress: list[float] = []
     studio.observe(lambda change: progress.append(change["new"]), names=["export_progress"])
     browser_sends(studio, {"type": "export"})
@@ -169,13 +175,7 @@ def test_export_progress_video_cancel_and_snapshot(controller, tmp_path):
 def test_quick_look_plays_a_preview_marked_as_one_then_export_replaces_it(controller):
     from nemo_nb.local.media.probe import probe
 
-    s = controller.session()
-    controller.upload(s, ["clip.mp4"])
-    studio = Studio(controller)
-    studio.send_message("add my clip to the timeline").result(timeout=60)
-    wait_for(lambda: not studio.busy)
-    studio.send_message("make it 9:16").result(timeout=60)
-    wait_for(lambda: not studio.busy)
+    studio = studio_after(controller, "add my clip to the timeline", "make it 9:16")
     labels: list[str] = []
     studio.observe(lambda change: labels.append(change["new"]), names=["export_label"])
     browser_sends(studio, {"type": "preview"})
