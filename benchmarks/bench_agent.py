@@ -21,7 +21,8 @@ from nemo_nb.api.events import TextEvent
 
 SCRIPT = ("Meet Atlas, the dashboard that turns your sales data into decisions. Connect your store in one click "
           "and watch revenue, orders and returns update live. Spot your best sellers at a glance, then drill into "
-          "any chart for the details. Share a polished report with your whole team in seconds. Atlas: clarity for busy teams, every day.")
+          "any chart for the details. Share a polished report with your whole team in seconds. Atlas: clarity for "
+          "busy teams, every day.")
 
 
 def main() -> int:

@@ -57,7 +57,7 @@ def test_cover_art_does_not_make_audio_a_video(media: dict[str, Path]) -> None:
 
 
 def test_non_media_and_missing_files(media: dict[str, Path], tmp_path: Path) -> None:
-    with pytest.raises(ProbeError, match="notes.txt"):
+    with pytest.raises(ProbeError, match=r"notes\.txt"):
         probe(media["notes"])
     with pytest.raises(ProbeError, match="no such file"):
         probe(tmp_path / "missing.mp4")
