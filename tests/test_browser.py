@@ -185,8 +185,8 @@ def frontend(request, tmp_path, isolated_identity):
 def test_studio_and_compare_widgets_in_a_real_browser(frontend):
     """Open a notebook, %nemo studio, upload through the widget's file input, Enter a request, watch the
     reply stream and the timeline change, export with a progress bar, play the video (the playhead
-    follows), click a segment for its row; then a compare widget whose synced play starts every variant
-    within 0.2 s."""
+    follows), click a segment for its row, take a quick look (a preview, marked so in the player); then a
+    compare widget whose synced play starts every variant within 0.2 s."""
     sync_api = pytest.importorskip("playwright.sync_api")
     from jupyter_app import run_cell
 
@@ -294,6 +294,20 @@ def test_studio_and_compare_widgets_in_a_real_browser(frontend):
         assert "<style" not in html and "<script" not in html and snapshot["image/png"]
         assert "application/vnd.jupyter.widget-view+json" in snapshot
         assert "nmv_usr_" not in content and "clm_" not in content
+
+        # quick look: a preview render plays in the same player, marked as a preview
+        assert not studio.locator(".nemo-preview-badge").is_visible()
+        exported_src = page.evaluate(f"document.querySelector('{video_sel}').src")
+        studio.locator("button.nemo-preview-btn").click()
+        try:
+            page.wait_for_function(f"(old) => {{ const v = document.querySelector('{video_sel}'); "
+                                   "return v.src !== old && v.src.startsWith('blob:') && v.readyState >= 2; }",
+                                   arg=exported_src, timeout=90_000)
+        except sync_api.TimeoutError:
+            raise fail(page, "the quick look did not play") from None
+        badge = studio.locator(".nemo-preview-badge")
+        assert badge.is_visible() and "PREVIEW" in badge.inner_text()
+        assert studio.locator(".nemo-export-bar").inner_text().startswith("Preview (not the final export)")
 
         # compare: two variants side by side; one Play starts both from the same moment
         run_cell(page, 2)

@@ -388,6 +388,35 @@ def test_export_embeds_small_videos_and_references_big_ones(connected, env):
     assert list((env.work / "exports").glob("nemo_*.mp4"))
 
 
+@pytest.mark.slow
+def test_preview_shows_a_small_render_marked_as_a_preview(connected, env):
+    from nemo_nb.local.media.probe import probe
+
+    fresh_session(connected, "preview")
+    assert run(connected, "%%nemo --quiet\nadd my clip to the timeline").ok
+    assert run(connected, "%%nemo --quiet\nmake it 9:16").ok
+    r = run(connected, "%nemo preview look.mp4 --out pv")
+    assert r.ok, r.text()
+    assert "Rendering a preview" in r.outputs[0]["data"]["text/plain"]  # the bar came first, saying so
+    shown = r.final
+    assert "nemo-preview-badge" in shown["text/html"] and ">PREVIEW<" in shown["text/html"]
+    assert shown["text/plain"].startswith("Preview ") and "not the final export" in shown["text/plain"]
+    assert "**PREVIEW**" in shown["text/markdown"] and "<video" in shown["text/html"]
+    assert not any(WIDGET_VIEW in o["data"] for o in r.outputs)  # no claim button under a preview
+    pv = connected.user_ns["pv"]
+    assert pv.preview and pv.path == Path("look.preview.mp4") and not (env.work / "look.mp4").exists()
+    info = probe(env.work / "look.preview.mp4")
+    assert info.height > info.width and min(info.width, info.height) <= 540 and info.fps <= 15
+
+    r = run(connected, "%nemo preview --quiet --out pv2")  # no path: the export folder, named as a preview
+    assert r.ok and not r.outputs and connected.user_ns["pv2"].path.name.endswith(".preview.mp4")
+    assert connected.user_ns["pv2"].path.parent == env.work / "exports"
+    r = run(connected, "%nemo export --to final.mp4 --out ex")
+    assert r.ok and not connected.user_ns["ex"].preview
+    assert "nemo-preview-badge" not in r.text() and "PREVIEW" not in r.text()
+    assert "%nemo preview" in run(connected, "%nemo help").text()
+
+
 def test_claim_button_fetches_the_link_only_when_clicked(connected):
     from nemo_nb.notebook.preview import ClaimButton
 

@@ -145,12 +145,18 @@ def test_hostile_uploads_fail_as_one_line_errors(controller, tmp_path, name, siz
     assert (list(incoming.glob("*")) if incoming.exists() else []) == []  # nothing kept, not even a .part
 
 
-def test_export_progress_video_cancel_and_snapshot(controller, tmp_path):
-    s = controller.session()
-    controller.upload(s, ["clip.mp4"])
+def studio_after(controller: NotebookSession, *asks: str) -> Studio:
+    """A studio on the current session with clip.mp4 uploaded, once each request's turn has ended."""
+    controller.upload(controller.session(), ["clip.mp4"])
     studio = Studio(controller)
-    studio.send_message("add my clip to the timeline").result(timeout=60)
-    wait_for(lambda: not studio.busy)
+    for ask in asks:
+        studio.send_message(ask).result(timeout=60)
+        wait_for(lambda: not studio.busy)
+    return studio
+
+
+def test_export_progress_video_cancel_and_snapshot(controller, tmp_path):
+    studio = studio_after(controller, "add my clip to the timeline")
     progress: list[float] = []
     studio.observe(lambda change: progress.append(change["new"]), names=["export_progress"])
     browser_sends(studio, {"type": "export"})
@@ -164,6 +170,32 @@ def test_export_progress_video_cancel_and_snapshot(controller, tmp_path):
     assert "Adding clip.mp4 to the timeline" in html and 'class="nemo-timeline-png"' in html
     assert 'class="nemo-poster"' in html and base64.b64decode(bundle["image/png"]).startswith(b"\x89PNG")
     assert "Adding clip.mp4" in bundle["text/plain"] and token_of(controller) not in everything_shown(studio)
+
+
+def test_quick_look_plays_a_preview_marked_as_one_then_export_replaces_it(controller):
+    from nemo_nb.local.media.probe import probe
+
+    studio = studio_after(controller, "add my clip to the timeline", "make it 9:16")
+    labels: list[str] = []
+    studio.observe(lambda change: labels.append(change["new"]), names=["export_label"])
+    browser_sends(studio, {"type": "preview"})
+    wait_for(lambda: bool(studio.video), timeout=120)
+    look = studio.last_export
+    assert look.preview and look.path.name.endswith(".preview.mp4") and studio.video == look.path.read_bytes()
+    assert studio.video_preview and studio.video_name == look.path.name
+    assert labels[0].startswith("Rendering a preview") and studio.export_label.startswith("Preview (not the final")
+    info = probe(look.path)
+    assert info.height > info.width and min(info.width, info.height) <= 540
+    snapshot = studio.bundle()
+    assert "Preview (not the final export)" in snapshot["text/plain"]
+    assert "Preview (not the final export)" in snapshot["text/html"]
+
+    browser_sends(studio, {"type": "export"})
+    wait_for(lambda: studio.last_export is not look and studio.export_progress < 0, timeout=120)
+    final = studio.last_export
+    assert not final.preview and not studio.video_preview and studio.video == final.path.read_bytes()
+    assert not final.path.name.endswith(".preview.mp4") and "Preview" not in studio.export_label
+    assert (probe(final.path).width, probe(final.path).height) == (1080, 1920)
 
 
 def test_session_picker_follows_the_controller_both_ways(controller):

@@ -17,7 +17,7 @@ from nemo_nb.api.clock import Clock
 from nemo_nb.api.events import ErrorEvent, Event, EventParser, ToolCall, iter_events
 from nemo_nb.api.files import Progress, ProgressFile, checked_uploads
 from nemo_nb.api.models import Answer, Credits, Export, Reply, SessionState, UploadedFile
-from nemo_nb.api.renders import PendingRenders, new_render_id, render_status, save
+from nemo_nb.api.renders import PendingRenders, new_render_id, preview_path, render_status, save
 from nemo_nb.api.transport import Transport
 from nemo_nb.api.watch import Timings, TurnWatch
 from nemo_nb.config import DEFAULT_API_URL, DEFAULT_WEB_URL, config_dir, skill_profile
@@ -258,22 +258,24 @@ class AsyncSession:
         return True
 
     async def export(self, path: str | os.PathLike[str], progress: Callable[[float], None] | None = None, *,
-                     resume: bool = False, language: str | None = None) -> Export:
+                     resume: bool = False, language: str | None = None, preview: bool = False) -> Export:
         """Render the draft to an MP4 at ``path``. ``resume=True`` picks up a render started earlier
         (even before a kernel restart). A failed render is retried once with a new id. A dubbed draft
         gives one MP4 with every language as a tagged audio track, plus ``<name>.<lang>.mp4`` per
-        language (``Export.outputs``); ``language="es"`` renders that language alone."""
-        target = Path(path).expanduser()
+        language (``Export.outputs``); ``language="es"`` renders that language alone. ``preview=True``:
+        a quick small render for looking (at most 540p; the embedded backend's extension), saved as
+        ``<name>.preview.mp4`` and marked ``Export.preview`` — never the final export."""
+        target = preview_path(path) if preview else Path(path).expanduser()
         pending = self.nemo.pending.get(self.id) if resume else None
         if pending:
             render_id = pending["render_id"]
         else:
-            render_id = await self._submit(target, language)
+            render_id = await self._submit(target, language, preview)
         status = await self._poll(render_id, progress)
         if status["status"] == "failed":
             first_error = status.get("error") or "unknown error"
             log.debug("render %s failed; submitting once more with a new id", render_id)
-            render_id = await self._submit(target, language)
+            render_id = await self._submit(target, language, preview)
             status = await self._poll(render_id, progress)
             if status["status"] == "failed":
                 self.nemo.pending.clear(self.id)
@@ -287,15 +289,16 @@ class AsyncSession:
         self.nemo.pending.clear(self.id)
         duration = status.get("duration")
         return Export(path=target, url=status.get("url"), duration=float(duration) if duration else None,
-                      size=size, render_id=render_id, outputs=outputs)
+                      size=size, render_id=render_id, outputs=outputs, preview=preview)
 
-    async def _submit(self, path: Path, language: str | None = None) -> str:
+    async def _submit(self, path: Path, language: str | None = None, preview: bool = False) -> str:
         state = await self.state()
         if not state.draft.is_renderable:
             raise errors.NothingToExport("the timeline is empty: nothing to export")
         render_id = new_render_id()
         self.nemo.pending.put(self.id, render_id, path)
-        output = {"format": "mp4", "quality": "high", **({"language": language} if language else {})}
+        output = {"format": "mp4", "quality": "high", **({"language": language} if language else {}),
+                  **({"preview": True} if preview else {})}
         await self._call("POST", "/api/render/proxy/lambda",
                          json={"id": render_id, "sessionId": self.id, "draft": state.draft.to_json(),
                                "output": output},

@@ -102,10 +102,11 @@ class Export:
     size: int
     render_id: str
     outputs: dict[str, Path] = field(default_factory=dict)  # language → its own MP4 (dubbed drafts)
+    preview: bool = False  # a quick small render for looking (``export(..., preview=True)``), not the final export
 
     def __str__(self) -> str:
         duration = f"{self.duration:.1f} s, " if self.duration else ""
-        return f"{self.path} ({duration}{self.size / 1e6:.1f} MB)"
+        return f"{self.path} ({duration}{self.size / 1e6:.1f} MB{', preview' if self.preview else ''})"
 
 
 # What ``Session.ask`` hands back, by what the text asked for: a reply from the agent, or the answer

@@ -1,7 +1,9 @@
-"""Export helpers: render ids, either render-status shape, pending renders kept on disk, saving a download."""
+"""Export helpers: render ids, preview names, either render-status shape, pending renders kept on disk,
+saving a download."""
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import time
 from pathlib import Path
@@ -11,6 +13,13 @@ import httpx
 
 from nemo_nb.api.auth import write_private
 from nemo_nb.config import read_json_object
+
+
+def preview_path(path: str | os.PathLike[str]) -> Path:
+    """Where a preview of an export to ``path`` goes: ``clip.mp4`` → ``clip.preview.mp4`` (kept as it is
+    when already so named)."""
+    path = Path(path).expanduser()
+    return path if path.stem.endswith(".preview") else path.with_name(f"{path.stem}.preview{path.suffix or '.mp4'}")
 
 
 def new_render_id() -> str:

@@ -1,6 +1,7 @@
 """The routes of docs/protocol.md as a Starlette app. Handlers are thin: check, call, answer."""
 from __future__ import annotations
 
+import functools
 import html
 import re
 import secrets
@@ -50,6 +51,7 @@ from nemo_nb.local.web import (
 CLAIM_TTL_S = 604800
 LANGUAGE = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")
 MAX_MESSAGE_CHARS = 20000
+STATUS_HOLD_S = 1.0  # a status poll of an unfinished render waits this long for it to end
 OWN_FILE_URL = re.compile(r"^http://(?:127\.0\.0\.1|\[::1\]|localhost):\d+(?=/files/)")
 
 
@@ -166,8 +168,9 @@ async def submit_render(request: Request) -> Response:
         rid = render_jobs.render_id(body)
         session = load_session(request, user_id, body.get("sessionId", body.get("session_id")))
         output = await anyio.to_thread.run_sync(render_jobs.check_draft, body.get("draft"), body.get("output"))
-        await anyio.to_thread.run_sync(check_render_size, Draft(body["draft"]), b.renders.resolver(user_id),
-                                       b.settings)  # reads the media: 4006 before any encoding
+        preview = output.get("preview") is True
+        await anyio.to_thread.run_sync(functools.partial(  # reads the media: 4006 before any encoding
+            check_render_size, Draft(body["draft"]), b.renders.resolver(user_id), b.settings, preview=preview))
         return render_jobs.submit(b, user_id, session, rid, body["draft"], output)
 
     answer = await b.idempotency.run(user_id, "render", idempotency_key(request), submit)
@@ -177,6 +180,9 @@ async def submit_render(request: Request) -> Response:
 async def render_status(request: Request) -> Response:
     b = backend(request)
     job = render_jobs.user_render(b, authenticate(request), request.path_params["rid"])
+    if job.status in ("pending", "processing"):  # held a moment: answered as soon as the render ends
+        await b.renders.wait_finished(job.key, STATUS_HOLD_S)
+        job = b.store.render(job.key) or job
     return JSONResponse(render_jobs.render_view(b, job))
 
 

@@ -57,6 +57,16 @@ async def _register(b: Backend, received: list[uploads.Received], user_id: str,
     return described
 
 
+def _schedule_proxy(b: Backend, media: Media) -> None:
+    """A large video gets a small copy, made in the background, that previews decode instead."""
+    from nemo_nb.local.media.probe import MediaInfo
+    from nemo_nb.local.media.proxy import maker
+
+    if media.file_type != "video":
+        return
+    maker().schedule(b.data_dir / media.relpath, MediaInfo(**media.info))
+
+
 async def upload(b: Backend, request: Request, user_id: str, session: Session) -> dict[str, Any]:
     """Receive the request's files into ``session``; the answer's body. A failed upload leaves no file."""
     received = await _receive(b, request)
@@ -71,6 +81,7 @@ async def upload(b: Backend, request: Request, user_id: str, session: Session) -
         raise errors.no_session()
     for media, _ in described:
         b.store.add_media(media)
+        _schedule_proxy(b, media)
     fresh.state.setdefault("video_infos", []).extend(d for _, d in described)
     b.store.save_state(session.id, fresh.state)
     return {"code": 0, "message": "success",

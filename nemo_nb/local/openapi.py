@@ -115,6 +115,9 @@ DRAFT = obj([], t={"type": "array", "items": obj([], tt={"type": "integer", "des
 RENDER_STATUS = {"enum": ["pending", "processing", "completed", "failed"]}
 OUTPUTS = {"type": "object", "additionalProperties": STRING, "x-nemo-extension": True}
 LANGUAGES = {"type": "array", "items": STRING, "x-nemo-extension": True}
+PREVIEW = {"type": "boolean", "x-nemo-extension": True,
+           "description": "a preview: a quick small render for looking (at most 540p and 15 fps, named "
+                          "<id>.preview.mp4), never the final export"}
 SCHEMAS: dict[str, Any] = {
     "Error": obj(["code", "message"], code=INTEGER, message=STRING, data={"type": "object"},
                  success={"const": False}),
@@ -137,10 +140,11 @@ SCHEMAS: dict[str, Any] = {
     "RenderWrapped": obj(["success", "data"], success={"const": True}, data=obj(
         ["id", "status", "progress", "outputUrl"], id=STRING, status=RENDER_STATUS, progress=NUMBER,
         outputUrl=NULLABLE_STRING, createdAt=NULLABLE_STRING, completedAt=NULLABLE_STRING, duration=NUMBER,
-        size=INTEGER, error=STRING, outputs=OUTPUTS, languages=LANGUAGES)),
+        size=INTEGER, error=STRING, outputs=OUTPUTS, languages=LANGUAGES, preview=PREVIEW)),
     "RenderTopLevel": obj(["taskId", "status", "progress"], taskId=STRING, status=RENDER_STATUS, progress=NUMBER,
-                          error=STRING, output=obj(["url"], url=STRING, duration=NUMBER, size=INTEGER,
-                                                   outputs=OUTPUTS, languages=LANGUAGES)),
+                          error=STRING, preview=PREVIEW, output=obj(["url"], url=STRING, duration=NUMBER,
+                                                                    size=INTEGER, outputs=OUTPUTS,
+                                                                    languages=LANGUAGES)),
 }
 RENDER_VIEW = {"anyOf": [ref("RenderWrapped"), ref("RenderTopLevel")]}
 MESSAGE = obj(["session_id", "new_message"], app_name={"const": "nemo_agent"}, user_id=STRING,
@@ -149,7 +153,7 @@ MESSAGE = obj(["session_id", "new_message"], app_name={"const": "nemo_agent"}, u
                   "items": obj(["text"], text={"type": "string", "minLength": 1, "maxLength": 2000})}))
 SSE_EVENT = obj(["data"], data=STRING, event=STRING, id=STRING, retry=INTEGER)  # one server-sent event
 RENDER_REQUEST = obj(["id", "sessionId", "draft"], id=RENDER_ID, sessionId=SESSION_ID, draft=DRAFT,
-                     output=obj([], format={"const": "mp4"}, quality=STRING, language=LANGUAGE))
+                     output=obj([], format={"const": "mp4"}, quality=STRING, language=LANGUAGE, preview=PREVIEW))
 URLS = obj(["urls"], urls={"type": "array", "minItems": 1, "maxItems": 10, "items": {"type": "string",
            "format": "uri", "maxLength": 2047}}, source_type={"const": "url"})
 FILES = obj(["files"], files={"type": "array", "minItems": 1, "maxItems": 10,

@@ -37,6 +37,8 @@ def check_draft(draft: Any, output: Any) -> dict[str, Any]:
     output = output or {"format": "mp4", "quality": "high"}
     if not isinstance(output, dict) or output.get("format", "mp4") != "mp4":
         raise bad_request("output.format must be 'mp4'")
+    if output.get("preview") is not None and not isinstance(output["preview"], bool):  # our extension: a preview
+        raise bad_request("output.preview must be true or false")
     if output.get("language") is not None:  # one language of a dubbed draft: it must be there
         from nemo_nb.local.media.timeline import RenderError, draft_languages, language_code
 
@@ -78,11 +80,11 @@ def render_view(b: Backend, job: Render) -> dict[str, Any]:
     A dubbed render adds ``languages`` (its audio tracks, in order) and, when it made one MP4 per
     language, ``outputs`` ({language: url}) — in ``data`` (wrapped) or in ``output`` (top-level).
     """
-    url = f"{b.public_url}/files/{job.url_key}/{job.id}.mp4" if job.url_key else None
+    url = f"{b.public_url}/files/{job.url_key}/{_file_name(job.relpath)}" if job.url_key else None
     dubbed: dict[str, Any] = {}
     if url:
         if job.extra_outputs:
-            dubbed["outputs"] = {lang: f"{b.public_url}/files/{e['url_key']}/{job.id}.{lang}.mp4"
+            dubbed["outputs"] = {lang: f"{b.public_url}/files/{e['url_key']}/{_file_name(e['relpath'])}"
                                  for lang, e in job.extra_outputs.items()}
         if job.languages:
             dubbed["languages"] = job.languages
@@ -98,22 +100,30 @@ def render_view(b: Backend, job: Render) -> dict[str, Any]:
         out = {"success": True, "data": data}
     if job.error:
         (out if "taskId" in out else out["data"])["error"] = job.error
+    if job.output.get("preview") is True:  # our extension: a quick small render
+        (out if "taskId" in out else out["data"])["preview"] = True
     return out
+
+
+def _file_name(relpath: str | None) -> str:
+    """The name a render's file is served and downloaded under: ``<id>.mp4``, ``<id>.preview.mp4`` for a
+    preview, ``<id>.<lang>.mp4`` for one language of a dubbed render."""
+    return Path(relpath or "render.mp4").name
 
 
 def download(b: Backend, job: Render, language: str | None) -> tuple[Path, str]:
     """(path, file name) of a completed render, or of one language of a dubbed render."""
     if job.status != "completed" or job.relpath is None:
         raise ApiError(errors.NOT_READY, f"the render is {job.status}; download it once it is completed")
-    relpath, name = job.relpath, f"{job.id}.mp4"
+    relpath = job.relpath
     if language is not None:
         code = language.lower().replace("_", "-")
         if code in job.extra_outputs:
-            relpath, name = job.extra_outputs[code]["relpath"], f"{job.id}.{code}.mp4"
+            relpath = job.extra_outputs[code]["relpath"]
         elif job.languages != [code]:  # a one-language render is its own file
             raise bad_request(f"this render has no language {language[:20]!r}; its languages: "
                               + (", ".join(job.languages) or "none"))
-    return b.data_dir / relpath, name
+    return b.data_dir / relpath, _file_name(relpath)
 
 
 def output_file(b: Backend, url_key: str) -> str | None:

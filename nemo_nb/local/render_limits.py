@@ -22,9 +22,10 @@ def clock(seconds: float) -> str:
     return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
 
 
-def output_of(draft: Draft, resolve: Callable[[str], Any]) -> tuple[float, int, int] | None:
-    """(seconds, width, height) the draft renders to, or None when the renderer would refuse it anyway."""
-    from nemo_nb.local.media.render import canvas_size
+def output_of(draft: Draft, resolve: Callable[[str], Any], preview: bool = False) -> tuple[float, int, int] | None:
+    """(seconds, width, height) the draft renders to (as a preview: at most 540p), or None when the renderer
+    would refuse it anyway."""
+    from nemo_nb.local.media.render import canvas_size, preview_size
     from nemo_nb.local.media.timeline import RenderError, read_timeline
 
     try:
@@ -32,12 +33,15 @@ def output_of(draft: Draft, resolve: Callable[[str], Any]) -> tuple[float, int, 
     except RenderError:
         return None
     width, height = canvas_size(timeline)
+    if preview:
+        width, height = preview_size(width, height)
     return timeline.duration_ms / 1000, width, height
 
 
-def check_render_size(draft: Draft, resolve: Callable[[str], Any], settings: BackendSettings) -> None:
-    """Refuse (4006) a render longer or larger than the settings allow."""
-    found = output_of(draft, resolve)
+def check_render_size(draft: Draft, resolve: Callable[[str], Any], settings: BackendSettings, *,
+                      preview: bool = False) -> None:
+    """Refuse (4006) a render longer or larger than the settings allow (a preview: judged at its own size)."""
+    found = output_of(draft, resolve, preview)
     if found is None:
         return
     seconds, width, height = found

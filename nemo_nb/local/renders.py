@@ -3,6 +3,7 @@ session, real progress from ffmpeg, cancel, a time and CPU budget each, and a fa
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 import shutil
@@ -38,11 +39,13 @@ class RenderManager:
         self._closing = False
         self._cancel: dict[str, threading.Event] = {}
         self._tasks: set[asyncio.Task] = set()
+        self._finished: dict[str, asyncio.Event] = {}  # set when a render completes, fails or is cancelled
         self._failed_once = False
 
     def submit(self, job: Render) -> None:
         """Queue a render already recorded as pending; it starts when the fair queue says so."""
         self._cancel[job.key] = threading.Event()
+        self._finished[job.key] = asyncio.Event()
         self._queue.add(QueuedRender(job.key, job.user_id, job.session_id))
         self._dispatch()
 
@@ -53,6 +56,20 @@ class RenderManager:
         if self._queue.remove(key):
             self._cancel.pop(key, None)
         self.store.update_render(key, status="failed", error="cancelled", completed_at=time.time())
+        self._done(key)
+
+    async def wait_finished(self, key: str, timeout: float) -> None:
+        """Return when the render finishes (completed, failed or cancelled), or after ``timeout`` seconds: a
+        status poll held this way answers the moment a render ends, not at the client's next poll."""
+        finished = self._finished.get(key)
+        if finished is not None:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(finished.wait(), timeout)
+
+    def _done(self, key: str) -> None:
+        finished = self._finished.pop(key, None)
+        if finished is not None:
+            finished.set()
 
     def _dispatch(self) -> None:
         """Start waiting renders while a worker is free."""
@@ -86,36 +103,40 @@ class RenderManager:
                                          **result)
         finally:
             self._cancel.pop(key, None)
+            self._done(key)
             self._queue.finished(queued)
             self._running -= 1
             self._dispatch()
 
-    def resolver(self, user_id: str) -> Callable[[str], Any]:
-        """Media id → ``MediaRef`` of ``user_id``'s file (None for anyone else's, or none)."""
+    def resolver(self, user_id: str, *, preview: bool = False) -> Callable[[str], Any]:
+        """Media id → ``MediaRef`` of ``user_id``'s file (None for anyone else's, or none). For a preview, the
+        file is the small copy made after the upload when it is there (``media.proxy``)."""
         from nemo_nb.local.media.probe import MediaInfo
+        from nemo_nb.local.media.proxy import proxy_of
         from nemo_nb.local.media.render import MediaRef
 
         def resolve(media_id: str) -> MediaRef | None:
             media = self.store.media(media_id, user_id) if isinstance(media_id, str) else None
             if not media:
                 return None
-            return MediaRef(path=self.media_root / media.relpath, info=MediaInfo(**media.info))
+            path = self.media_root / media.relpath
+            return MediaRef(path=(proxy_of(path) or path) if preview else path, info=MediaInfo(**media.info))
 
         return resolve
 
     def _render_sync(self, job: Render, cancel: threading.Event) -> dict[str, Any]:
-        from nemo_nb.local.media.probe import probe
         from nemo_nb.local.media.render import plan_render, render
 
         if self.settings.faults.render_fail_once and not self._failed_once:
             self._failed_once = True
             raise RuntimeError("fault injection: this render fails once; submit it again with a new id")
 
-        resolve = self.resolver(job.user_id)
+        preview = job.output.get("preview") is True  # our extension: a quick small render, named as one
+        resolve = self.resolver(job.user_id, preview=preview)
         # Each render has its own folder, named by its server key: client ids are per user and may contain
         # dots, so "a.es" must not meet render "a"'s Spanish file, nor any render its work folder.
         folder = self.out_dir / job.key
-        out = folder / f"{job.id}.mp4"
+        out = folder / f"{job.id}{'.preview' if preview else ''}.mp4"
         work = folder / "work"
         folder.mkdir(mode=0o700, exist_ok=True)
         work.mkdir(mode=0o700, exist_ok=True)
@@ -132,14 +153,14 @@ class RenderManager:
         try:
             with spending(budget):
                 plan = plan_render(Draft(self.store.render_draft(job.key)), resolve, out, work,
-                                   language=language)
-                render(plan, on_progress=progress, cancel=cancel)
+                                   language=language, preview=preview)
+                report = render(plan, on_progress=progress, cancel=cancel)
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)  # the render's own folder: nothing of it is kept
             raise
         finally:
             shutil.rmtree(work, ignore_errors=True)
-        info = probe(out)
+        log.info("render %s: %s", job.id, report)  # the render log: how the picture was made, and why
         for path in (out, *plan.extra_outputs.values()):
             path.chmod(0o600)
         url_key = secrets.token_urlsafe(18)
@@ -148,7 +169,7 @@ class RenderManager:
                         "url_key": f"{url_key}.{secrets.token_urlsafe(12)}", "size": path.stat().st_size}
                  for lang, path in plan.extra_outputs.items()}
         return {"relpath": out.relative_to(self.media_root).as_posix(), "url_key": url_key,
-                "size": out.stat().st_size, "duration": round(info.duration_s, 3),
+                "size": out.stat().st_size, "duration": round(plan.duration_s, 3),  # as planned: no probe run
                 "copies_video": int(plan.copies_video), "extra_outputs": extra, "languages": list(plan.languages)}
 
     async def drain(self) -> None:

@@ -274,8 +274,9 @@ class NotebookSession:
         return Path(self.settings.export_dir).expanduser() / f"nemo_{session.id}_{stamp}.mp4"
 
     def export(self, session: Any, path: Path, progress: Callable[[float], None] | None = None,
-               resume: bool = False) -> Any:
-        result = session.export(path, progress=progress, resume=resume)
+               resume: bool = False, preview: bool = False) -> Any:
+        """Render ``session`` to ``path``; ``preview``: a quick small look saved as ``<name>.preview.mp4``."""
+        result = session.export(path, progress=progress, resume=resume, preview=preview)
         self.sync_ids()
         return result
 
@@ -330,9 +331,9 @@ class NotebookSession:
         future.add_done_callback(lambda f: None if f.cancelled() or f.exception() else self.uploaded(session, paths))
         return future
 
-    def start_export(self, session: Any, path: Path, progress: Callable[[float], None] | None = None
-                     ) -> Future[Any]:
-        return self.start(session.aio.export(path, progress))
+    def start_export(self, session: Any, path: Path, progress: Callable[[float], None] | None = None,
+                     preview: bool = False) -> Future[Any]:
+        return self.start(session.aio.export(path, progress, preview=preview))
 
     def start_cancel_export(self, session: Any, running: Future[Any] | None) -> Future[Any]:
         """Stop waiting for an export and cancel its render on the server (the future: whether one was)."""

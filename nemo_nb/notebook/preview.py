@@ -34,6 +34,9 @@ from nemo_nb.notebook._fmt import (
 
 MB = 1_000_000
 POSTER_WIDTH = 480
+PREVIEW_NOTE = "a quick look (at most 540p), not the final export: %nemo export renders it"
+PREVIEW_BADGE = ("display:inline-block;background:#b36b00;color:#fff;font-weight:bold;font-size:11px;"
+                 "letter-spacing:0.05em;padding:0 6px;border-radius:3px;margin-right:6px")
 
 
 def ffmpeg_path() -> str | None:
@@ -42,7 +45,7 @@ def ffmpeg_path() -> str | None:
         import imageio_ffmpeg
 
         return imageio_ffmpeg.get_ffmpeg_exe()
-    except Exception:
+    except Exception:  # noqa: BLE001 — any failure to find it: try PATH
         return shutil.which("ffmpeg")
 
 
@@ -133,7 +136,8 @@ def video_html(export: Any, limit_mb: float, poster: bytes | None, *, max_height
 
 
 class ExportView:
-    """A finished export: poster, playable video, duration, size and path."""
+    """A finished export: poster, playable video, duration, size and path; a preview (``Export.preview``) is
+    marked as one in every form of the output."""
 
     def __init__(self, export: Any, *, limit_mb: float = 10.0, poster: bytes | None = None, make_poster: bool = True):
         self.export = export
@@ -150,11 +154,18 @@ class ExportView:
                "url": "played from its URL", "absolute path": "file outside the notebook's folder"}[how]
         if how != "embedded":
             ref += f" (over the {self.limit_mb:g} MB embed limit)"
-        html = [f'<div class="nemo-export" style="{CARD}">', element,
-                f'<div>▶ <b>{esc(name)}</b> · {esc(" · ".join(facts))}</div>',
+        preview = bool(getattr(e, "preview", False))
+        badge = f'<span class="nemo-preview-badge" style="{PREVIEW_BADGE}">PREVIEW</span>' if preview else ""
+        html = [f'<div class="nemo-export{" nemo-preview" if preview else ""}" style="{CARD}">', element,
+                f'<div>{badge}▶ <b>{esc(name)}</b> · {esc(" · ".join(facts))}</div>',
                 f'<div style="{MUTED}">{esc(ref)} · saved to {esc(e.path)}</div>']
-        plain = [f"Exported {e.path} ({' · '.join(facts)}); {ref}"]
-        md = [f"▶ **{md_esc(name)}** · {md_esc(' · '.join(facts))} · saved to `{e.path}`"]
+        plain = [f"{'Preview' if preview else 'Exported'} {e.path} ({' · '.join(facts)}); {ref}"]
+        md = [f"{'**PREVIEW** ' if preview else ''}▶ **{md_esc(name)}** · {md_esc(' · '.join(facts))} · "
+              f"saved to `{e.path}`"]
+        if preview:
+            html.append(f'<div style="{MUTED}">Preview: {esc(PREVIEW_NOTE)}</div>')
+            plain.append(f"Preview: {PREVIEW_NOTE}")
+            md.append(f"Preview: {md_esc(PREVIEW_NOTE)}")
         if not self.poster:
             plain.append("(no poster frame: ffmpeg was not available)")
         html.append("</div>")
@@ -194,7 +205,7 @@ class ClaimButton:
         self.button.disabled = True
         try:
             url = self.fetch()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 — shown in the widget
             self.link.value = f'<span style="color:#c0392b">{esc(str(exc).splitlines()[0])}</span>'
         else:
             self.link.value = (f'<a class="nemo-claim-link" href="{esc(url)}" target="_blank" '

@@ -76,7 +76,7 @@ class NemoWidget(anywidget.AnyWidget):
             return
         try:
             handler(content, buffers)
-        except Exception as exc:  # shown in the widget as the magics' one-line error
+        except Exception as exc:  # noqa: BLE001 — shown in the widget as the magics' one-line error
             self.fail(exc)
 
     def fail(self, exc: BaseException) -> None:

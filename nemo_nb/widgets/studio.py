@@ -2,9 +2,10 @@
 
 A prompt box (Enter sends, Shift+Enter a new line, disabled while a turn runs), the reply streaming
 in with tool-call chips, upload (button and drag-and-drop, with a progress bar), the timeline, Undo,
-Export with a progress bar and Cancel, the video of the latest export, the credits left, a session
-picker, and errors as the magics' one-line errors. Every action goes through the notebook's session
-controller and runs on the client's loop thread, so the kernel stays free while a turn streams.
+Export with a progress bar and Cancel, Quick look (a preview render, at most 540p, played in the same
+player marked "preview"), the video of the latest export, the credits left, a session picker, and errors
+as the magics' one-line errors. Every action goes through the notebook's session controller and runs on
+the client's loop thread, so the kernel stays free while a turn streams.
 """
 from __future__ import annotations
 
@@ -47,6 +48,7 @@ class Studio(TimelineTraits):
     export_label = traitlets.Unicode("").tag(sync=True)
     video = traitlets.Bytes(b"").tag(sync=True)           # the latest export (up to embed_limit_mb)
     video_name = traitlets.Unicode("").tag(sync=True)
+    video_preview = traitlets.Bool(False).tag(sync=True)  # the video shown is a preview, not the final export
 
     def __init__(self, controller: NotebookSession, *, session: Any = None, embed_limit_mb: float | None = None,
                  redraw_hz: float | None = None, upload_dir: str | os.PathLike[str] = "nemo_uploads"):
@@ -63,6 +65,7 @@ class Studio(TimelineTraits):
         self._incoming: Incoming | None = None
         self._upload_bar = Throttle(self.rate)
         for name, handler in (("send", self._on_send), ("undo", self._on_undo), ("export", self._on_export),
+                              ("preview", self._on_preview),
                               ("cancel", self._on_cancel), ("use", self._on_use), ("new", self._on_new),
                               ("upload_begin", self._on_upload_begin), ("upload_chunk", self._on_upload_chunk),
                               ("upload_abort", self._on_upload_abort)):
@@ -118,7 +121,7 @@ class Studio(TimelineTraits):
                 if exc is not None:
                     raise exc
                 done(f.result())
-            except Exception as error:  # shown in the widget
+            except Exception as error:  # noqa: BLE001 — shown in the widget
                 self.fail(error)
 
         future.add_done_callback(finish)
@@ -202,27 +205,33 @@ class Studio(TimelineTraits):
     def _on_export(self, _content: dict[str, Any], _buffers: list[Any]) -> None:
         self.export()
 
-    def export(self) -> Future[Any] | None:
-        """Render the current session (the Export button); the video appears when it is done."""
+    def _on_preview(self, _content: dict[str, Any], _buffers: list[Any]) -> None:
+        self.export(preview=True)
+
+    def export(self, preview: bool = False) -> Future[Any] | None:
+        """Render the current session (the Export button; ``preview``: the Quick look button, a small quick
+        render shown marked as a preview); the video appears when it is done."""
         if self._export is not None and not self._export.done():
             return None
         session = self.controller.session()
         path = self.controller.export_path(session)
         bar = Throttle(self.rate)
+        doing = "Rendering a preview" if preview else "Rendering"
 
         def progress(pct: float) -> None:
             if pct >= 100 or bar.ready():
-                self.update(export_progress=pct / 100, export_label=f"Rendering… {pct:.0f}%")
+                self.update(export_progress=pct / 100, export_label=f"{doing}… {pct:.0f}%")
 
-        self.update(export_progress=0.0, export_label="Rendering… 0%", error="")
-        self._export = self._start(self._run_export(session, path, progress), self._export_done)
+        self.update(export_progress=0.0, export_label=f"{doing}… 0%", error="")
+        self._export = self._start(self._run_export(session, path, progress, preview), self._export_done)
         self._export.add_done_callback(self._export_stopped)
         return self._export
 
-    async def _run_export(self, session: Any, path: Path, progress: Any) -> tuple[Any, bytes | None, bytes]:
+    async def _run_export(self, session: Any, path: Path, progress: Any,
+                          preview: bool = False) -> tuple[Any, bytes | None, bytes]:
         from nemo_nb.notebook.preview import poster_png
 
-        result = await session.aio.export(path, progress)
+        result = await session.aio.export(path, progress, preview=preview)
         poster = await asyncio.to_thread(poster_png, result.path, result.duration)
         small = result.size <= self.embed_limit_mb * MB
         data = await asyncio.to_thread(Path(result.path).read_bytes) if small else b""
@@ -232,9 +241,10 @@ class Studio(TimelineTraits):
         export, self.poster, data = result
         self.last_export = export
         where = "" if data else f" · over the {self.embed_limit_mb:g} MB embed limit: open {export.path}"
-        self.update(video=data, video_name=Path(export.path).name, export_progress=-1.0,
-                    export_label=f"{Path(export.path).name} · {seconds_text(export.duration)} · "
-                                 f"{size_text(export.size)}{where}")
+        marked = "Preview (not the final export) · " if export.preview else ""
+        facts = f"{Path(export.path).name} · {seconds_text(export.duration)} · {size_text(export.size)}"
+        self.update(video=data, video_name=Path(export.path).name, video_preview=export.preview,
+                    export_progress=-1.0, export_label=f"{marked}{facts}{where}")
         self.refresh_snapshot()
 
     def _export_stopped(self, future: Future[Any]) -> None:
@@ -336,7 +346,7 @@ class Studio(TimelineTraits):
                 data["image/png"] = png
         if self.video_name:
             html.append(poster_html(self.poster, self.export_label))
-            plain.append(f"Exported {self.export_label}")
+            plain.append(self.export_label if self.video_preview else f"Exported {self.export_label}")
         html.append("</div>")
         data.update({"text/plain": "\n".join(plain), "text/html": "".join(html)})
         return data

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from media_helpers import ffmpeg
 
 from nemo_nb.local.media.fonts import default_font, fonts_dir
 from nemo_nb.local.media.probe import ProbeError, parse_probe_output, probe, sha256_file
@@ -55,7 +57,7 @@ def test_cover_art_does_not_make_audio_a_video(media: dict[str, Path]) -> None:
 
 
 def test_non_media_and_missing_files(media: dict[str, Path], tmp_path: Path) -> None:
-    with pytest.raises(ProbeError, match="notes.txt"):
+    with pytest.raises(ProbeError, match=r"notes\.txt"):
         probe(media["notes"])
     with pytest.raises(ProbeError, match="no such file"):
         probe(tmp_path / "missing.mp4")
@@ -85,3 +87,30 @@ def test_default_fonts() -> None:
     assert regular.name == "DejaVuSans.ttf" and bold.name == "DejaVuSans-Bold.ttf"
     assert regular.read_bytes()[:4] in (b"\x00\x01\x00\x00", b"true")
     assert fonts_dir() == regular.parent
+
+
+def test_wav_info_reads_the_header_like_probe(tmp_path: Path) -> None:
+    from nemo_nb.local.media.probe import wav_info
+
+    wav = tmp_path / "speech.wav"
+    ffmpeg("-f", "lavfi", "-i", "sine=f=300:d=1.5:sample_rate=22050", "-ac", "1", str(wav))
+    fast, slow = wav_info(wav), probe(wav)
+    assert fast.duration_s == pytest.approx(slow.duration_s, abs=0.011)
+    assert replace(fast, duration_s=slow.duration_s) == slow
+    junk = tmp_path / "junk.wav"
+    junk.write_bytes(b"RIFF....WAVEjunk")
+    for bad in (tmp_path / "missing.wav", junk):
+        with pytest.raises(ProbeError):
+            wav_info(bad)
+
+
+def test_stretching_several_wavs_in_one_run(tmp_path: Path) -> None:
+    from nemo_nb.local.media.probe import wav_info
+    from nemo_nb.local.skills.voiceover import stretch_all
+
+    paths = []
+    for seconds in (1.0, 2.0):
+        paths.append(tmp_path / f"{seconds}.wav")
+        ffmpeg("-f", "lavfi", "-i", f"sine=f=300:d={seconds}:sample_rate=22050", "-ac", "1", str(paths[-1]))
+    stretch_all(paths, 1.25)
+    assert [wav_info(p).duration_s for p in paths] == [pytest.approx(0.8, abs=0.01), pytest.approx(1.6, abs=0.01)]

@@ -3,10 +3,10 @@ phoneme timings of the speech and whose eyes blink every few seconds.
 
 How it is rendered: the frame timeline is reduced to runs of one picture (mouth shape × eyes open,
 half-closed or closed); each distinct picture is drawn once with Pillow (``avatar_art``: the background
-and the figure once, then small eye and mouth patches pasted in), and ffmpeg builds the video from a
-concat list of those pictures with their durations, encoding it with the speech (H.264 + AAC) in one
-run. A minute of speech is a few hundred list entries and at most 24 pictures, never one Python-drawn
-image per output frame.
+and the figure once, then small eye and mouth patches pasted in) and converted to raw yuv420p once, and
+ffmpeg encodes one frame per run from a concat list of those pictures (``stills``: variable frame rate, the
+cost of the picture changes, not of the frames), with the speech (H.264 + AAC), in one run. A minute of
+speech is a few hundred list entries and at most 24 pictures, never one Python-drawn image per output frame.
 
 Hostile input: colours come only as ``#rrggbb`` or a few names, an image background must be an existing
 PNG/JPEG/WebP/GIF/BMP file Pillow can read, sizes are even and at most 1920×1920, durations at most
@@ -32,8 +32,8 @@ from typing import Any
 from PIL import Image, ImageOps
 
 from nemo_nb.draft.colours import COLOURS, colour_hex
+from nemo_nb.local.media import stills
 from nemo_nb.local.media.avatar_art import (
-    EYE_STATES,
     VISEMES,
     Artist,
     Layout,
@@ -41,6 +41,7 @@ from nemo_nb.local.media.avatar_art import (
 )
 from nemo_nb.local.media.avatar_art import background as draw_background
 from nemo_nb.local.media.ffmpeg import RenderCancelled, run_ffmpeg
+from nemo_nb.local.media.probe import MediaInfo
 
 __all__ = [
     "MAX_DURATION_S", "STYLES", "VISEMES", "PresenterStyle", "blink_track", "mouth_track", "render_presenter",
@@ -58,7 +59,6 @@ BLINK_EVERY_S = (2.0, 6.0)
 BLINK_LENGTH_S = (0.12, 0.18)
 BACKGROUND_FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP")
 MAX_BACKGROUND_PIXELS = 40_000_000
-VIDEO_CODEC = ["-c:v", "libx264", "-preset", "ultrafast", "-crf", "23", "-pix_fmt", "yuv420p"]
 AUDIO_CODEC = ["-c:a", "aac"]
 CONTAINER = ["-map_metadata", "-1", "-movflags", "+faststart", "-f", "mp4"]
 _DRAW_SHARE = 10.0  # percent of the progress bar given to drawing
@@ -235,7 +235,7 @@ def blink_track(duration_s: float, seed: int = 0) -> list[tuple[float, float]]:
     The same ``seed`` always gives the same blinks; every blink ends before ``duration_s``.
     """
     duration = _check_duration(duration_s)
-    rng = random.Random(int(seed))
+    rng = random.Random(int(seed))  # noqa: S311 — blink timing, not a secret
     blinks = []
     start = rng.uniform(1.0, 3.0)
     while True:
@@ -318,6 +318,13 @@ def _fps(fps: float) -> int:
 
 # --- rendering -----------------------------------------------------------------------------------------------
 
+def presenter_info(facts: Mapping[str, Any]) -> MediaInfo:
+    """What probing the MP4 that ``render_presenter`` wrote would say, from the facts it returned."""
+    return MediaInfo(kind="video", duration_s=float(facts["video_s"]), width=int(facts["width"]),
+                     height=int(facts["height"]), fps=float(facts["fps"]), has_audio=True, has_video=True,
+                     video_codec="h264", audio_codec="aac", pix_fmt="yuv420p")
+
+
 def _frame_runs(
     mouth: list[tuple[str, float, float]], blinks: list[tuple[float, float]], frames: int, fps: int
 ) -> list[tuple[tuple[str, str], int]]:
@@ -399,18 +406,11 @@ def render_presenter(
         for n, state in enumerate(states):
             if cancel is not None and cancel.is_set():
                 raise RenderCancelled("render cancelled")
-            name = f"{VISEMES.index(state[0]):02d}{EYE_STATES.index(state[1])}_{state[0]}_{state[1]}.tga"
-            # RLE TGA: written in ~10 ms and decoded by ffmpeg about twice as fast as PNG.
-            artist.frame(*state).save(work / name, compression="tga_rle")
-            files[state] = name
+            files[state] = stills.named(n, *state)
+            stills.save_yuv(artist.frame(*state), work / files[state])  # converted once, read as a copy
             if on_progress is not None:
                 on_progress(round(_DRAW_SHARE * (n + 1) / len(states), 1))
-        lines = ["ffconcat version 1.0"]
-        for state, count in runs:
-            lines += [f"file '{files[state]}'", f"duration {count / rate:.6f}"]
-        lines.append(f"file '{files[runs[-1][0]]}'")  # the concat demuxer ignores the last entry's duration
-        listing = work / "frames.ffconcat"
-        listing.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        listing = stills.concat_list(work, files, runs, rate, (width, height))
         draw_s = time.perf_counter() - started
 
         def encode_progress(pct: float) -> None:
@@ -418,13 +418,11 @@ def render_presenter(
                 on_progress(round(_DRAW_SHARE + (100 - _DRAW_SHARE) * pct / 100, 1))
 
         args = [
-            "-f", "concat", "-safe", "1", "-i", str(listing),
-            "-protocol_whitelist", "file", "-i", str(audio),
+            *stills.input_args(listing), "-protocol_whitelist", "file", "-i", str(audio),
             "-map", "0:v:0", "-map", "1:a:0",
-            # Convert each distinct entry once, then repeat frames to a constant rate.
-            "-vf", f"format=yuv420p,fps={rate}", "-r", str(rate), *VIDEO_CODEC, *AUDIO_CODEC,
-            # Whole frames: the video ends on the frame boundary at or after the speech's end.
-            "-frames:v", str(frames), "-t", f"{frames / rate:.6f}", *CONTAINER, str(partial),
+            # One frame per run of equal frames; whole frames: the video ends on the frame boundary at or
+            # after the speech's end.
+            *stills.output_args(rate, frames), *AUDIO_CODEC, *CONTAINER, str(partial),
         ]
         try:
             run_ffmpeg(args, duration_s=duration, on_progress=encode_progress, cancel=cancel)

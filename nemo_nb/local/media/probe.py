@@ -5,6 +5,7 @@ import hashlib
 import os
 import re
 import subprocess
+import wave
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,10 +19,14 @@ _DURATION = re.compile(r"^\s*Duration: (?:(?P<h>\d+):(?P<m>\d+):(?P<s>\d+(?:\.\d
 _STREAM = re.compile(r"^\s*Stream #0:\d+\S*?: (?P<type>Video|Audio|Subtitle|Data|Attachment): (?P<rest>.*)$")
 _ROTATION = re.compile(r"rotation of (?P<deg>-?\d+(?:\.\d+)?) degrees")
 _SIZE = re.compile(r"^(?P<w>\d+)x(?P<h>\d+)\b")
-_RATE = re.compile(r"^(?P<n>\d+(?:\.\d+)?)(?P<k>k?) (?:fps|tbr)$")
+_RATE = re.compile(r"^(?P<n>\d+(?:\.\d+)?)(?P<k>k?) (?P<kind>fps|tbr)$")
+# A stream whose frames are held for several frame times (variable frame rate, e.g. a drawn presenter) averages
+# fewer frames a second than its base rate ("tbr"): the base rate is its frame rate, when it is a plausible one.
+_MAX_BASE_RATE = 120.0
 # A gif this short is one frame: a still image, not an animation.
 _STILL_GIF_MAX_S = 0.1
 # Demuxers that read text (ANSI art) or scripts pointing at other files/URLs: never user media.
+_PCM_CODECS = {1: "pcm_u8", 2: "pcm_s16le", 3: "pcm_s24le", 4: "pcm_s32le"}  # bytes per sample → ffmpeg's name
 _REJECTED_DEMUXERS = frozenset({"tty", "concat", "hls", "dash", "ffmetadata", "sdp"})
 
 
@@ -92,14 +97,17 @@ def parse_probe_output(text: str, name: str = "file") -> MediaInfo:
 
     width = height = 0
     fps = 0.0
+    rates: dict[str, float] = {}
     pix_fmt = ""
     if video is not None:
         pix_fmt = video[1].split("(")[0].strip() if len(video) > 1 else ""
         for field in video[1:]:
             if size := _SIZE.match(field):
                 width, height = int(size["w"]), int(size["h"])
-            elif (rate := _RATE.match(field)) and not fps:
-                fps = float(rate["n"]) * (1000 if rate["k"] else 1)
+            elif rate := _RATE.match(field):
+                rates.setdefault(rate["kind"], float(rate["n"]) * (1000 if rate["k"] else 1))
+        average, base = rates.get("fps", 0.0), rates.get("tbr", 0.0)
+        fps = base if average < base <= _MAX_BASE_RATE else average or base
         if round(abs(rotation)) % 180 == 90:  # ffmpeg auto-rotates on decode: report the displayed size
             width, height = height, width
 
@@ -116,6 +124,21 @@ def parse_probe_output(text: str, name: str = "file") -> MediaInfo:
         has_audio=audio is not None, has_video=video is not None,
         video_codec=_codec(video), audio_codec=_codec(audio), pix_fmt=pix_fmt,
     )
+
+
+def wav_info(path: str | os.PathLike[str]) -> MediaInfo:
+    """A PCM WAV's facts from its header, without running ffmpeg: for the speech the backend writes itself
+    (``ProbeError`` if it is not such a file)."""
+    try:
+        with wave.open(str(path), "rb") as wav:
+            frames, rate = wav.getnframes(), wav.getframerate()
+            width = wav.getsampwidth()
+    except (OSError, EOFError, wave.Error) as exc:
+        raise ProbeError(f"{Path(path).name}: not a PCM WAV file ({exc})") from None
+    if rate <= 0 or width not in _PCM_CODECS:
+        raise ProbeError(f"{Path(path).name}: not a PCM WAV file")
+    return MediaInfo(kind="audio", duration_s=round(frames / rate, 3), width=0, height=0, fps=0.0, has_audio=True,
+                     has_video=False, video_codec="", audio_codec=_PCM_CODECS[width], pix_fmt="")
 
 
 def video_packet_hashes(path: str | os.PathLike[str]) -> list[str]:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import re
-import textwrap
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,20 +24,14 @@ from pathlib import Path
 from nemo_nb.draft import CANVAS_PRESETS, Draft
 from nemo_nb.draft.languages import LANGUAGES as LANGUAGE_TABLE
 from nemo_nb.local.media.ffmpeg import run_ffmpeg
-from nemo_nb.local.media.fonts import default_font
-from nemo_nb.local.media.timeline import (
-    Caption,
-    MediaRef,
-    RenderError,
-    Sound,
-    Timeline,
-    Visual,
-    language_code,
-    read_timeline,
-)
+from nemo_nb.local.media.filtergraph import Graph
+from nemo_nb.local.media.mix import add_audio
+from nemo_nb.local.media.smart import SpliceJob, SpliceResult, run_splice, splice_job
+from nemo_nb.local.media.timeline import MediaRef, RenderError, Timeline, Visual, language_code, read_timeline
+from nemo_nb.local.media.titles import DrawnText, drawn_texts
 
-__all__ = ["LANGUAGES", "MediaRef", "RenderError", "RenderPlan", "canvas_size", "language_tag", "plan_render",
-           "render"]
+__all__ = ["LANGUAGES", "MediaRef", "RenderError", "RenderPlan", "RenderReport", "canvas_size", "language_tag",
+           "plan_render", "render"]
 
 # ultrafast: on 2 shared cores a 1080p re-encode takes ~10 s instead of ~16 s with veryfast; the
 # files are larger, which matters little for a loopback backend, and its Constrained Baseline
@@ -48,12 +41,16 @@ VIDEO_CODEC = ["-c:v", "libx264", "-preset", "ultrafast", "-crf", "23", "-pix_fm
 # mono voice) made encoding 2.5x slower, and audio encoding is most of the copy path's time.
 AUDIO_CODEC = ["-c:a", "aac"]
 CONTAINER = ["-map_metadata", "-1", "-map_chapters", "-1", "-movflags", "+faststart", "-f", "mp4"]
+# Preview renders (our extension, ``output.preview``): small and quick, for looking, never the final export.
+PREVIEW_SIDE = 540  # the shorter side of a preview, at most
+PREVIEW_FPS = 15
+PREVIEW_CODEC = ["-c:v", "libx264", "-preset", "ultrafast", "-crf", "28", "-pix_fmt", "yuv420p"]
 COPY_TOLERANCE_MS = 100
 AUTO_CANVAS_MAX = (1920, 1080)  # landscape box; portrait uses it turned
 DEFAULT_CANVAS = CANVAS_PRESETS["16:9"]
 DEFAULT_FPS = 30
 MAX_FPS = 60
-SAMPLE_RATE = 48000
+SPLICE_SHARE = 80.0  # percent of a smart render's progress bar given to splicing the picture
 # Every clip is its own input, and each input holds a few decoded frames until the graph reaches it
 # (measured with ffmpeg 9: ~2 MB + 4-5 frames each). Past a few clips, one decoder thread per input
 # saves ~30 % of that memory and is faster (500 clips: 2.2 s instead of 3.3 s); the budget refuses
@@ -64,9 +61,6 @@ _QUEUED_FRAMES = 5
 _MANY_CLIPS = 4
 # Extra source read past a clip's end, so a clip is never a frame short; the graph trims exactly.
 _INPUT_SLACK_S = 0.5
-_MIX_FORMAT = f"aresample={SAMPLE_RATE},aformat=sample_fmts=fltp:channel_layouts=stereo"
-_LONE_FORMAT = "aformat=channel_layouts=mono|stereo"  # downmix surround, keep the rate
-_DUCKER = "sidechaincompress=threshold=0.05:ratio=8:attack=20:release=300"
 _SLAVE = "f=mp4:movflags=+faststart"  # each file the tee muxer writes
 # ISO 639-1 → (ISO 639-2/B, the language's English name): MP4 stores three-letter codes.
 LANGUAGES = {code: (language.tag, language.name) for code, language in LANGUAGE_TABLE.items()}
@@ -84,6 +78,38 @@ class RenderPlan:
     out_path: Path
     extra_outputs: dict[str, Path] = field(default_factory=dict)  # language → its own MP4; {} for one language
     languages: tuple[str, ...] = ()  # the main output's audio tracks, in order; () when untagged
+    splice: SpliceJob | None = None  # smart rendering: splice the picture first, then run ``splice_args``
+    splice_args: list[str] = field(default_factory=list)
+    note: str = ""  # why the picture is encoded in full, when it is
+
+
+@dataclass(frozen=True)
+class RenderReport:
+    """How the picture was made: ``copied``, ``spliced`` (smart rendering) or ``encoded``, and why."""
+
+    picture: str
+    note: str = ""
+    splice: SpliceResult | None = None  # what splicing did, when it did
+
+    @property
+    def copied_frames(self) -> int:
+        return self.splice.copied if self.splice else 0
+
+    @property
+    def encoded_frames(self) -> int:
+        return self.splice.encoded if self.splice else 0
+
+    @property
+    def splices(self) -> tuple[float, ...]:
+        """Where copied and re-encoded pieces meet (output seconds)."""
+        return self.splice.splices if self.splice else ()
+
+    def __str__(self) -> str:
+        counts = ""
+        if self.picture == "spliced":
+            at = ", ".join(f"{t:g} s" for t in self.splices)
+            counts = f" ({self.copied_frames} frames copied, {self.encoded_frames} re-encoded; splices at {at})"
+        return f"picture {self.picture}{counts}" + (f"; {self.note}" if self.note else "")
 
 
 def language_tag(language: str) -> tuple[str, str]:
@@ -100,12 +126,15 @@ def language_tag(language: str) -> tuple[str, str]:
 
 def plan_render(
     draft: Draft, resolve: Callable[[str], MediaRef | None], out_path: Path, work_dir: Path,
-    *, language: str | None = None,
+    *, language: str | None = None, smart: bool | None = None, preview: bool = False,
 ) -> RenderPlan:
     """Check ``draft`` and build the ffmpeg run that renders it to ``out_path``.
 
     A draft with two or more languages also renders ``<stem>.<lang>.mp4`` per language next to
-    ``out_path`` (``RenderPlan.extra_outputs``); ``language`` renders that language alone.
+    ``out_path`` (``RenderPlan.extra_outputs``); ``language`` renders that language alone. ``smart``:
+    splice the picture when it can be (``None``: when that is quicker), never (``False``), or whenever
+    it can be (``True``). ``preview``: a quick small render (shorter side at most ``PREVIEW_SIDE``, at most
+    ``PREVIEW_FPS`` frames a second), for looking.
     """
     timeline = read_timeline(draft, resolve)
     if language is not None:
@@ -118,20 +147,50 @@ def plan_render(
     extra = ({lang: out_path.with_name(f"{out_path.stem}.{lang}.mp4") for lang in languages}
              if len(languages) > 1 else {})
     work_dir.mkdir(parents=True, exist_ok=True)
-    graph = _Graph()
     source = _copyable(timeline)
+    if preview and source is not None and min(source.ref.info.width, source.ref.info.height) > PREVIEW_SIDE:
+        source = None
+    splice: SpliceJob | None = None
+    splice_args: list[str] = []
+    note = ""
     if source is not None:
-        index = graph.input(source.ref.path)
+        graph = Graph()
+        index: int | None = graph.input(source.ref.path)
         width, height = source.ref.info.width, source.ref.info.height
         video_args = ["-map", f"{index}:v:0", "-c:v", "copy"]
     else:
-        index = None
-        width, height = canvas_size(timeline)
+        width, height = full = canvas_size(timeline)
         rate = _frame_rate(timeline)
-        _add_picture(graph, timeline, width, height, rate, work_dir)
-        video_args = ["-map", "[vout]", *VIDEO_CODEC]
-    audio = _add_audio(graph, timeline, copy_input=index, languages=languages)
-    script = work_dir / "filtergraph.txt"
+        if preview:
+            width, height = preview_size(width, height)
+            rate = min(rate, Fraction(PREVIEW_FPS))
+        captions = drawn_texts(timeline, width, height, rate, work_dir, scale=width / full[0])
+        if preview:
+            job: SpliceJob | str = f"a preview, {width}x{height} at {float(rate):g} fps"
+        elif smart is False:
+            job = "smart rendering is off for this render"
+        else:
+            job = splice_job(timeline, (width, height), rate, work_dir, captions, force=bool(smart))
+        if isinstance(job, SpliceJob):
+            splice, spliced = job, Graph()
+            copied = ["-map", f"{spliced.input(job.out)}:v:0", "-c:v", "copy"]
+            splice_args = _finish(spliced, timeline, copied, None, out_path, work_dir / "filtergraph_spliced.txt",
+                                  extra)
+        else:
+            note = f"picture encoded in full: {job}"
+        graph, index = Graph(), None
+        _add_picture(graph, timeline, width, height, rate, captions, preview)
+        video_args = ["-map", "[vout]", *(PREVIEW_CODEC if preview else VIDEO_CODEC)]
+    args = _finish(graph, timeline, video_args, index, out_path, work_dir / "filtergraph.txt", extra)
+    return RenderPlan(args, timeline.duration_ms / 1000, source is not None, width, height, out_path,
+                      extra, languages, splice, splice_args, note)
+
+
+def _finish(graph: Graph, timeline: Timeline, video_args: list[str], copy_input: int | None, out_path: Path,
+            script: Path, extra: dict[str, Path]) -> list[str]:
+    """The whole run: ``graph``'s inputs, its sound added, the filter script written, the outputs."""
+    languages = timeline.languages
+    audio = add_audio(graph, timeline, copy_input=copy_input, languages=languages)
     script.write_text(";\n".join(graph.filters) + "\n", encoding="utf-8")
     audio_args = [arg for label in audio for arg in ("-map", label)] + AUDIO_CODEC + _tags(languages)
     if extra:
@@ -142,22 +201,36 @@ def plan_render(
         container = [*CONTAINER[:CONTAINER.index("-movflags")], "-f", "tee", "|".join(slaves)]
     else:
         container = [*CONTAINER, str(_partial(out_path))]
-    args = [*graph.inputs, "-/filter_complex", str(script), *video_args, *audio_args, *container]
-    return RenderPlan(args, timeline.duration_ms / 1000, source is not None, width, height, out_path,
-                      extra, languages)
+    return [*graph.inputs, "-/filter_complex", str(script), *video_args, *audio_args, *container]
 
 
 def render(
     plan: RenderPlan,
     on_progress: Callable[[float], None] | None = None,
     cancel: threading.Event | None = None,
-) -> None:
-    """Run ``plan``; its outputs appear only when all are complete (the main one last), never half-written."""
+) -> RenderReport:
+    """Run ``plan``; its outputs appear only when all are complete (the main one last), never half-written.
+
+    A plan with a splice job splices the picture first (smart rendering) and falls back to the full
+    encode, saying why in the report, when the source cannot be spliced safely.
+    """
     finals = [*plan.extra_outputs.values(), plan.out_path]
     partials = [_partial(path) for path in finals]
     moved: list[Path] = []
+    report = RenderReport("copied" if plan.copies_video else "encoded", plan.note)
+    args = plan.args
     try:
-        run_ffmpeg(plan.args, duration_s=plan.duration_s, on_progress=on_progress, cancel=cancel)
+        if plan.splice is not None:
+            scaled = None if on_progress is None else (lambda pct: on_progress(pct * SPLICE_SHARE / 100))
+            spliced = run_splice(plan.splice, scaled, cancel)
+            if spliced.ok:
+                args = plan.splice_args
+                report = RenderReport("spliced", "", spliced)
+            else:
+                report = RenderReport("encoded", f"picture encoded in full: {spliced.reason}")
+        done = 0.0 if args is plan.args else SPLICE_SHARE
+        scaled = None if on_progress is None else (lambda pct: on_progress(done + pct * (100 - done) / 100))
+        run_ffmpeg(args, duration_s=plan.duration_s, on_progress=scaled, cancel=cancel)
         for partial, final in zip(partials, finals, strict=True):
             os.replace(partial, final)
             moved.append(final)
@@ -168,6 +241,7 @@ def render(
     finally:
         for partial in partials:
             partial.unlink(missing_ok=True)
+    return report
 
 
 def _partial(out_path: Path) -> Path:
@@ -188,44 +262,6 @@ def _tags(languages: tuple[str, ...]) -> list[str]:
 def _tee_path(path: Path) -> str:
     """A file name for the tee muxer's list, its separators and quotes escaped."""
     return re.sub(r"[^\w/.-]", lambda m: "\\" + m.group(0), str(Path(path).resolve()))
-
-
-class _Graph:
-    """Inputs and filter chains of one ffmpeg run."""
-
-    def __init__(self) -> None:
-        self.inputs: list[str] = []
-        self.filters: list[str] = []
-        self._count = 0
-        self._labels = 0
-
-    def input(self, path: Path, start_ms: int = 0, length_s: float | None = None, threads: int = 0) -> int:
-        if threads:
-            self.inputs += ["-threads", str(threads)]
-        if start_ms:
-            self.inputs += ["-ss", f"{start_ms / 1000:.3f}"]
-        if length_s is not None:
-            self.inputs += ["-t", f"{length_s:.3f}"]
-        self.inputs += ["-protocol_whitelist", "file", "-i", str(Path(path).resolve())]
-        self._count += 1
-        return self._count - 1
-
-    def label(self) -> str:
-        self._labels += 1
-        return f"[s{self._labels}]"
-
-    def chain(self, sources: str, filters: str, out: str | None = None) -> str:
-        """Add ``sources`` → ``filters`` → ``out`` (a new label by default); return ``out``."""
-        out = out or self.label()
-        self.filters.append(f"{sources}{filters}{out}")
-        return out
-
-    def mix(self, labels: list[str], after: str = "", out: str | None = None) -> str:
-        """Sum ``labels`` (no normalisation, so levels stay as set), then apply ``after``."""
-        if len(labels) == 1:
-            return labels[0] if not (after or out) else self.chain(labels[0], after or "anull", out)
-        mixed = f"amix=inputs={len(labels)}:duration=longest:normalize=0"
-        return self.chain("".join(labels), mixed + (f",{after}" if after else ""), out)
 
 
 def _copyable(timeline: Timeline) -> Visual | None:
@@ -271,8 +307,10 @@ def _frame_rate(timeline: Timeline) -> Fraction:
     return Fraction(fps).limit_denominator(1001)
 
 
-def _add_picture(graph: _Graph, timeline: Timeline, width: int, height: int, rate: Fraction, work_dir: Path) -> None:
-    """Clips, still images and black gaps joined on frame boundaries, then the text drawn on top."""
+def _add_picture(graph: Graph, timeline: Timeline, width: int, height: int, rate: Fraction,
+                 captions: list[DrawnText], quick: bool = False) -> None:
+    """Clips, still images and black gaps joined on frame boundaries, then the text drawn on top (``quick``:
+    the cheapest scaling, for previews)."""
 
     def frame(ms: int) -> int:
         return round(ms * rate / 1000)
@@ -297,7 +335,8 @@ def _add_picture(graph: _Graph, timeline: Timeline, width: int, height: int, rat
         length = None if still else clip.dur_ms / 1000 + _INPUT_SLACK_S
         index = graph.input(clip.ref.path, 0 if still else clip.in_ms, length, threads)
         filters = ",".join([
-            "setpts=PTS-STARTPTS", _fit(clip, width, height, timeline), "format=yuv420p", fps,
+            # The rate first: frames a lower rate drops are never scaled.
+            "setpts=PTS-STARTPTS", fps, _fit(clip, width, height, timeline, quick), "format=yuv420p",
             "tpad=stop=-1:stop_mode=clone", f"trim=end_frame={frame(end) - frame(start)}",
         ])
         pieces.append(graph.chain(f"[{index}:v:0]", filters))
@@ -305,11 +344,11 @@ def _add_picture(graph: _Graph, timeline: Timeline, width: int, height: int, rat
     if len(pieces) > 1:
         joined = graph.chain(joined, f"concat=n={len(pieces)}:v=1:a=0")
     joined = _add_overlays(graph, timeline, joined, width, height)
-    text = [_drawtext(c, i, width, height, work_dir) for i, c in enumerate(timeline.captions)]
+    text = [caption.on_frames((caption.first, caption.end)) for caption in captions]
     graph.filters.append(f"{joined}{','.join(text) or 'null'}[vout]")
 
 
-def _add_overlays(graph: _Graph, timeline: Timeline, base: str, width: int, height: int) -> str:
+def _add_overlays(graph: Graph, timeline: Timeline, base: str, width: int, height: int) -> str:
     """Pictures-in-picture drawn over ``base`` in their corners, each only over its own range; the new label."""
     for item in timeline.overlays:
         box_w = max(16, round(width * item.scale / 100 / 2) * 2)
@@ -335,147 +374,22 @@ def _check_memory(visuals: list[Visual]) -> None:
         )
 
 
-def _fit(clip: Visual, width: int, height: int, timeline: Timeline) -> str:
-    """Scale into the canvas: letterboxed ("fit", the default) or cropped ("fill")."""
+def _fit(clip: Visual, width: int, height: int, timeline: Timeline, quick: bool = False) -> str:
+    """Scale into the canvas: letterboxed ("fit", the default) or cropped ("fill"); ``quick``: bilinear."""
     info = clip.ref.info
     if (info.width, info.height) == (width, height):
         return "setsar=1"
+    flags = ":flags=fast_bilinear" if quick else ""
     if timeline.canvas is not None and timeline.canvas.fit == "fill":
         # Crop to the canvas shape first, then scale: scaling the whole frame up and cropping after
         # would scale ~2x more pixels (1080p → 9:16 took 0.7 s longer on 30 s).
         crop = f"crop=w=min(iw\\,ih*{width}/{height}):h=min(ih\\,iw*{height}/{width})"
-        return f"{crop},scale={width}:{height},setsar=1"
-    return (f"scale={width}:{height}:force_original_aspect_ratio=decrease:force_divisible_by=2,"
+        return f"{crop},scale={width}:{height}{flags},setsar=1"
+    return (f"scale={width}:{height}:force_original_aspect_ratio=decrease:force_divisible_by=2{flags},"
             f"pad={width}:{height}:(ow-iw)/2:(oh-ih)/2:color=black,setsar=1")
 
 
-def _drawtext(caption: Caption, index: int, width: int, height: int, work_dir: Path) -> str:
-    """A boxed drawtext reading the (hostile) text from a file, with expansion off."""
-    size = caption.size_px or min(width, height) // (12 if caption.kind == "title" else 18)
-    per_line = max(4, int(width * 0.9 / (size * 0.6)))  # DejaVu Sans averages ~0.6 em per glyph
-    lines = [textwrap.fill(p, per_line, break_long_words=True) or " " for p in caption.text.split("\n")]
-    text_file = work_dir / f"text{index}.txt"
-    text_file.write_text("\n".join(lines), encoding="utf-8")
-    margin = round(height * 0.06) + size // 4
-    vertical, _, side = caption.pos.partition("-")  # "top", "bottom-right", …
-    y = {"top": str(margin), "center": "(h-text_h)/2", "bottom": f"h-text_h-{margin}"}[vertical]
-    x = {"": "(w-text_w)/2", "left": str(margin), "right": f"w-text_w-{margin}"}[side]
-    start, end = caption.start_ms / 1000, (caption.start_ms + caption.dur_ms) / 1000
-    options = {
-        "fontfile": _escape(str(default_font(bold=caption.kind == "title"))),
-        "textfile": _escape(str(text_file)),
-        "expansion": "none",
-        "fontsize": str(size),
-        "fontcolor": caption.colour,
-        "box": "1",
-        "boxcolor": "black@0.55",
-        "boxborderw": str(max(2, size // 4)),
-        "line_spacing": str(size // 5),
-        "text_align": "center",
-        "x": x,
-        "y": y,
-        "enable": _escape(f"between(t,{start:.3f},{end:.3f})"),
-    }
-    return "drawtext=" + ":".join(f"{k}={v}" for k, v in options.items())
-
-
-def _escape(value: str) -> str:
-    """Escape a filter option value for both the option parser and the filtergraph parser."""
-    value = re.sub(r"([\\':])", r"\\\1", value)
-    return re.sub(r"([\\'\[\],;])", r"\\\1", value)
-
-
-def _add_audio(graph: _Graph, timeline: Timeline, copy_input: int | None,
-               languages: tuple[str, ...] = ()) -> list[str]:
-    """Clip sound, voiceovers, music (ducked under speech when asked) and audio, mixed; the output labels.
-
-    ``copy_input`` is the input whose video is copied: its own sound is taken from it, at 0. With two
-    or more ``languages`` there is one mix per language (``[aout0]``, …): the shared sounds are mixed
-    once per role and split, and each language adds its own speech; else one mix, ``[aout]``.
-    """
-    placed: list[tuple[str, Sound]] = []  # (input pad, sound)
-    for clip in timeline.visuals:
-        if clip.volume and clip.ref.info.has_audio and clip.ref.info.kind == "video":
-            # When re-encoding, the sound gets its own input so the picture is not decoded early.
-            index = graph.input(clip.ref.path, clip.in_ms, clip.dur_ms / 1000) if copy_input is None else copy_input
-            start = clip.start_ms if copy_input is None else 0
-            own = Sound(clip.ref, "clip", start, clip.dur_ms, clip.in_ms, clip.volume, 0, 0, duck=clip.duck)
-            placed.append((f"[{index}:a:0]", own))
-    for item in timeline.overlays:  # a presenter's own speech
-        if item.volume and item.ref.info.has_audio:
-            index = graph.input(item.ref.path, item.in_ms, item.dur_ms / 1000)
-            placed.append((f"[{index}:a:0]", Sound(item.ref, "voiceover", item.start_ms, item.dur_ms, item.in_ms,
-                                                  item.volume, 0, 0, duck=False)))
-    for sound in timeline.sounds:
-        placed.append((f"[{graph.input(sound.ref.path, sound.in_ms, sound.dur_ms / 1000)}:a:0]", sound))
-    seconds = f"{timeline.duration_ms / 1000:.3f}"
-    several = len(languages) > 1
-    outs = [f"[aout{i}]" for i in range(len(languages))] if several else ["[aout]"]
-    if not placed:
-        for out in outs:
-            graph.chain("", f"anullsrc=r={SAMPLE_RATE}:cl=stereo,atrim=duration={seconds}", out=out)
-        return outs
-    if not several:
-        # A lone sound keeps its rate (re-encoding 48 kHz stereo would cost the copy path 2x); a mix needs one format.
-        audio_format = _MIX_FORMAT if len(placed) > 1 else _LONE_FORMAT
-        roles: dict[str, list[str]] = {"plain": [], "voice": [], "ducked": []}
-        for pad, sound in placed:
-            roles[_role(sound)].append(graph.chain(pad, _sound_filters(sound, audio_format)))
-        _mix_down(graph, roles["plain"], roles["voice"], roles["ducked"], seconds, outs[0])
-        return outs
-    shared: dict[str, list[str]] = {"plain": [], "voice": [], "ducked": []}
-    speech: dict[str, list[str]] = {lang: [] for lang in languages}
-    for pad, sound in placed:
-        label = graph.chain(pad, _sound_filters(sound, _MIX_FORMAT))
-        (shared[_role(sound)] if sound.lang is None else speech[sound.lang]).append(label)
-    mixes = {lang: {"plain": [], "voice": list(speech[lang]), "ducked": []} for lang in languages}
-    for role, labels in shared.items():
-        if labels:
-            copies = [graph.label() for _ in languages]
-            graph.mix(labels, f"asplit={len(languages)}", out="".join(copies))
-            for lang, copy in zip(languages, copies, strict=True):
-                mixes[lang][role].append(copy)
-    for lang, out in zip(languages, outs, strict=True):
-        roles = mixes[lang]
-        if any(roles.values()):
-            _mix_down(graph, roles["plain"], roles["voice"], roles["ducked"], seconds, out)
-        else:
-            graph.chain("", f"anullsrc=r={SAMPLE_RATE}:cl=stereo,atrim=duration={seconds}", out=out)
-    return outs
-
-
-def _role(sound: Sound) -> str:
-    """voice (voiceovers and every language's own segments), ducked (lowered under voice) or plain."""
-    if sound.kind == "voiceover" or sound.lang is not None:
-        return "voice"
-    return "ducked" if sound.duck else "plain"
-
-
-def _mix_down(graph: _Graph, plain: list[str], voices: list[str], ducked: list[str], seconds: str,
-              out: str) -> None:
-    """Mix one audio track into ``out``: the ducked sounds compressed under the voices, the rest as is."""
-    plain = list(plain)
-    if voices and ducked:
-        voice, sidechain = graph.label(), graph.label()
-        graph.mix(voices, "asplit=2", out=voice + sidechain)
-        # The compressor stops when its sidechain does: pad the voice so the music plays on.
-        ducker = graph.chain(graph.mix(ducked) + graph.chain(sidechain, "apad"), _DUCKER)
-        plain += [voice, ducker]
-    else:
-        plain += voices + ducked
-    graph.mix(plain, f"apad=whole_dur={seconds}", out=out)
-
-
-def _sound_filters(sound: Sound, audio_format: str) -> str:
-    """Format, cut to length, set level, fade and place one sound on the timeline."""
-    filters = ["asetpts=PTS-STARTPTS", audio_format, f"atrim=duration={sound.dur_ms / 1000:.3f}"]
-    if sound.volume != 100:
-        filters.append(f"volume={sound.volume / 100:.3f}")
-    if sound.fade_in_ms:
-        filters.append(f"afade=t=in:st=0:d={sound.fade_in_ms / 1000:.3f}")
-    if sound.fade_out_ms:
-        start = (sound.dur_ms - sound.fade_out_ms) / 1000
-        filters.append(f"afade=t=out:st={start:.3f}:d={sound.fade_out_ms / 1000:.3f}")
-    if sound.start_ms:
-        filters.append(f"adelay=delays={sound.start_ms}:all=1")
-    return ",".join(filters)
+def preview_size(width: int, height: int) -> tuple[int, int]:
+    """``width``x``height`` scaled down (never up) so its shorter side is at most ``PREVIEW_SIDE``, even."""
+    scale = min(1.0, PREVIEW_SIDE / min(width, height))
+    return max(16, round(width * scale / 2) * 2), max(16, round(height * scale / 2) * 2)

@@ -197,7 +197,9 @@ class SpeechEngine:
         )
 
     def warm(self) -> None:
-        """Start the worker and let it load the piper model in the background; returns at once."""
+        """Start the worker now and let it load the piper model in the background; returns at once (starting
+        a process takes milliseconds; the model load, seconds, happens in the worker)."""
+        self._worker.start()
         threading.Thread(target=self._warm, name="tts-warm", daemon=True).start()
 
     def _warm(self) -> None:
@@ -205,6 +207,17 @@ class SpeechEngine:
             self._call({"op": "warm"}, _WARM_TIMEOUT_S)
         except (TTSError, OSError) as exc:
             log.warning("could not warm the speech worker: %s", exc)
+
+    def status(self) -> dict[str, Any]:
+        """``{"running", "piper_loaded"}``: whether the worker runs and holds the neural voice, ready to speak
+        (asks a running worker; never starts one)."""
+        if self.pid is None:
+            return {"running": False, "piper_loaded": False}
+        try:
+            answer = self._call({"op": "ping"}, _WARM_TIMEOUT_S)
+        except TTSError:
+            return {"running": False, "piper_loaded": False}
+        return {"running": True, "piper_loaded": bool(answer.get("piper_loaded"))}
 
     def close(self) -> None:
         """Stop the worker process (a later call starts a new one)."""

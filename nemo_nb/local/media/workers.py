@@ -171,6 +171,12 @@ class WarmWorker:
         process = self._process
         return process.proc.pid if process is not None and process.proc.poll() is None else None
 
+    def start(self) -> None:
+        """Start the worker process now unless it runs (milliseconds: whatever it loads, it loads itself)."""
+        with self._lock:
+            if self._process is None or self._process.proc.poll() is not None:
+                self._process = _Process(self.module, self.env)
+
     def kill(self) -> None:
         """Kill the worker now, whatever it is doing (its caller gets an error); a later call starts a new one."""
         process = self._process

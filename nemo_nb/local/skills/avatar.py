@@ -2,6 +2,9 @@
 goes in a corner (picture-in-picture), the user's clip and frame untouched; without footage it is the video."""
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import wave
 from pathlib import Path
 from typing import Any
 
@@ -171,7 +174,7 @@ def make_corner_presenter(c: TurnContext, draft: Draft, lines: list[Line], voice
 def make_presenter(c: TurnContext, lines: list[Line], voice: Any, language: str, pace: float, style: str,
                    background: str, width: int, height: int, captions: bool) -> dict[str, Any]:
     """Speak the script line by line, join with pauses, draw the presenter, and put it on a new draft."""
-    from nemo_nb.local.media.avatar import render_presenter
+    from nemo_nb.local.media.avatar import presenter_info, render_presenter
 
     work, phonemes, cues, duration_s = speak_lines(c, lines, voice, language, pace)
     if background.startswith("upload:"):
@@ -180,12 +183,13 @@ def make_presenter(c: TurnContext, lines: list[Line], voice: Any, language: str,
     video = c.new_file("presenter.mp4")
     facts = render_presenter(video.path, audio_path=work.path, phonemes=phonemes, duration_s=duration_s,
                              width=width, height=height, style=style, background=background)
-    entry = c.register(video, inspect(video.path), kind="avatar", style=style)
+    info = presenter_info(facts)  # what render_presenter wrote: no probe run
+    entry = c.register(video, dataclasses.asdict(info), kind="avatar", style=style)
     srt_item = c.new_file(f"presenter.{language}.srt")
     srt_item.path.write_text(srt.format_srt(cues), encoding="utf-8")
     srt_entry = c.register(srt_item, inspect(srt_item.path), kind="captions", language=language)
     draft = Draft()
-    length = round(inspect(video.path)["duration_s"] * 1000)
+    length = round(info.duration_s * 1000)
     draft.track(VIDEO, "Video").add_video("video", 0, length, src=entry["media_id"], url=entry["cdn_url"],
                                           name=f"Presenter ({style})")
     draft.set_canvas(width, height, "fit")
@@ -227,10 +231,13 @@ def speak_lines(c: TurnContext, lines: list[Line], voice: Any, language: str, pa
 
 
 def join_wavs(parts: list[Path], out: Path, pause_ms: int) -> None:
-    """One WAV: the parts in order with ``pause_ms`` of silence between them."""
+    """One WAV: the parts in order with ``pause_ms`` of silence between them (joined here when they share one
+    PCM format, as the speech worker writes them; else by ffmpeg)."""
     from nemo_nb.local.media import children
     from nemo_nb.local.media.ffmpeg import ffmpeg_exe
 
+    if _join_pcm(parts, out, pause_ms):
+        return
     args = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y"]
     for part in parts:
         args += ["-i", str(part)]
@@ -241,3 +248,25 @@ def join_wavs(parts: list[Path], out: Path, pause_ms: int) -> None:
     graph = chains + "".join(f"[a{i}]" for i in range(len(parts))) + f"concat=n={len(parts)}:v=0:a=1[out]"
     children.run([*args, "-filter_complex", graph, "-map", "[out]", str(out)], check=True, timeout=300)
 
+
+def _join_pcm(parts: list[Path], out: Path, pause_ms: int) -> bool:
+    """Join mono 16-bit WAVs of one sample rate with Python's ``wave``; False (nothing written) otherwise."""
+    with contextlib.ExitStack() as stack:
+        try:
+            readers = [stack.enter_context(wave.open(str(part), "rb")) for part in parts]
+        except (OSError, EOFError, wave.Error):
+            return False
+        formats = {(r.getnchannels(), r.getsampwidth(), r.getframerate(), r.getcomptype()) for r in readers}
+        if len(formats) != 1 or next(iter(formats))[:2] != (1, 2):
+            return False
+        rate = readers[0].getframerate()
+        silence = b"\0\0" * round(rate * pause_ms / 1000)
+        with wave.open(str(out), "wb") as joined:
+            joined.setnchannels(1)
+            joined.setsampwidth(2)
+            joined.setframerate(rate)
+            for index, reader in enumerate(readers):
+                if index:
+                    joined.writeframes(silence)
+                joined.writeframes(reader.readframes(reader.getnframes()))
+        return True

@@ -5,7 +5,7 @@ script spoken again in another voice or pace, and the voiceover removed."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ from nemo_nb.draft.languages import language_name
 from nemo_nb.local import srt
 from nemo_nb.local.credits import COSTS
 from nemo_nb.local.library import inspect
+from nemo_nb.local.media.probe import wav_info
 from nemo_nb.local.media.speech_length import check_speech_fits
 from nemo_nb.local.skills.base import Plan, TurnContext, refusal, say, tool, video_end_ms
 from nemo_nb.local.skills.grammar import plural, with_article
@@ -97,13 +98,24 @@ def speaker_for(language: str, gender: str | None, voice_id: str | None = None) 
 
 def stretch(path: Path, tempo: float) -> None:
     """Change a WAV's pace in place with ffmpeg's atempo (pitch kept)."""
+    stretch_all([path], tempo)
+
+
+def stretch_all(paths: list[Path], tempo: float) -> None:
+    """Change the pace of several WAVs in place, in one ffmpeg run (one process, not one per sentence)."""
     from nemo_nb.local.media import children
     from nemo_nb.local.media.ffmpeg import ffmpeg_exe
 
-    out = path.with_name(path.stem + ".tempo.wav")
-    children.run([ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", str(path),
-                  "-filter:a", f"atempo={tempo:.4f}", str(out)], check=True, timeout=120)
-    out.replace(path)
+    if not paths:
+        return
+    outs = [path.with_name(path.stem + ".tempo.wav") for path in paths]
+    args = [arg for path in paths for arg in ("-i", str(path))]
+    for index, out in enumerate(outs):
+        args += ["-map", f"{index}:a:0", "-filter:a", f"atempo={tempo:.4f}", str(out)]  # options of this output
+    children.run([ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y", *args],
+                 check=True, timeout=120)
+    for path, out in zip(paths, outs, strict=True):
+        out.replace(path)
 
 
 def layout(lines: list[Line], start_ms: int, end_ms: int, *, spread: bool = False) -> None:
@@ -258,8 +270,8 @@ def speak_and_place(c: TurnContext, draft: Draft, lines: list[Line], voice: Any,
     # speed up as far as 1.25x to fit; never slow down on its own: pauses and silence fill the rest
     tempo = 1.0 if timed else max(1.0, min(tempo, PACE_RANGE[1] / pace))
     if abs(tempo - 1) > 0.03:
-        for line, item in zip(lines, items, strict=True):
-            stretch(item.path, tempo)
+        stretch_all([item.path for item in items], tempo)
+        for line in lines:
             line.duration_ms = int(line.duration_ms / tempo)
     layout(lines, lead, video_ms - lead, spread=spread)
     trimmed = fit_cues(lines, video_ms)
@@ -267,7 +279,8 @@ def speak_and_place(c: TurnContext, draft: Draft, lines: list[Line], voice: Any,
     track = draft.track(AUDIO, "Voiceover")
     entries = []
     for line, item in zip(lines, items, strict=True):
-        entry = c.register(item, inspect(item.path), kind="voiceover", language=language, text=line.text)
+        # The worker wrote this WAV: its header says all (no ffmpeg run per sentence).
+        entry = c.register(item, asdict(wav_info(item.path)), kind="voiceover", language=language, text=line.text)
         entries.append(entry)
         track.add_audio("voiceover", line.start_ms, line.duration_ms, src=entry["media_id"], url=entry["cdn_url"],
                         name=line.text)

@@ -12,6 +12,7 @@ from nemo_nb.notebook.commands.compare import compare
 from nemo_nb.notebook.commands.connect import connect, disconnect
 from nemo_nb.notebook.commands.export import claim, export
 from nemo_nb.notebook.commands.message import message
+from nemo_nb.notebook.commands.preview import preview
 from nemo_nb.notebook.commands.sessions import new, sessions, use
 from nemo_nb.notebook.commands.status import credits, status
 from nemo_nb.notebook.commands.studio import studio
@@ -20,7 +21,7 @@ from nemo_nb.notebook.commands.upload import upload
 
 COMMANDS: dict[str, Callable[..., Any]] = {
     "connect": connect, "disconnect": disconnect, "new": new, "sessions": sessions, "use": use,
-    "upload": upload, "status": status, "credits": credits, "export": export, "claim": claim,
+    "upload": upload, "status": status, "credits": credits, "export": export, "preview": preview, "claim": claim,
     "compare": compare, "studio": studio, "transcript": transcript,
 }
 CELL_COMMANDS: dict[str, Callable[..., Any]] = {"compare": compare}

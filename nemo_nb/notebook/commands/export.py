@@ -23,14 +23,18 @@ def export(ctx: Context, args: Namespace) -> None:
     run_export(ctx, ctx.session(args.session), args.to, args.resume, args.out, ctx.quiet(args.quiet))
 
 
-def run_export(ctx: Context, session: Any, to: str | None, resume: bool, out: str | None, quiet: bool) -> None:
+def run_export(ctx: Context, session: Any, to: str | None, resume: bool, out: str | None, quiet: bool, *,
+               preview: bool = False) -> None:
+    """Render with a progress bar, then show the video; ``preview``: a quick small look, shown as one."""
     from nemo_nb.notebook.preview import ExportView, ProgressView
 
     c = ctx.controller
     path = c.export_path(session, to, resume)
-    bar = None if quiet else ProgressView("Rendering", rate=ctx.options.redraw_hz, display=ctx.live).start()
+    label = "Rendering a preview" if preview else "Rendering"
+    bar = None if quiet else ProgressView(label, rate=ctx.options.redraw_hz, display=ctx.live).start()
     try:
-        result = c.export(session, path, progress=(lambda pct: bar.update(pct / 100)) if bar else None, resume=resume)
+        result = c.export(session, path, progress=(lambda pct: bar.update(pct / 100)) if bar else None,
+                          resume=resume, preview=preview)
     except BaseException as exc:
         if bar:
             bar.fail(str(exc).split("\n")[0][:200])
@@ -39,7 +43,7 @@ def run_export(ctx: Context, session: Any, to: str | None, resume: bool, out: st
     if bar is None:
         return
     bar.replace(ExportView(result, limit_mb=ctx.options.embed_limit_mb).bundle())
-    if ctx.options.claim_link:
+    if ctx.options.claim_link and not preview:
         show_claim(ctx, session)
 
 

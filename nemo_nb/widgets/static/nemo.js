@@ -197,15 +197,19 @@ function renderStudio({ model, el }) {
   const pick = h("button", { class: "nemo-upload", onclick: () => file.click() }, "Upload…");
   const upBar = bar("nemo-upload-bar");
   const exportBtn = h("button", { class: "nemo-export-btn", onclick: () => send({ type: "export" }) }, "Export");
+  const lookBtn = h("button", { class: "nemo-preview-btn", title: "a quick small render to look at (at most 540p), not the final export",
+    onclick: () => send({ type: "preview" }) }, "Quick look");
   const cancel = h("button", { class: "nemo-cancel", onclick: () => send({ type: "cancel" }) }, "Cancel");
   const exBar = bar("nemo-export-bar");
   const video = h("video", { class: "nemo-studio-video", controls: true, playsinline: true, preload: "auto" });
+  const badge = h("div", { class: "nemo-preview-badge" }, "PREVIEW · a quick look, not the final export");
+  const player = h("div", { class: "nemo-player" }, badge, video);
   const tl = bindTimeline(model, (t) => { if (video.src) video.currentTime = t; });
   follow(video, tl);
   el.classList.add("nemo-studio");
   el.append(header, h("div", { class: "nemo-convo" }, history, promptLine, chips, reply, status), error,
     h("div", { class: "nemo-input" }, box, h("div", { class: "nemo-buttons" }, sendBtn, undo, pick, file)), upBar.node,
-    tl.node, h("div", { class: "nemo-export-row" }, exportBtn, cancel, exBar.node), video);
+    tl.node, h("div", { class: "nemo-export-row" }, exportBtn, lookBtn, cancel, exBar.node), player);
 
   // uploads: chunks go one at a time, each acknowledged, so the bar shows bytes the kernel has
   const acks = [];
@@ -261,7 +265,7 @@ function renderStudio({ model, el }) {
     credits.textContent = model.get("credits") || "";
     const p = model.get("export_progress");
     exBar.set(p, model.get("export_label"));
-    exportBtn.disabled = p >= 0; cancel.style.display = p >= 0 ? "" : "none";
+    exportBtn.disabled = p >= 0; lookBtn.disabled = p >= 0; cancel.style.display = p >= 0 ? "" : "none";
     upBar.set(model.get("upload_progress"), model.get("upload_label"));
     pick.disabled = model.get("upload_progress") >= 0;
   }
@@ -270,12 +274,16 @@ function renderStudio({ model, el }) {
     if (video.src && video.src.startsWith("blob:")) URL.revokeObjectURL(video.src);
     video.style.display = url ? "" : "none";
     if (url) { video.src = url; video.dataset.name = model.get("video_name"); }
+    const preview = Boolean(url && model.get("video_preview"));
+    player.classList.toggle("nemo-is-preview", preview);
+    badge.style.display = preview ? "block" : "none";
+    video.title = preview ? "preview: a quick look, not the final export" : "";
   }
   model.on("change:sessions", sessions); model.on("change:session_id", sessions);
   for (const k of ["history", "prompt", "reply", "tools"]) model.on(`change:${k}`, convo);
   for (const k of ["busy", "status", "error", "credits", "export_progress", "export_label", "upload_progress", "upload_label"])
     model.on(`change:${k}`, state);
-  model.on("change:video", showVideo);
+  model.on("change:video", showVideo); model.on("change:video_preview", showVideo);
   sessions(); convo(); state(); showVideo();
   return () => { if (video.src && video.src.startsWith("blob:")) URL.revokeObjectURL(video.src); };
 }
