@@ -220,6 +220,16 @@ async def credits(request: Request) -> Response:
     return ok(backend(request).store.balance(user_id))
 
 
+async def list_voices(request: Request) -> Response:
+    """Which voice speaks each language and gender, neural or not (ours: the cloud has no such list)."""
+    import asyncio
+
+    from nemo_nb.local.voice_list import voice_list
+
+    authenticate(request)
+    return ok(await asyncio.to_thread(voice_list, backend(request).data_dir))
+
+
 # -- state and uploads -------------------------------------------------------------------------------
 def rebase_file_urls(value: Any, base: str) -> Any:
     """Our ``/files/…`` URLs stored in a state carry the port of the run that made them (a restarted
@@ -489,6 +499,7 @@ ROUTES = [
     Route("/api/auth/claim-token", claim_token, methods=["POST"]),
     Route("/api/tasks/{user}/with-session/{app}", create_session, methods=["POST"]),
     Route("/api/credits/balance/simple", credits),
+    Route("/api/voices", list_voices),
     Route("/api/state/{app}/{user}/{sid}/latest", state),
     Route("/api/upload-video/{app}/{user}/{sid}", upload, methods=["POST"]),
     Route("/run_sse", run_sse, methods=["POST"]),
@@ -540,6 +551,21 @@ class HeaderLimit:
         await self.app(scope, receive, send)
 
 
+class VoiceFolder:
+    """ASGI middleware: a request, and the turn it starts, find installed voices in this backend's data directory
+    (``<data dir>/voices``, besides ``NEMO_VOICES_DIR``)."""
+
+    def __init__(self, app: Any, data_dir: Path):
+        self.app = app
+        self.data_dir = data_dir
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        from nemo_nb.local.media.voices import data_dir_bound
+
+        with data_dir_bound(self.data_dir):
+            await self.app(scope, receive, send)
+
+
 class FaultGate:
     """ASGI middleware for the ``rate_limit_once`` fault: the first request answers 429."""
 
@@ -589,6 +615,7 @@ def create_app(settings: BackendSettings, data_dir: Path) -> Starlette:
     app = Starlette(routes=ROUTES, lifespan=lifespan,
                     exception_handlers={ApiError: api_error, HTTPException: http_error, ClientDisconnect: client_gone,
                                         Exception: internal_error},
-                    middleware=[Middleware(HeaderLimit), Middleware(FaultGate, backend_=b)])
+                    middleware=[Middleware(HeaderLimit), Middleware(VoiceFolder, data_dir=data_dir),
+                                Middleware(FaultGate, backend_=b)])
     app.state.backend = b
     return app

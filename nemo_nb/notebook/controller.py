@@ -256,6 +256,9 @@ class NotebookSession:
     def registration_url(self) -> str:
         return str(self.require_client().registration_url())
 
+    def voices(self) -> Any:
+        return self.require_client().voices()
+
     def export_path(self, session: Any, to: str | None = None, resume: bool = False) -> Path:
         if to:
             path = Path(os.path.expanduser(to))

@@ -79,10 +79,10 @@ def voice_wishes(message: Message) -> tuple[str | None, float | None]:
 
 
 def voice_name(voice: Any) -> str:
-    """``Joe (natural neural voice)`` / ``es (espeak-ng female voice)``."""
-    kind = ("natural neural voice" if voice.engine == "piper"
-            else f"espeak-ng {voice.gender or ''} voice".replace("  ", " "))
-    return f"{voice.id.split('+')[0].title() if voice.engine == 'piper' else voice.id} ({kind})"
+    """``Joe (neural)`` / ``espeak-ng (robotic fallback synth)``: what replies call a voice."""
+    from nemo_nb.local.media.voices import describe_voice
+
+    return describe_voice(voice)
 
 
 def speaker_for(message: Message, ctx: TurnContext, lines: list[Line]) -> tuple[str, Any, float | None] | Plan:
