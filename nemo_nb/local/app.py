@@ -559,7 +559,7 @@ class VoiceFolder:
         self.app = app
         self.data_dir = data_dir
 
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         from nemo_nb.local.media.voices import data_dir_bound
 
         with data_dir_bound(self.data_dir):

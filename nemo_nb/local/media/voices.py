@@ -144,9 +144,10 @@ def _parse(model: Path, config: Path, size: int) -> InstalledVoice | str:
 
 
 def _get(data: dict[str, Any], *keys: str) -> Any:
+    value: Any = data
     for key in keys:
-        data = data.get(key) if isinstance(data, dict) else None
-    return data
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
 
 
 def _text(value: Any) -> str:

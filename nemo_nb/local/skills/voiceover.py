@@ -162,12 +162,14 @@ def voiceover_plan(message: Message, ctx: TurnContext) -> Plan | None:
 def speak_and_place(c: TurnContext, draft: Draft, lines: list[Line], voice: Any, language: str, pace: float,
                     video_ms: int) -> dict[str, Any]:
     """Synthesize, fit to the video (pace 0.8–1.25×), place, register files, write the SRT."""
-    from nemo_nb.local.media.tts import engine
+    from nemo_nb.local.media.tts import engine, pick_voice
 
     items = []
     for index, line in enumerate(lines, 1):
         item = c.new_file(f"voiceover-{language}-{index:02d}.wav")
         speech = engine().synthesize(line.text, item.path, language=language, voice=voice.id, rate=pace)
+        if speech.engine != voice.engine:  # the neural voice could not be loaded: the reply names the one heard
+            voice = pick_voice(voice=speech.voice)
         line.path, line.duration_ms = item.path, int(speech.duration_s * 1000)
         items.append(item)
     lead = min(500, video_ms // 20)
