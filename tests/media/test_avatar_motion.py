@@ -88,9 +88,11 @@ def test_breaths_are_taken_in_pauses() -> None:
 def test_pose_track_levels_hold_and_nods() -> None:
     nods = [2.0, 6.0]
     poses = pose_track(30.0, FPS, nods, [(10.0, 11.0)], seed=4)
-    assert len(poses) == 30 * FPS and set(poses) <= set(POSES) and len(POSES) == 18
-    # The sway holds each level a while and never jumps from one side to the other.
-    changes = [i for i in range(1, len(poses)) if poses[i].sway != poses[i - 1].sway]
+    assert len(poses) == 30 * FPS and set(poses) <= set(POSES) and len(POSES) == 10
+    # The sway holds each level a while and never jumps from one side to the other; a nod faces the camera.
+    assert all(p.sway == 0 for p in poses if p.nod)
+    changes = [i for i in range(1, len(poses)) if poses[i].sway != poses[i - 1].sway
+               and not poses[i].nod and not poses[i - 1].nod]
     assert len(changes) >= 4
     assert all(b - a >= SWAY_HOLD_S * FPS - 1 for a, b in itertools.pairwise(changes))
     assert all(abs(poses[i].sway - poses[i - 1].sway) == 1 for i in changes)

@@ -41,7 +41,7 @@ def _eye_outline(side: int) -> tuple[list[Point], list[Point]]:
 def draw_eyes(style: PresenterStyle, head: Image.Image, layout: Layout, ss: int, state: str) -> Image.Image:
     """The eye region (``layout.eyes_box``) with eyes open, half-closed or closed, at output size."""
     box = layout.eyes_box
-    crop = head.crop(tuple(c * ss for c in box))
+    crop = head.crop((box[0] * ss, box[1] * ss, box[2] * ss, box[3] * ss))
     pen = Pen(crop, layout, ss, (box[0], box[1]))
     for side in (-1, 1):
         upper, lower = _eye_outline(side)
@@ -116,7 +116,7 @@ def _mouth_outline(m: _Mouth, grow: float = 0.0, grow_lo: float = 0.0) -> list[P
 def draw_mouth(style: PresenterStyle, head: Image.Image, layout: Layout, ss: int, viseme: str) -> Image.Image:
     """The mouth region (``layout.mouth_box``) showing ``viseme``, at output size."""
     box = layout.mouth_box
-    crop = head.crop(tuple(c * ss for c in box))
+    crop = head.crop((box[0] * ss, box[1] * ss, box[2] * ss, box[3] * ss))
     pen = Pen(crop, layout, ss, (box[0], box[1]))
     lips, line = style.lips, mix(style.lips, "#000000", 0.45)
     if viseme == "rest":

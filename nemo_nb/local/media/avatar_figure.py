@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
-from nemo_nb.local.media.avatar_pen import Layout, Pen, PresenterStyle, arc, bezier, egg, mirror, mix, rgb
+from nemo_nb.local.media.avatar_pen import RGB, Layout, Pen, PresenterStyle, arc, bezier, egg, mirror, mix, rgb
 
 
 @dataclass(frozen=True)
@@ -166,7 +166,7 @@ def _torso(pen: Pen, style: PresenterStyle, bottom: float) -> None:
     pen.ellipse(mic_u - 0.006, 1.014, 0.006, 0.008, "#4a4a56")
 
 
-def _neckline(pen: Pen, style: PresenterStyle, band: str, depth: float) -> None:
+def _neckline(pen: Pen, style: PresenterStyle, band: str | RGB, depth: float) -> None:
     """A round neckline in front of the neck's base: a band, and skin below the neck inside it."""
     pen.polygon(arc(0.0, 0.60, 0.20, depth + 0.045, 180, 360), band)
     pen.polygon(arc(0.0, 0.60, 0.13, depth, 180, 360), style.skin)

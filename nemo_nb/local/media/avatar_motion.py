@@ -8,7 +8,8 @@ level into pixels from the head's size).
 
 Stress comes from the speech itself: a vowel that is louder and longer than the speaker's usual vowel
 (z-scores of its level in dB and of its log length) is stressed. Nods go on the strongest stressed vowels, at
-most one every ``NOD_GAP_S`` seconds; each starts just before the vowel and bottoms out on it. Breaths come
+most one every ``NOD_GAP_S`` seconds; each starts just before the vowel and bottoms out on it, the head
+coming to the middle as it dips. Breaths come
 where a speaker takes them, in the pauses (``PAUSE_S`` or longer): the shoulders rise, and settle as the
 speech goes on; a long pause (or no speech) breathes every few seconds. The mouth rests in pauses, so
 breathing adds few pictures.
@@ -54,7 +55,7 @@ class Pose:
 
 
 REST = Pose()
-POSES = tuple(Pose(s, n, b) for s in (-1, 0, 1) for n in (0, 1, 2) for b in (0, 1))
+POSES = (*(Pose(s, 0, b) for s in (-1, 0, 1) for b in (0, 1)), *(Pose(0, n, b) for n in (1, 2) for b in (0, 1)))
 
 
 def envelope(samples: np.ndarray, rate: int, hop_s: float = ENVELOPE_HOP_S) -> np.ndarray:
@@ -64,7 +65,8 @@ def envelope(samples: np.ndarray, rate: int, hop_s: float = ENVELOPE_HOP_S) -> n
     if count == 0:
         return np.zeros(0)
     frames = np.asarray(samples[: count * hop], np.float64).reshape(count, hop)
-    return np.sqrt(np.mean(frames * frames, axis=1))
+    level: np.ndarray = np.sqrt(np.mean(frames * frames, axis=1))
+    return level
 
 
 def stressed_vowels(phonemes: Iterable[Sequence[Any]], level: np.ndarray,
@@ -143,7 +145,9 @@ def pose_track(duration_s: float, fps: int, nods: Sequence[float], breaths: Sequ
         wanted = _sway_level(sway, signal)
         if wanted != sway and t - held >= SWAY_HOLD_S:
             sway, held = wanted, t
-        poses.append(Pose(sway, _nod_level(t, nod_at), _breath_level(t, breaths, breath_starts)))
+        nod = _nod_level(t, nod_at)
+        # A nod faces the camera (the head comes to the middle as it dips): fewer pictures to draw.
+        poses.append(Pose(0 if nod else sway, nod, _breath_level(t, breaths, breath_starts)))
     return poses
 
 

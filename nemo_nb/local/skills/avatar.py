@@ -81,7 +81,8 @@ def avatar_plan(message: Message, ctx: TurnContext) -> Plan | None:
         captioned = f" Captions are burned in {where}." if captions else ""
         async for ev in say(f"Done: a {report['duration_s']:.1f} s presenter video, {report['distinct_images']} "
                             f"drawn images for {report['frames']} frames (the mouth follows the speech, the eyes "
-                            f"blink).{captioned} The captions are saved as {report['srt']}. Next: add a title, "
+                            f"blink, the head nods on stressed words).{captioned} The captions are saved as "
+                            f"{report['srt']}. Next: add a title, "
                             "background music, a 9:16 version, or export."):
             yield ev
 
