@@ -62,6 +62,14 @@ def test_stress_is_loud_and_long_vowels() -> None:
     assert stressed_vowels(phonemes[:4], level) == []
 
 
+def test_odd_phonemes_are_no_stress() -> None:
+    level = envelope(np.ones(RATE * 2, np.float32), RATE)
+    odd = [("a", 1.0, 1.0), ("a", 1.2, 1.1), ("e", 30.0, 31.0), ("", 0.2, 0.3), ("ˈ", 0.3, 0.9)]
+    assert stressed_vowels(odd, level) == []
+    usual = [("a", 0.1, 0.2), ("o", 0.3, 0.4), ("i", 0.5, 0.6), ("u", 0.7, 0.8), ("e", 1.3, 1.9)]
+    assert [t for t, _ in stressed_vowels(odd + usual, level)] == [1.3], "only real vowels count; the long one"
+
+
 def test_nods_are_occasional_and_go_to_the_strongest() -> None:
     stressed = [(0.5, 1.0), (1.0, 3.0), (2.0, 1.5), (4.0, 2.0), (5.0, 2.5), (9.95, 9.0)]
     nods = nod_times(stressed, 10.0)
@@ -227,6 +235,16 @@ def test_still_presenter_does_not_move(tmp_path: Path) -> None:
     frames = frames_of(tmp_path / "still.mp4", 640, 360)[FPS // 2:]  # after the encoder's first refinements
     x, top, _ = np.array([head_position(f, layout) for f in frames]).T
     assert np.ptp(x) < 0.5 and np.ptp(top) < 0.5 and facts["poses"] == 1 and facts["nods"] == []
+
+
+@pytest.mark.slow
+def test_phonemes_read_once_still_drive_the_motion(tmp_path: Path) -> None:
+    times = [0.3 * k for k in range(1, 12)]
+    samples, phonemes = syllables(times, {6})
+    audio = write_wav(tmp_path / "s.wav", samples)
+    facts = render_presenter(tmp_path / "once.mp4", audio_path=audio, phonemes=iter(phonemes),
+                             duration_s=len(samples) / RATE, width=320, height=180)
+    assert facts["nods"] == [pytest.approx(times[6], abs=0.01)] and facts["mouth_segments"] > 10
 
 
 @pytest.mark.slow

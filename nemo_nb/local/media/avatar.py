@@ -16,6 +16,7 @@ PNG/JPEG/WebP/GIF/BMP file Pillow can read, sizes are even and at most 1920×192
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 import numbers
 import os
@@ -26,7 +27,7 @@ import threading
 import time
 import unicodedata
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -390,6 +391,8 @@ def render_presenter(
     if not isinstance(style, str) or style not in STYLES:
         raise ValueError(f"unknown presenter style {style!r:.40}; styles: {', '.join(STYLES)}")
     bg_kind, bg_value = _background(background)
+    if isinstance(phonemes, Iterator):  # read twice: by the mouth, then by the motion
+        phonemes = list(itertools.islice(phonemes, MAX_PHONEMES + 1))
     mouth = mouth_track(phonemes, duration, min_s=max(MIN_SEGMENT_S, 1.0 / rate))
     blinks = blink_track(duration, seed)
     frames = math.ceil(duration * rate - 1e-6)

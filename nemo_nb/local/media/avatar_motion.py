@@ -78,12 +78,12 @@ def stressed_vowels(phonemes: Iterable[Sequence[Any]], level: np.ndarray,
     ``NOD_MIN_SCORE`` are kept.
     """
     vowels = []
-    for symbol, start, end in phonemes:
+    for symbol, start_s, end_s in phonemes:
+        start, end = max(0.0, float(start_s)), float(end_s)
         first = next((ch for ch in str(symbol).lower() if ch.isalpha()), "")
-        a, b = int(float(start) / hop_s), math.ceil(float(end) / hop_s)
-        if first in VOWELS and b > a and a < len(level):
-            loud = float(np.mean(level[a:b]))
-            vowels.append((float(start), 20 * math.log10(loud + 1e-6), math.log(float(end) - float(start))))
+        if first in VOWELS and end > start and start / hop_s < len(level):
+            loud = float(np.mean(level[int(start / hop_s):math.ceil(end / hop_s)]))
+            vowels.append((start, 20 * math.log10(loud + 1e-6), math.log(end - start)))
     if len(vowels) < 3:
         return []
     db = np.array([v[1] for v in vowels])
