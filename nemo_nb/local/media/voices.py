@@ -2,7 +2,7 @@
 
 A voice is a Piper model ``NAME.onnx`` with its config ``NAME.onnx.json`` next to it, in a folder named by
 ``NEMO_VOICES_DIR`` (several joined with ``os.pathsep``) or in ``voices/`` under the embedded backend's data
-directory (``bind_data_dir``; a context variable, so two backends in one process each see their own).
+directory (``data_dir_bound``; a context variable, so two backends in one process each see their own).
 
 What a voice is for comes from its config: the language from ``language.code`` (``en_US`` → ``en``, else the
 first part of ``espeak.voice``), its name from ``dataset`` (else the file name). Gender, which Piper configs
@@ -46,7 +46,6 @@ class InstalledVoice:
     gender_from: str  # how the gender was known: "config", "file name", "dataset name", or "" (unknown)
     model: Path
     config: Path
-    espeak: str      # the config's espeak voice: what Piper phonemizes with, and the fallback synth
 
 
 @dataclass(frozen=True)
@@ -58,15 +57,10 @@ class Found:
     folders: tuple[Path, ...]
 
 
-def bind_data_dir(data_dir: Path | None) -> contextvars.Token[Path | None]:
-    """Look in ``data_dir/voices`` too, in this context (and the tasks and threads started from it)."""
-    return _DATA_DIR.set(data_dir)
-
-
 @contextmanager
 def data_dir_bound(data_dir: Path | None) -> Iterator[None]:
-    """``bind_data_dir`` for a ``with`` block."""
-    token = bind_data_dir(data_dir)
+    """Inside the block, and in the tasks and threads started from it, look in ``data_dir/voices`` too."""
+    token = _DATA_DIR.set(data_dir)
     try:
         yield
     finally:
@@ -117,6 +111,8 @@ def _read(model: Path) -> InstalledVoice | str:
         return f"no {config.name} next to it (Piper voices come as .onnx + .onnx.json)"
     key = (str(config), stat.st_mtime_ns, stat.st_size)
     if key not in _PARSED:
+        if len(_PARSED) >= MAX_FILES:
+            _PARSED.clear()
         _PARSED[key] = _parse(model, config, stat.st_size)
     return _PARSED[key]
 
@@ -140,7 +136,7 @@ def _parse(model: Path, config: Path, size: int) -> InstalledVoice | str:
     if gender is None:
         return f"{config.name}: \"gender\" must be \"male\" or \"female\""
     name = (dataset or stem).replace("_", " ").strip().title()[:60] or stem
-    return InstalledVoice(stem.lower(), name, language, gender, source, model, config, espeak)
+    return InstalledVoice(stem.lower(), name, language, gender, source, model, config)
 
 
 def _get(data: dict[str, Any], *keys: str) -> Any:
