@@ -6,7 +6,7 @@ Speaks a few sentences with every voice choice there is for English, Spanish, Fr
 female), then with the bundled joe model installed as a user's Piper voice under other names (a female English
 "Amelia", a Spanish "Pablo", as the README explains), and prints for each the voice the agent would pick, its
 kind (neural or espeak-ng), the pitch variation (standard deviation of the voiced frames' pitch, in semitones:
-espeak-ng's formant voices move about 1.5–2.5, the neural voice about 6) and the synthesis time. The pitch
+espeak-ng's formant voices move 1.1–3.7, the neural voice about 6) and the synthesis time. The pitch
 measure is the tests' (``tests/media/media_helpers.py``).
 """
 from __future__ import annotations

@@ -116,7 +116,7 @@ def test_the_agent_speaks_with_the_installed_voice_and_names_it(vapi: RawApi, tm
     generated = vapi.state(sid2)["state"]["generated_media"]
     espeak = longest_line(vapi, [m for m in generated if m["filename"].startswith("voiceover-")], tmp_path / "e.wav")
     neural, robotic = pitch_variation(pcm(amelia)), pitch_variation(pcm(espeak))
-    assert neural > 4.0 and robotic < 3.0, (neural, robotic)
+    assert neural > 4.5 and robotic < 3.0, (neural, robotic)  # measured: 6.7–7.1 (8 runs) and 1.8
 
 
 def test_client_and_magic_list_the_voices(voiced_backend: Any, tmp_path: Path) -> None:

@@ -76,7 +76,7 @@ def pitch_track(samples: Any, rate: int = PCM_RATE, fmin: float = 60.0, fmax: fl
 
 def pitch_variation(samples: Any, rate: int = PCM_RATE) -> float:
     """How much the pitch moves: the standard deviation of the voiced frames' pitch, in semitones. Measured here
-    on the same sentences: ~6 for the neural (Piper) voice, ~1.5-2.5 for espeak-ng's formant voices."""
+    (``benchmarks/bench_voices.py``): about 6 for the neural English voice, 1.1–3.7 for espeak-ng's formant voices."""
     f0 = pitch_track(samples, rate)
     assert len(f0) >= 20, "too little voiced speech to measure"
     return float(np.std(12 * np.log2(f0 / np.median(f0))))

@@ -192,7 +192,9 @@ def test_an_installed_voice_speaks_with_its_own_model(tmp_path: Path, joe_model:
     assert len(neural.phonemes) > 30 and neural.sample_rate == 22050
     assert "ʝ" in "".join(s for s, _, _ in neural.phonemes) or "x" in "".join(s for s, _, _ in neural.phonemes)
     neural_var, robotic_var = pitch_variation(pcm(neural.path)), pitch_variation(pcm(robotic.path))
-    assert neural_var > 4.0 and robotic_var < 3.0 and neural_var > 2 * robotic_var, (neural_var, robotic_var)
+    # Measured over 8 runs (piper's output varies from run to run): 3.7–5.3 semitones for the neural voice on
+    # these sentences, 2.0 for espeak-ng's.
+    assert neural_var > 3.0 and robotic_var < 2.6 and neural_var > 1.5 * robotic_var, (neural_var, robotic_var)
 
 
 @pytest.mark.slow
