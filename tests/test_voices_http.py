@@ -119,6 +119,7 @@ def test_the_agent_speaks_with_the_installed_voice_and_names_it(vapi: RawApi, tm
     assert neural > 4.5 and robotic < 3.0, (neural, robotic)  # measured: 6.7–7.1 (8 runs) and 1.8
 
 
+@pytest.mark.slow
 def test_client_and_magic_list_the_voices(voiced_backend: Any, tmp_path: Path) -> None:
     with Nemo(voiced_backend.url) as nemo:
         found = nemo.voices()
