@@ -7,7 +7,7 @@ half-closed or closed × one of a few quantized poses); each distinct picture is
 (``avatar_art``: the background and the figure's layers once, each pose once, then small eye and mouth
 patches pasted in), and ffmpeg builds the video from a concat list of those pictures with their durations,
 encoding it with the speech (H.264 + AAC) in one run. A minute of speech is a few hundred list entries and
-at most ``len(POSES)`` × 24 pictures (about 60 for a 150-word script), never one Python-drawn image per frame.
+at most ``len(POSES)`` × 24 pictures (65–75 for a 150-word script), never one Python-drawn image per frame.
 
 Hostile input: colours come only as ``#rrggbb`` or a few names, an image background must be an existing
 PNG/JPEG/WebP/GIF/BMP file Pillow can read, sizes are even and at most 1920×1920, durations at most
