@@ -23,6 +23,7 @@ from nemo_nb.api.models import Answer, Credits, Export, Reply, SessionState, Upl
 from nemo_nb.api.voices import Voices
 from nemo_nb.api.watch import Timings
 from nemo_nb.draft import Draft
+from nemo_nb.transcript import Transcript
 
 if TYPE_CHECKING:  # pragma: no cover
     from nemo_nb.widgets import Studio
@@ -147,6 +148,10 @@ class Session:
 
     def claim_link(self) -> str:
         return self._runner.run(self._inner.claim_link())
+
+    def transcript(self) -> Transcript:
+        """What the clip says: ``.segments_df()`` and ``.words_df()`` with times and confidence."""
+        return self._runner.run(self._inner.transcript())
 
     def studio(self, *, embed_limit_mb: float | None = None, redraw_hz: float | None = None,
                upload_dir: str | os.PathLike[str] = "nemo_uploads") -> Studio:

@@ -5,10 +5,13 @@ GitHub and a plain browser. ``TimelineView`` adds the summary line and the segme
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nemo_nb.draft import AUDIO, TEXT, VIDEO, Draft
 from nemo_nb.notebook._fmt import MUTED, esc, md_esc
+
+if TYPE_CHECKING:  # pragma: no cover
+    from nemo_nb.transcript import Transcript
 
 LABEL_W, RIGHT_PAD, TOP_PAD = 96, 14, 6
 LANE_H, LANE_GAP, AXIS_H = 24, 6, 22
@@ -22,6 +25,7 @@ COLOURS = {
     "title": "#c2542e", "caption": "#a0417a", "text": "#c2542e",
 }
 TYPE_COLOURS = {VIDEO: "#3b6fc4", AUDIO: "#2e9467", TEXT: "#c2542e"}
+TRANSCRIPT_COLOUR = "#55606e"
 
 
 def tick_step(total_s: float, max_ticks: int = 8) -> float:
@@ -42,13 +46,16 @@ def _fit(label: str, width: float) -> str:
     return label if len(label) <= room else label[: room - 1] + "…"
 
 
-def timeline_svg(draft: Draft, width: int = 720) -> str:
-    """``draft`` as an inline ``<svg class="nemo-timeline">``."""
+def timeline_svg(draft: Draft, width: int = 720, transcript: Transcript | None = None) -> str:
+    """``draft`` as an inline ``<svg class="nemo-timeline">``; with ``transcript`` (on the timeline), a last
+    lane of what is said: one bar per segment, its text and confidence in the tooltip."""
     tracks = draft.tracks
+    said = list(transcript.segments) if transcript is not None else []
     width = max(240, int(width))
-    lanes = max(1, len(tracks))
+    lanes = max(1, len(tracks)) + (transcript is not None)
     height = TOP_PAD + lanes * (LANE_H + LANE_GAP) + AXIS_H
-    total_ms = max(draft.duration_ms, max((s.end_ms for _, s in draft.segments()), default=0), 1000)
+    total_ms = max(draft.duration_ms, max((s.end_ms for _, s in draft.segments()), default=0),
+                   max((s.end_ms for s in said), default=0), 1000)
     plot_w = width - LABEL_W - RIGHT_PAD
     scale = plot_w / total_ms
     out = [(f'<svg class="nemo-timeline" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
@@ -90,6 +97,19 @@ def timeline_svg(draft: Draft, width: int = 720) -> str:
             if shown:
                 out.append(f'<text x="{x + 4:.1f}" y="{y + 16}" fill="#fff">{esc(shown)}</text>')
             out.append("</g>")
+    if transcript is not None:
+        y = TOP_PAD + (lanes - 1) * (LANE_H + LANE_GAP)
+        out.append(f'<rect x="0" y="{y}" width="{width}" height="{LANE_H}" fill="#f6f6f6"/>')
+        out.append(f'<text x="6" y="{y + 16}" fill="#333" font-weight="bold">{esc(_fit("Transcript", LABEL_W))}</text>')
+        for part in said[: max(0, MAX_BARS - drawn)]:
+            x, w = LABEL_W + part.start_ms * scale, max(1.5, (part.end_ms - part.start_ms) * scale)
+            tip = f"{part.text} ({part.start_ms / 1000:g}–{part.end_ms / 1000:g}s, confidence {part.confidence:.0%})"
+            out.append(f'<g><title>{esc(tip)}</title><rect x="{x:.1f}" y="{y + 2}" width="{w:.1f}" '
+                       f'height="{LANE_H - 4}" rx="3" fill="{TRANSCRIPT_COLOUR}"/>')
+            if shown := _fit(part.text, w):
+                out.append(f'<text x="{x + 4:.1f}" y="{y + 16}" fill="#fff">{esc(shown)}</text>')
+            out.append("</g>")
+        skipped += max(0, len(said) - max(0, MAX_BARS - drawn))
     if skipped:
         out.append(f'<text x="{width - RIGHT_PAD}" y="{height - 4}" text-anchor="end" fill="#a00">'
                    f'+{skipped} segments not drawn</text>')
@@ -101,8 +121,9 @@ class TimelineView:
     """The summary line, the picture and the segments table of a draft."""
 
     def __init__(self, draft: Draft, *, title: str = "", media: list[dict[str, Any]] | None = None,
-                 width: int = 720, table: bool = True):
+                 width: int = 720, table: bool = True, transcript: Transcript | None = None):
         self.draft = draft
+        self.transcript = transcript
         self.title = title
         self.media = media or []
         self.width = width
@@ -119,7 +140,7 @@ class TimelineView:
         if self.title:
             parts.append(f'<div style="{MUTED}">{esc(self.title)}</div>')
         parts.append(f'<div class="nemo-summary" style="margin:2px 0 6px">{esc(summary)}</div>')
-        parts.append(timeline_svg(self.draft, self.width))
+        parts.append(timeline_svg(self.draft, self.width, self.transcript))
         media = self._media_line()
         if media:
             parts.append(f'<div style="{MUTED}">{esc(media)}</div>')
