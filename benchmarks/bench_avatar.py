@@ -4,13 +4,16 @@
 
 Each run: speech with piper (the joe voice, through ``tts.engine()``'s worker process), then
 ``render_presenter`` at the asked size: drawing (background, figure, the distinct pictures) and the one
-ffmpeg encode (H.264 + AAC). Prints each stage per run and the medians. The first synthesis of the
-process loads the piper model; it is timed on its own ("cold") and the runs use the warm engine, as the
-backend does (it keeps the worker warm). The target is a total of at most 60 s on 2 shared cores.
+ffmpeg encode (H.264 + AAC) — once still (``motion=False``) and once moving (the default: sway, breathing,
+nods), one after the other in the same run, so their ratio is fair on a shared machine. Prints each stage
+per run and the medians. The first synthesis of the process loads the piper model; it is timed on its own
+("cold") and the runs use the warm engine, as the backend does (it keeps the worker warm). The target is a
+total of at most 60 s on 2 shared cores.
 """
 from __future__ import annotations
 
 import argparse
+import resource
 import shutil
 import statistics
 import tempfile
@@ -33,6 +36,12 @@ SCRIPT = (
     "Thank you for watching, and see you soon!"
 )
 TARGET_S = 60.0
+
+
+def cpu_s() -> float:
+    """CPU seconds of this process and of its finished children (ffmpeg): a fair measure on a busy machine."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def main() -> None:
@@ -58,18 +67,24 @@ def main() -> None:
             t0 = time.perf_counter()
             speech = tts.synthesize(SCRIPT, folder / "speech.wav", language="en")
             synth_s = time.perf_counter() - t0
-            t1 = time.perf_counter()
-            facts = render_presenter(out, audio_path=speech.path, phonemes=speech.phonemes,
-                                     duration_s=speech.duration_s, width=width, height=height, style=opts.style,
-                                     background=opts.background)
-            render_s = time.perf_counter() - t1
-            row = {"synthesis": synth_s, "drawing": facts["timings"]["draw_s"],
-                   "encode": facts["timings"]["encode_s"], "total": synth_s + render_s}
+            row = {"synthesis": synth_s}
+            for motion in (False, True):
+                t1, cpu1 = time.perf_counter(), cpu_s()
+                facts = render_presenter(out, audio_path=speech.path, phonemes=speech.phonemes,
+                                         duration_s=speech.duration_s, width=width, height=height,
+                                         style=opts.style, background=opts.background, motion=motion)
+                render_s, render_cpu = time.perf_counter() - t1, cpu_s() - cpu1
+                kind = "moving" if motion else "still"
+                row |= {f"{kind} drawing": facts["timings"]["draw_s"], f"{kind} encode": facts["timings"]["encode_s"],
+                        f"{kind} render": render_s, f"{kind} cpu": render_cpu}
+                print(f"run {run} {kind}: {words} words → {speech.duration_s:.1f} s of speech ({speech.engine}), "
+                      f"{facts['frames']} frames from {facts['distinct_images']} pictures ({facts['poses']} poses, "
+                      f"{len(facts['nods'])} nods) in {facts['entries']} list entries; drawing "
+                      f"{facts['timings']['draw_s']:.2f} s, encode {facts['timings']['encode_s']:.2f} s")
+            row |= {"total": synth_s + row["moving render"], "moving/still": row["moving render"] / row["still render"],
+                    "moving/still cpu": row["moving cpu"] / row["still cpu"]}
             rows.append(row)
-            print(f"run {run}: {words} words → {speech.duration_s:.1f} s of speech ({speech.engine}), "
-                  f"{facts['frames']} frames from {facts['distinct_images']} pictures in {facts['entries']} "
-                  "list entries; "
-                  + ", ".join(f"{k} {v:.2f} s" for k, v in row.items()))
+            print(f"run {run}: " + ", ".join(f"{k} {v:.2f}" for k, v in row.items()))
         info = probe(out)
         print(f"output: {info.width}x{info.height} {info.video_codec}/{info.audio_codec} {info.pix_fmt}, "
               f"{info.duration_s:.2f} s, {out.stat().st_size / 1e6:.1f} MB")
@@ -77,7 +92,7 @@ def main() -> None:
             opts.keep.mkdir(parents=True, exist_ok=True)
             shutil.copy(out, opts.keep / out.name)
     medians = {key: statistics.median(row[key] for row in rows) for key in rows[0]}
-    print(f"median of {len(rows)}: " + ", ".join(f"{k} {v:.2f} s" for k, v in medians.items())
+    print(f"median of {len(rows)}: " + ", ".join(f"{k} {v:.2f}" for k, v in medians.items())
           + f"  (target total ≤ {TARGET_S:.0f} s: {'met' if medians['total'] <= TARGET_S else 'MISSED'})")
 
 

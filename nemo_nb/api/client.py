@@ -19,6 +19,7 @@ from nemo_nb.api.files import Progress, ProgressFile, checked_uploads
 from nemo_nb.api.models import Answer, Credits, Export, Reply, SessionState, UploadedFile
 from nemo_nb.api.renders import PendingRenders, new_render_id, preview_path, render_status, save
 from nemo_nb.api.transport import Transport
+from nemo_nb.api.voices import Voices
 from nemo_nb.api.watch import Timings, TurnWatch
 from nemo_nb.config import DEFAULT_API_URL, DEFAULT_WEB_URL, config_dir, skill_profile
 from nemo_nb.draft import Draft
@@ -391,6 +392,24 @@ class AsyncNemo:
     async def credits(self) -> Credits:
         body = await self.transport.call("GET", "/api/credits/balance/simple")
         return Credits.from_data(body.get("data") or {})
+
+    async def voices(self) -> Voices:
+        """Which voice speaks each language and gender, and whether it is neural or the robotic fallback synth.
+
+        Only the embedded backend lists its voices (an extension): other servers raise ``NotAvailable``.
+        """
+        try:
+            body = await self.transport.call("GET", "/api/voices")
+        except errors.NemoError as exc:
+            if exc.status in (404, 405):
+                raise errors.NotAvailable("this server does not list its voices (NemoVideo's cloud picks them "
+                                          "itself); the voice list is an extension of nemo_nb's embedded backend",
+                                          status=exc.status) from None
+            raise
+        data = body.get("data")
+        if not isinstance(data, dict):
+            raise errors.ServerError("the voices answer holds no data")
+        return Voices.from_data(data)
 
     async def _create_session(self, language: str | None = None) -> dict[str, Any]:
         body = await self.transport.call("POST", f"/api/tasks/me/with-session/{APP}",

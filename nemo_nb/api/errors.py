@@ -149,6 +149,12 @@ class NothingToExport(NemoError):
     hint = "Upload a video and ask the agent to put it on the timeline first."
 
 
+class NotAvailable(NemoError):
+    """The server does not offer this: an extension of nemo_nb's embedded backend asked of another server."""
+
+    hint = "It comes with the embedded backend: Nemo.local(), %nemo connect --local or nemo-nb serve."
+
+
 class StreamTimeout(NemoError):
     """The agent sent only heartbeats for too long, or the turn passed the 15-minute cap."""
 

@@ -20,6 +20,7 @@ from nemo_nb.api.compare import Comparison
 from nemo_nb.api.events import Event
 from nemo_nb.api.files import Progress
 from nemo_nb.api.models import Answer, Credits, Export, Reply, SessionState, UploadedFile
+from nemo_nb.api.voices import Voices
 from nemo_nb.api.watch import Timings
 from nemo_nb.draft import Draft
 from nemo_nb.transcript import Transcript
@@ -225,6 +226,10 @@ class Nemo:
 
     def credits(self) -> Credits:
         return self._runner.run(self._inner.credits())
+
+    def voices(self) -> Voices:
+        """``AsyncNemo.voices``: which voice speaks each language and gender, neural or the fallback synth."""
+        return self._runner.run(self._inner.voices())
 
     def session(self, session_id: str | None = None, *, language: str | None = None) -> Session:
         return Session(self._runner.run(self._inner.session(session_id, language=language)), self._runner, self)

@@ -30,6 +30,7 @@ from nemo_nb.local.middleware import (
     HeaderLimit,
     LoopbackGuard,
     SecurityHeaders,
+    VoiceFolder,
     origin_pattern,
 )
 from nemo_nb.local.render_limits import check_render_size
@@ -89,6 +90,14 @@ async def claim_token(request: Request) -> Response:
 async def credits(request: Request) -> Response:
     user_id = authenticate(request)
     return ok(backend(request).store.balance(user_id))
+
+
+async def list_voices(request: Request) -> Response:
+    """Which voice speaks each language and gender, neural or not (ours: the cloud has no such list)."""
+    from nemo_nb.local.voice_list import voice_list
+
+    authenticate(request)
+    return ok(await anyio.to_thread.run_sync(voice_list, backend(request).data_dir))
 
 
 # -- state and uploads -------------------------------------------------------------------------------
@@ -248,6 +257,7 @@ ROUTES = [
     Route("/api/auth/claim-token", claim_token, methods=["POST"]),
     Route("/api/tasks/{user}/with-session/{app}", create_session, methods=["POST"]),
     Route("/api/credits/balance/simple", credits),
+    Route("/api/voices", list_voices),
     Route("/api/state/{app}/{user}/{sid}/latest", state),
     Route("/api/upload-video/{app}/{user}/{sid}", upload, methods=["POST"]),
     Route("/run_sse", run_sse, methods=["POST"]),
@@ -309,7 +319,8 @@ def create_app(settings: BackendSettings, data_dir: Path) -> Starlette:
     handlers: dict[Any, Any] = {ApiError: api_error, HTTPException: http_error, ClientDisconnect: client_gone,
                                 Exception: internal_error}  # Starlette types each handler as taking any Exception
     middleware = [Middleware(SecurityHeaders), Middleware(HeaderLimit), Middleware(LoopbackGuard, backend_=b),
-                  cors(settings), Middleware(FaultGate, backend_=b)]  # the first is the outermost
+                  cors(settings), Middleware(VoiceFolder, data_dir=data_dir),
+                  Middleware(FaultGate, backend_=b)]  # the first is the outermost
     app = Starlette(routes=ROUTES, lifespan=lifespan, exception_handlers=handlers, middleware=middleware)
     app.state.backend = b
     return app

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -121,6 +122,21 @@ class SecurityHeaders:
 
 
 SECURITY_HEADERS = [(b"x-content-type-options", b"nosniff")]
+
+
+class VoiceFolder:
+    """A request, and the turn it starts, find installed voices in this backend's data directory
+    (``<data dir>/voices``, besides ``NEMO_VOICES_DIR``)."""
+
+    def __init__(self, app: Any, data_dir: Path):
+        self.app = app
+        self.data_dir = data_dir
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        from nemo_nb.local.media.voices import data_dir_bound
+
+        with data_dir_bound(self.data_dir):
+            await self.app(scope, receive, send)
 
 
 class FaultGate:

@@ -145,6 +145,21 @@ SCHEMAS: dict[str, Any] = {
                           error=STRING, preview=PREVIEW, output=obj(["url"], url=STRING, duration=NUMBER,
                                                                     size=INTEGER, outputs=OUTPUTS,
                                                                     languages=LANGUAGES)),
+    "Voices": envelope(obj(
+        ["choices", "voices", "problems", "folders"],
+        choices={"type": "array", "description": "the voice the agent uses for each language and gender",
+                 "items": obj(["language", "gender", "voice", "label", "neural"], language=STRING,
+                              language_name=STRING, gender={"enum": ["male", "female"]}, voice=STRING, label=STRING,
+                              neural=BOOLEAN)},
+        voices={"type": "array", "description": "every voice, the user's installed Piper voices first",
+                "items": obj(["id", "language", "gender", "engine", "neural", "label", "source"], id=STRING,
+                             name=STRING, language=STRING, language_name=STRING,
+                             gender={"enum": ["male", "female", "unknown"]}, engine={"enum": ["piper", "espeak"]},
+                             neural=BOOLEAN, kind=STRING, label=STRING,
+                             source={"enum": ["installed", "bundled", "espeak-ng"]}, file=STRING,
+                             used_for={"type": "array", "items": STRING})},
+        problems={"type": "array", "items": STRING, "description": "voice files that cannot be used, and why"},
+        folders={"type": "array", "items": STRING, "description": "where installed voices are looked for"})),
 }
 RENDER_VIEW = {"anyOf": [ref("RenderWrapped"), ref("RenderTopLevel")]}
 MESSAGE = obj(["session_id", "new_message"], app_name={"const": "nemo_agent"}, user_id=STRING,
@@ -196,6 +211,8 @@ def paths() -> dict[str, Any]:
                                                  language=LANGUAGE), required=False))},
         "/api/credits/balance/simple": {"get": operation("creditsBalance", "Credits: available, frozen, total", {
             "200": answer("the balance", ref("Balance"))} | errors(401))},
+        "/api/voices": {"get": operation("voices", "Which voice speaks each language and gender, neural or not", {
+            "200": answer("the voices", ref("Voices"))} | errors(401), ours=True)},
         "/api/state/{app}/{user}/{sid}/latest": {"get": operation("sessionState", "The session's state and draft", {
             "200": answer("the state", ref("State"))} | errors(401, 404), params=[APP, USER, SID])},
         "/api/upload-video/{app}/{user}/{sid}": {"post": operation("upload", "Upload files, or fetch them by URL", {

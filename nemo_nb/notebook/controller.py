@@ -22,10 +22,13 @@ from collections.abc import Callable, Coroutine
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nemo_nb.notebook.errors import NOT_CONNECTED, NemoCellError
 from nemo_nb.notebook.templating import substitute
+
+if TYPE_CHECKING:
+    from nemo_nb.api.voices import Voices
 
 # The embedded backend started by "connect --local" renders a few jobs at once (so the variants of a
 # compare do not queue behind each other) and is polled often: on loopback a poll costs ~1 ms.
@@ -261,6 +264,11 @@ class NotebookSession:
 
     def registration_url(self) -> str:
         return str(self.require_client().registration_url())
+
+    def voices(self) -> Voices:
+        """Which voice speaks each language and gender (``Nemo.voices()``)."""
+        voices: Voices = self.require_client().voices()
+        return voices
 
     def export_path(self, session: Any, to: str | None = None, resume: bool = False) -> Path:
         if to:

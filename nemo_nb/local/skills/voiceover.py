@@ -80,10 +80,10 @@ def language_of(intent: Intent, lines: list[Line], ctx: TurnContext) -> str:
 
 
 def voice_name(voice: Any) -> str:
-    """``Joe (natural neural voice)`` / ``es (espeak-ng female voice)``."""
-    kind = ("natural neural voice" if voice.engine == "piper"
-            else f"espeak-ng {voice.gender or ''} voice".replace("  ", " "))
-    return f"{voice.id.split('+')[0].title() if voice.engine == 'piper' else voice.id} ({kind})"
+    """``Joe (neural)`` / ``espeak-ng (robotic fallback synth)``: what replies call a voice."""
+    from nemo_nb.local.media.voices import describe_voice
+
+    return describe_voice(voice)
 
 
 def speaker_for(language: str, gender: str | None, voice_id: str | None = None) -> Any:
@@ -244,12 +244,14 @@ def remove_plan(intent: Intent, ctx: TurnContext) -> Plan | None:
 def speak_and_place(c: TurnContext, draft: Draft, lines: list[Line], voice: Any, language: str, pace: float,
                     video_ms: int, spread: bool = False) -> dict[str, Any]:
     """Synthesize, speed up if it would not fit (to 1.25×), place, register files, write the SRT."""
-    from nemo_nb.local.media.tts import engine
+    from nemo_nb.local.media.tts import engine, pick_voice
 
     items = []
     for index, line in enumerate(lines, 1):
         item = c.new_file(f"voiceover-{language}-{index:02d}.wav")
         speech = engine().synthesize(line.text, item.path, language=language, voice=voice.id, rate=pace)
+        if speech.engine != voice.engine:  # the neural voice could not be loaded: the reply names the one heard
+            voice = pick_voice(voice=speech.voice)
         line.path, line.duration_ms = item.path, int(speech.duration_s * 1000)
         items.append(item)
     lead = min(LEAD_MS, video_ms // 20)

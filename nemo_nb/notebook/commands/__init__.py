@@ -18,11 +18,12 @@ from nemo_nb.notebook.commands.status import credits, status
 from nemo_nb.notebook.commands.studio import studio
 from nemo_nb.notebook.commands.transcript import transcript
 from nemo_nb.notebook.commands.upload import upload
+from nemo_nb.notebook.commands.voices import voices
 
 COMMANDS: dict[str, Callable[..., Any]] = {
     "connect": connect, "disconnect": disconnect, "new": new, "sessions": sessions, "use": use,
     "upload": upload, "status": status, "credits": credits, "export": export, "preview": preview, "claim": claim,
-    "compare": compare, "studio": studio, "transcript": transcript,
+    "compare": compare, "studio": studio, "transcript": transcript, "voices": voices,
 }
 CELL_COMMANDS: dict[str, Callable[..., Any]] = {"compare": compare}
 MESSAGE = message
