@@ -37,3 +37,21 @@ def test_runs_top_to_bottom(path: Path, tmp_path: Path, isolated_identity: Path,
     errors = [o for c in executed["cells"] for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors, errors
     assert os.listdir(work)
+
+
+@pytest.mark.slow
+def test_run_notebooks_prints_only_the_verdict(tmp_path: Path, capfd: pytest.CaptureFixture[str]):
+    """``nemo-nb run-notebooks`` says ok/FAILED per notebook and nothing else: no kernel warning about
+    unencrypted TCP channels (the kernel manager gives the kernel encrypted or IPC channels)."""
+    import nbformat
+
+    from nemo_nb.cli import main
+
+    path = tmp_path / "tiny.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(6 * 7)")]), path)
+    assert main(["run-notebooks", str(path)]) == 0
+    out, err = capfd.readouterr()
+    assert out.strip() == f"ok      {path}"
+    assert "encryption" not in err and "WARNING" not in err, err
+    executed = nbformat.read(tmp_path / "tiny.out.ipynb", as_version=4)
+    assert executed.cells[0].outputs[0]["text"] == "42\n"
