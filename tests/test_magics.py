@@ -354,7 +354,10 @@ def test_credits(connected):
 
 
 @pytest.mark.slow
-def test_export_embeds_small_videos_and_references_big_ones(connected, env):
+def test_export_embeds_small_videos_and_references_big_ones(connected, env, monkeypatch):
+    from nemo_nb.notebook.controller import NotebookSession
+
+    monkeypatch.setattr(NotebookSession, "embedded", False)  # the cloud's claim button is shown after exports
     fresh_session(connected, "export")
     assert run(connected, "%%nemo --quiet\nadd my clip to the timeline").ok
     r = run(connected, "%nemo export --to out.mp4 --out ex")
@@ -386,6 +389,11 @@ def test_export_embeds_small_videos_and_references_big_ones(connected, env):
     r = run(connected, "%nemo export --resume")  # no pending render: starts a new one in export_dir
     assert r.ok and any("<video" in o["data"].get("text/html", "") for o in r.outputs)
     assert list((env.work / "exports").glob("nemo_*.mp4"))
+
+    monkeypatch.undo()  # connected to the embedded backend: no claim button (claiming is a cloud feature)
+    r = run(connected, "%nemo export --to again.mp4")
+    assert r.ok and "nemo-export" in r.final["text/html"]
+    assert not any(WIDGET_VIEW in o["data"] for o in r.outputs) and "laim" not in r.text()
 
 
 def test_claim_button_fetches_the_link_only_when_clicked(connected):

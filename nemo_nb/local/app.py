@@ -23,6 +23,7 @@ from nemo_nb.local.library import Library
 from nemo_nb.local.renders import RenderManager
 from nemo_nb.local.settings import BackendSettings
 from nemo_nb.local.store import Store
+from nemo_nb.local.topup import HOW_TO_GET_MORE, LOOPBACK, add_credits, requested_amount, top_up_all
 from nemo_nb.local.turns import TurnRunner, stream
 
 APP_NAME = "nemo_agent"
@@ -218,6 +219,18 @@ async def claim_token(request: Request) -> Response:
 async def credits(request: Request) -> Response:
     user_id = authenticate(request)
     return ok(backend(request).store.balance(user_id))
+
+
+async def add_credits_local(request: Request) -> Response:
+    """Our extension: ``{"credits": N}`` added to the caller's balance (``%nemo credits --add N``), loopback only."""
+    if request.client is None or request.client.host not in LOOPBACK:
+        raise ApiError(403, "credits can be added only from this machine")
+    user_id = authenticate(request)
+    try:
+        amount = requested_amount(await read_json(request))
+    except ValueError as exc:
+        raise bad_request(str(exc)) from None
+    return ok(add_credits(backend(request).store, user_id, amount))
 
 
 # -- state and uploads -------------------------------------------------------------------------------
@@ -473,9 +486,9 @@ async def claim_page(request: Request) -> Response:
 
 
 async def register_page(request: Request) -> Response:
-    bind = html.escape(request.query_params.get("bind", ""))
-    return HTMLResponse(f"<h1>Register</h1><p>The embedded backend has no accounts. Restart it with more "
-                        f"credits: <code>nemo-nb serve --credits 1000</code> (user {bind}).</p>")
+    how = html.escape(HOW_TO_GET_MORE).replace("%nemo credits --add 100", "<code>%nemo credits --add 100</code>")
+    return HTMLResponse("<h1>No account needed</h1><p>This is the embedded nemo_nb backend: it runs on your "
+                        f"machine, has no accounts and keeps your work here. To {how}.</p>")
 
 
 async def health(request: Request) -> Response:
@@ -489,6 +502,7 @@ ROUTES = [
     Route("/api/auth/claim-token", claim_token, methods=["POST"]),
     Route("/api/tasks/{user}/with-session/{app}", create_session, methods=["POST"]),
     Route("/api/credits/balance/simple", credits),
+    Route("/api/local/credits/add", add_credits_local, methods=["POST"]),
     Route("/api/state/{app}/{user}/{sid}/latest", state),
     Route("/api/upload-video/{app}/{user}/{sid}", upload, methods=["POST"]),
     Route("/run_sse", run_sse, methods=["POST"]),
@@ -574,6 +588,8 @@ def create_app(settings: BackendSettings, data_dir: Path) -> Starlette:
     from starlette.middleware import Middleware
 
     b = Backend(settings, data_dir)
+    if settings.top_up:
+        top_up_all(b.store, settings.credits)
 
     @asynccontextmanager
     async def lifespan(app: Starlette):
