@@ -353,6 +353,17 @@ def test_credits(connected):
     assert connected.user_ns["cr"].total >= connected.user_ns["cr"].available
 
 
+def test_credits_add_on_the_embedded_backend(connected):
+    assert run(connected, "%nemo credits --quiet --out before").ok
+    before = connected.user_ns["before"]
+    r = run(connected, "%nemo credits --add 30 --out after")
+    assert r.ok and r.final["text/plain"].startswith("Added 30 credits. Credits: ")
+    assert connected.user_ns["after"].available == before.available + 30
+    assert run(connected, "%nemo credits --out now").ok and connected.user_ns["now"] == connected.user_ns["after"]
+    failed_short(run(connected, "%nemo credits --add 0"), "--add 0", "%nemo credits --add 100")
+    failed_short(run(connected, "%nemo credits --add lots"), "invalid int value")
+
+
 @pytest.mark.slow
 def test_export_embeds_small_videos_and_references_big_ones(connected, env, monkeypatch):
     from nemo_nb.notebook.controller import NotebookSession
@@ -400,8 +411,10 @@ def test_claim_button_fetches_the_link_only_when_clicked(connected):
     from nemo_nb.notebook.preview import ClaimButton
 
     fresh_session(connected, "claim", upload=False)
-    r = run(connected, "%nemo claim")
+    r = run(connected, "%nemo claim")  # asked for: shown even on the embedded backend
     assert r.ok and WIDGET_VIEW in r.final and "never saved in the notebook" in r.final["text/plain"]
+    assert "%nemo claim" in r.final["text/html"] and "%nemo claim" in r.final["text/plain"]
+    assert "ct=" not in json.dumps(r.final)
     session = loaded_magics(connected).controller.sessions[loaded_magics(connected).controller.current_id]
     button = ClaimButton(session.claim_link)
     assert button.link.value == ""

@@ -174,3 +174,19 @@ def test_adding_credits_elsewhere_is_refused_without_asking(other_server, tmp_pa
 
     asyncio.run(elsewhere())
     assert not [line for line in seen if ADD in line]
+
+
+def test_the_notebook_refuses_adding_credits_on_the_cloud_politely(tmp_path: Path):
+    from nemo_nb.notebook.controller import NotebookSession
+    from nemo_nb.notebook.errors import NemoCellError
+
+    controller = NotebookSession()
+    controller.client = Nemo("https://cloud.invalid", config_directory=tmp_path)  # never contacted
+    try:
+        assert not controller.embedded
+        with pytest.raises(NemoCellError) as caught:
+            controller.add_credits(10)
+        first, hint = caught.value.lines()
+        assert "only on the embedded backend" in first and hint.startswith("On the cloud, register or top up: ")
+    finally:
+        controller.close()
