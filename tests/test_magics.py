@@ -7,23 +7,23 @@ from __future__ import annotations
 
 import json
 import re
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from untrusted import assert_ticks, check_output, decode_png
 
 from nemo_nb import samples
 from nemo_nb.api import Reply
 from nemo_nb.api.events import Heartbeat, TextEvent, ToolCall, ToolResult
 from nemo_nb.draft import Draft
 from nemo_nb.notebook import get_magics as loaded_magics
+from nemo_nb.notebook._fmt import esc
 from nemo_nb.notebook.errors import NemoCellError
 from nemo_nb.notebook.live import LiveReply
 from nemo_nb.notebook.magics import NemoMagics, substitute
-from nemo_nb.notebook.timeline import timeline_svg
 
 pytest.importorskip("IPython")
 SEEN: list[str] = []  # every output of the module, for the final token check
@@ -56,7 +56,8 @@ def run(ip, code: str) -> Run:
 
     with capture_output(display=True) as cap:
         result = ip.run_cell(code)
-    outputs = [{"data": o.data, "update": o.update, "transient": o.transient} for o in cap.outputs]
+    outputs = [{"data": o.data, "metadata": o.metadata, "update": o.update, "transient": o.transient}
+               for o in cap.outputs]
     r = Run(result, cap.stdout + cap.stderr, outputs)
     SEEN.append(r.text())
     token = _token(ip)
@@ -217,7 +218,11 @@ def test_message_streams_live_then_leaves_static_output(connected):
     assert "Adding clip.mp4 to the timeline" in data["text/plain"]
     assert "click" not in data["text/plain"].lower()  # GUI phrases translated
     assert "▸ add_to_timeline ✓" in data["text/plain"]
-    assert '<svg class="nemo-timeline"' in data["text/html"]  # the edit's timeline picture
+    assert 'class="nemo-timeline-png"' in data["text/html"]  # the edit's timeline picture, also as image/png
+    check_output(data, last["metadata"])
+    assert_ticks(decode_png(data["image/png"]), reply.draft_after, (0, 1, 2))
+    summary = reply.draft_after.summary()  # the summary line is %nemo status's, not every reply's
+    assert summary not in data["text/plain"] and summary not in data["text/markdown"]
     assert len(r.outputs) <= 6
 
 
@@ -282,9 +287,9 @@ def test_silent_turn_shows_what_changed(ip, env):
         assert r.ok, r.text()
         reply = ip.user_ns["s"]
         assert reply.silent and reply.changes
-        assert "without a reply" in r.final["text/html"]
-        for change in reply.changes:
-            assert change in r.final["text/plain"]
+        for change in reply.changes:  # the changes in plain words, no word about the agent's silence
+            assert change in r.final["text/plain"] and esc(change) in r.final["text/html"]
+        assert "without a reply" not in r.text() and "The agent" not in r.text()
     finally:
         ip.run_line_magic("config", "NemoMagics.backend_options = {}")
         run(ip, "%nemo disconnect")
@@ -340,10 +345,10 @@ def test_status_shows_summary_picture_and_table(connected):
     assert r.ok
     html = r.final["text/html"]
     assert "Timeline (1 track): 1. Video: clip.mp4 (0-2s)" in html
-    assert '<svg class="nemo-timeline"' in html and "<table" in html and "Media: clip.mp4" in html
-    svg = re.search(r"<svg.*?</svg>", html, re.DOTALL).group(0)
-    ET.fromstring(svg)  # well-formed XML
-    assert ">0s<" in svg and ">1s<" in svg and ">2s<" in svg  # tick labels
+    assert 'class="nemo-timeline-png"' in html and "<table" in html and "Media: clip.mp4" in html
+    pictures = check_output(r.final, r.outputs[-1]["metadata"])  # an <img> and the same PNG as image/png
+    assert len(pictures) == 2 and pictures[0].tobytes() == pictures[1].tobytes()
+    assert_ticks(pictures[0], connected.user_ns["state"].draft, (0, 1, 2))
     assert "clip.mp4" in r.final["text/plain"] and connected.user_ns["state"].draft.is_renderable
 
 
@@ -485,7 +490,12 @@ def test_compare_runs_variants_concurrently_in_new_sessions(connected):
     assert df.loc[0, "path"].endswith(".mp4") and df["path"].isna().tolist() == [False, True, False]
     html = r.final["text/html"]
     assert html.count('class="nemo-variant"') == 3 and html.count("<video") == 2
-    assert html.count('<svg class="nemo-timeline"') == 2 and "Timeline: empty" in html and "nemo-compare-table" in html
+    assert html.count('class="nemo-timeline-png"') == 2 and "The timeline is empty." in html
+    assert "nemo-compare-table" in html and "<svg" not in html and "display:grid" not in html
+    assert list(df.columns[:2]) == ["variant", "prompt"] and df.columns[-1] == "session"
+    pictures = check_output(r.final, r.outputs[-1]["metadata"])
+    assert len(pictures) == 2 + 1  # two timelines, and both stacked as the output's image/png
+    assert pictures[-1].height > pictures[0].height + pictures[1].height
     assert "what is the capital of France?" in r.final["text/plain"]
     r = run(connected, "%nemo use compare-1")  # carry on with a variant
     assert r.ok and cmp.variants[0].session_id in r.final["text/plain"]
@@ -570,20 +580,22 @@ def test_live_reply_still_working_and_failure():
     assert "boom" in log[-1]["text/html"] and "Working on <it>" in log[-1]["text/plain"]
 
 
-def test_timeline_svg_escapes_user_text_and_handles_many_segments():
+def test_timeline_view_escapes_user_text_and_handles_many_segments():
+    from nemo_nb.notebook.timeline import TimelineView
+
     draft = Draft({"t": [
         {"tt": 0, "sg": [{"k": "video", "st": 0, "d": 4000, "n": '<script>alert("x")</script> & co'}]},
         {"tt": 7, "sg": [{"k": "title", "st": 0, "d": 1500, "tx": "</svg><img src=x onerror=alert(1)>"}]},
         {"tt": 1, "sg": [{"k": "music", "st": i * 3, "d": 3, "n": f"b{i}"} for i in range(3000)]},
     ]})
-    svg = timeline_svg(draft)
-    assert "<script" not in svg and "<img" not in svg and "&lt;script&gt;" in svg
-    root = ET.fromstring(svg)
-    assert root.tag.endswith("svg")
-    assert "segments not drawn" in svg
-    empty = timeline_svg(Draft())
-    ET.fromstring(empty)
-    assert "empty timeline" in empty
+    data, metadata = TimelineView(draft).bundle()
+    html = data["text/html"]
+    assert "<script" not in html and "<img src=x" not in html and "&lt;script&gt;" in html
+    check_output(data, metadata)
+    assert "+1002 segments not drawn" in html  # 3002 segments, 2000 drawn
+    empty, metadata = TimelineView(Draft()).bundle()
+    check_output(empty, metadata)
+    assert "Timeline (0 tracks): empty" in empty["text/html"]
 
 
 # -- last: nothing leaked, and the extension unloads -------------------------------------------------------
