@@ -200,7 +200,7 @@ class AsyncSession:
         silent = not raw.strip()
         actions: tuple[str, ...] = ()
         if silent:
-            text = " ".join(changes) if changes else "The agent finished without a reply; the timeline did not change."
+            text = " ".join(changes) if changes else "Done. Nothing on the timeline changed."
         else:
             translated = translate_gui(strip_noise(raw))
             text, actions = translated.text, translated.actions
