@@ -22,13 +22,23 @@ from nemo_nb.local.server import LocalBackend
 ADD = "/api/local/credits/add"
 
 
-def spend_everything(api: RawApi, clip: Path) -> None:
-    """Use a login's credits up with 1-credit edits, down to 0."""
+def broke_user(url: str, clip: Path) -> RawApi:
+    """A new user of the backend at ``url`` who spent every credit on 1-credit edits."""
+    api = RawApi(url)
+    api.login()
     sid = api.session()
     api.upload(sid, clip)
     for n in range(api.call("GET", "/api/credits/balance/simple").json()["data"]["available"]):
         api.sse(sid, f'add a title "Part {n}" at the top for 1 second')
     assert api.call("GET", "/api/credits/balance/simple").json()["data"]["available"] == 0
+    return api
+
+
+def moved(api: RawApi, url: str) -> RawApi:
+    """``api`` (same token) talking to a restarted backend at ``url``."""
+    api.http.close()
+    api.http = httpx.Client(base_url=url, timeout=60)
+    return api
 
 
 def balance(api: RawApi) -> dict[str, int]:
@@ -38,44 +48,40 @@ def balance(api: RawApi) -> dict[str, int]:
 @pytest.mark.slow
 def test_credits_on_start_top_up_existing_users_never_lower_them(tmp_path: Path, clip: Path):
     with LocalBackend(tmp_path, credits=2) as b:
-        api = RawApi(b.url)
-        api.login()
-        spend_everything(api, clip)
+        api = broke_user(b.url, clip)
         rich = RawApi(b.url)
         rich.login()
         assert rich.call("POST", ADD, json={"credits": 500}).json()["data"]["available"] == 502
     with LocalBackend(tmp_path) as b:  # no credits given: nobody is topped up
-        api.http = httpx.Client(base_url=b.url, timeout=60)
-        assert balance(api)["available"] == 0
+        assert balance(moved(api, b.url))["available"] == 0
     with LocalBackend(tmp_path, credits=40) as b:  # backend_options={"credits": 40}
-        api.http = rich.http = httpx.Client(base_url=b.url, timeout=60)
-        assert balance(api) == {"available": 40, "frozen": 0, "total": 40}
-        assert balance(rich)["available"] == 502  # "at least N": never lowered
+        assert balance(moved(api, b.url)) == {"available": 40, "frozen": 0, "total": 40}
+        assert balance(moved(rich, b.url))["available"] == 502  # "at least N": never lowered
         newcomer = RawApi(b.url)
         assert newcomer.login()["credits"] == 40
+        newcomer.close()
     with LocalBackend(tmp_path, credits=60, top_up=False) as b:
-        api.http = httpx.Client(base_url=b.url, timeout=60)
-        assert balance(api)["available"] == 40
+        assert balance(moved(api, b.url))["available"] == 40
+    api.close()
+    rich.close()
 
 
 @pytest.mark.slow
 def test_serve_credits_tops_up_an_existing_user(tmp_path: Path, clip: Path):
     """``nemo-nb serve --credits N`` from the command line, as the out-of-credits message says."""
     with LocalBackend(tmp_path, credits=1) as b:
-        api = RawApi(b.url)
-        api.login()
-        spend_everything(api, clip)
+        api = broke_user(b.url, clip)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     server = subprocess.Popen([sys.executable, "-m", "nemo_nb.cli", "serve", "--port", "0", "--data-dir",
                                str(tmp_path), "--credits", "75"], stdout=subprocess.PIPE, text=True, env=env)
     try:
         line = server.stdout.readline()
         url = re.search(r"http://127\.0\.0\.1:\d+", line).group(0)
-        api.http = httpx.Client(base_url=url, timeout=60)
-        assert balance(api)["available"] == 75
+        assert balance(moved(api, url))["available"] == 75
     finally:
         server.terminate()
         server.wait(timeout=30)
+        api.close()
 
 
 def test_add_credits_endpoint_adds_to_the_caller_only(backend, api: RawApi):
