@@ -290,9 +290,9 @@ def test_silent_turn_shows_what_changed(ip, env):
         for change in reply.changes:  # the changes in plain words, no word about the agent's silence
             assert change in r.final["text/plain"] and esc(change) in r.final["text/html"]
         assert "without a reply" not in r.text() and "The agent" not in r.text()
-        r = run(ip, "%%nemo --out nothing\nwhat is the capital of France?")  # silent, and nothing changes
-        assert r.ok and ip.user_ns["nothing"].silent and not ip.user_ns["nothing"].changes
-        assert ip.user_ns["nothing"].text == "Done. Nothing on the timeline changed."
+        r = run(ip, "%%nemo --out quiet_turn\nwhat is the capital of France?")  # silent, and nothing changes
+        assert r.ok and ip.user_ns["quiet_turn"].silent and not ip.user_ns["quiet_turn"].changes
+        assert ip.user_ns["quiet_turn"].text == "Done. Nothing on the timeline changed."
         assert "Nothing on the timeline changed." in r.final["text/plain"] and "agent" not in r.final["text/plain"]
     finally:
         ip.run_line_magic("config", "NemoMagics.backend_options = {}")
