@@ -386,6 +386,8 @@ def test_export_embeds_small_videos_and_references_big_ones(connected, env, monk
     data = [o for o in r.outputs if "nemo-export" in o["data"].get("text/html", "")][-1]["data"]
     assert "<video" in data["text/html"] and 'src="data:video/mp4;base64,' in data["text/html"]
     assert 'poster="data:image/png;base64,iVBOR' in data["text/html"] and data["image/png"].startswith("iVBOR")
+    assert re.search(r'<video [^>]*><img class="nemo-poster"', data["text/html"])  # the poster without <video>
+    check_output(data)
     export_out = [o for o in r.outputs if "nemo-export" in o["data"].get("text/html", "")][-1]["data"]
     assert "<video" in export_out["text/html"]
     claim = r.outputs[-1]["data"]  # the claim button: a live widget with a saved snapshot, no link in it
@@ -498,8 +500,11 @@ def test_compare_runs_variants_concurrently_in_new_sessions(connected):
     assert "nemo-compare-table" in html and "<svg" not in html and "display:grid" not in html
     assert list(df.columns[:2]) == ["variant", "prompt"] and df.columns[-1] == "session"
     pictures = check_output(r.final, r.outputs[-1]["metadata"])
-    assert len(pictures) == 2 + 1  # two timelines, and both stacked as the output's image/png
-    assert pictures[-1].height > pictures[0].height + pictures[1].height
+    # two timelines, two posters (each video's fallback, for where <video> is dropped), both timelines stacked
+    # as the output's image/png
+    assert len(pictures) == 2 + 2 + 1 and html.count('class="nemo-poster"') == 2
+    timelines = [p for p in pictures if p.width == 2 * 360]
+    assert len(timelines) == 2 and pictures[-1].height > sum(p.height for p in timelines)
     assert "what is the capital of France?" in r.final["text/plain"]
     r = run(connected, "%nemo use compare-1")  # carry on with a variant
     assert r.ok and cmp.variants[0].session_id in r.final["text/plain"]
