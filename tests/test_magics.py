@@ -27,6 +27,7 @@ from nemo_nb.notebook.magics import NemoMagics, substitute
 
 pytest.importorskip("IPython")
 SEEN: list[str] = []  # every output of the module, for the final token check
+SHOWN: list[tuple[str, dict[str, Any], dict[str, Any]]] = []  # (cell, data, metadata) of every display
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
@@ -60,6 +61,7 @@ def run(ip, code: str) -> Run:
                for o in cap.outputs]
     r = Run(result, cap.stdout + cap.stderr, outputs)
     SEEN.append(r.text())
+    SHOWN.extend((code, o["data"], o["metadata"]) for o in outputs)
     token = _token(ip)
     if token:
         assert token not in r.text(), f"the token leaked into the output of {code!r}"
@@ -614,6 +616,23 @@ def test_unload_and_reload(ip):
     assert not r.ok
     ip.run_line_magic("load_ext", "nemo_nb")
     failed_short(run(ip, "%nemo status"), "Not connected")
+
+
+@pytest.mark.slow
+def test_every_output_renders_untrusted(connected):
+    """Every display of a round of commands (and of the module's other tests that ran first) reads right
+    in an untrusted notebook, on GitHub and nbviewer: no SVG, style or script; pictures as PNGs."""
+    fresh_session(connected, "untrusted")
+    for code in ("%%nemo\nadd my clip to the timeline", "%nemo status", "%nemo credits", "%nemo sessions",
+                 "%nemo help", "%%nemo\nwhat can you do?", "%nemo upload clip.mp4", "%nemo new spare"):
+        assert run(connected, code).ok, code
+    assert len(SHOWN) >= 8
+    for code, data, metadata in SHOWN:
+        if data.get("text/html") or data.get("image/png"):
+            try:
+                check_output(data, metadata)
+            except AssertionError as exc:
+                raise AssertionError(f"{code!r}: {exc}") from None
 
 
 @pytest.mark.slow
