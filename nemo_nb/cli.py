@@ -24,6 +24,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--heartbeat", type=float, default=2.0, help="seconds between heartbeats (default 2)")
     serve.add_argument("--allow-private-urls", action="store_true",
                        help="allow URL uploads from loopback/private addresses")
+    serve.add_argument("--allow-url-host", action="append", default=[], metavar="HOST:PORT",
+                       help="a local or private host URL uploads may fetch from (repeatable)")
+    serve.add_argument("--allow-origin", action="append", default=None, metavar="ORIGIN",
+                       help="a web page origin that may call the API, e.g. https://lab.example:8443 "
+                            "(repeatable; replaces the default: pages on localhost, any port)")
+    serve.add_argument("--tokens-per-ip", type=int, default=0, metavar="N",
+                       help="new client ids per address per 7 days (the cloud's rule is 10; default 0: no limit)")
     serve.add_argument("--fault", action="append", default=[], metavar="NAME[=N]",
                        help="inject a failure for client tests (repeatable), e.g. drop_sse_after=3")
     run = sub.add_parser("run-notebooks", help="run notebooks top to bottom (outputs go to <name>.out.ipynb)")
@@ -39,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
             args = build_parser().parse_args(["serve", *(argv or [])])
         try:
             from nemo_nb.local.server import serve
-            from nemo_nb.local.settings import BackendSettings, Faults
+            from nemo_nb.local.settings import LOOPBACK_ORIGINS, BackendSettings, Faults
         except ImportError as exc:
             print(f"nemo-nb: the embedded backend needs the 'local' extra: pip install 'nemo-nb[local]' ({exc})",
                   file=sys.stderr)
@@ -50,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
                 **({} if args.credits is None else {"credits": args.credits, "top_up": True}),
                 render_shape=args.render_shape, max_upload_bytes=args.max_upload_mb * 1024 * 1024,
                 token_ttl_s=args.token_ttl, heartbeat_s=args.heartbeat, allow_private_urls=args.allow_private_urls,
+                url_allow_hosts=tuple(args.allow_url_host), tokens_per_ip=args.tokens_per_ip,
+                allowed_origins=LOOPBACK_ORIGINS if args.allow_origin is None else tuple(args.allow_origin),
                 faults=Faults.parse(args.fault))
         except ValueError as exc:
             print(f"nemo-nb: {exc}", file=sys.stderr)

@@ -230,10 +230,14 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 def translate_gui(text: str) -> GuiTranslation:
-    """``text`` without GUI instructions (content kept), and the API actions they stood for."""
+    """``text`` without GUI instructions (content kept), and the API actions they stood for. Quoted lines
+    (Markdown ``>``) are never touched."""
     actions: list[str] = []
     lines = []
     for line in text.split("\n"):
+        if line.lstrip().startswith(">"):  # quoted words (a transcript, what the user said): content, kept
+            lines.append(line)
+            continue
         lead, body = _line_parts(line)
         translated = _translate_line(body, actions)
         if translated.strip() or not body.strip():

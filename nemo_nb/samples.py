@@ -1,19 +1,24 @@
 """Sample media made on the fly with ffmpeg (no binaries stored in the repository).
 
 ``make_demo_clip`` draws a silent "product dashboard" walkthrough — the kind of clip the voiceover
-skills are for — and ``DEMO_SCRIPT`` is a script that fits it.
+skills are for — and ``DEMO_SCRIPT`` is a script that fits it. ``make_spoken_clip`` makes a clip of someone
+talking (``TALK_SCRIPT`` by default) and says when each sentence is spoken: known text at known times, for
+the speech recognition skills.
 """
 from __future__ import annotations
 
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
-def _ffmpeg(*args: str) -> None:
+def _ffmpeg(*args: str) -> bytes:
+    """Run ffmpeg quietly; its standard output."""
     from nemo_nb.local.media.ffmpeg import ffmpeg_exe
 
-    subprocess.run([ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y", *args],
-                   check=True, timeout=300)
+    return subprocess.run([ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y", *args],
+                          check=True, timeout=300, stdout=subprocess.PIPE).stdout
 
 
 def make_clip(path: str | Path, seconds: float = 4.0, width: int = 320, height: int = 240, *,
@@ -81,3 +86,98 @@ def make_demo_clip(path: str | Path, seconds: float = 12.0, width: int = 1280, h
             f"rate={fps}:duration={seconds}:speed=0.01", "-vf", graph, "-c:v", "libx264", "-preset", "ultrafast",
             "-g", str(fps), "-movflags", "+faststart", str(path))
     return path
+
+
+TALK_SCRIPT = (
+    "Welcome to this short tour of the new editor.",
+    "First, drag your clip onto the timeline.",
+    "The preview updates as soon as you let go.",
+    "Next, open the effects panel on the right.",
+    "Choose a colour style that suits your story.",
+    "You can always undo a change with one click.",
+    "When the cut feels right, add some music.",
+    "The music fades down whenever someone speaks.",
+    "Then write a title for the opening shot.",
+    "Keep it short, so people can read it quickly.",
+    "Finally, press export and pick a size for your audience.",
+    "Your video is ready to share with the world.",
+    "Thanks for watching, and have fun making videos.",
+)
+
+
+@dataclass(frozen=True)
+class SpokenLine:
+    """A sentence of a generated talk and where its speech sits in the clip (s)."""
+
+    start_s: float
+    end_s: float
+    text: str
+
+
+def make_spoken_clip(path: str | Path, sentences: tuple[str, ...] | list[str] = TALK_SCRIPT, *,
+                     width: int = 640, height: int = 360, fps: int = 25, gap_s: float = 0.7, lead_s: float = 0.5,
+                     music_db: float | None = None, language: str = "en", voice: str | None = None,
+                     ) -> list[SpokenLine]:
+    """A clip of someone talking: each sentence spoken by the backend's voices (piper for English) over a
+    test picture, with ``gap_s`` of silence between sentences, optionally a music bed ``music_db`` dB under
+    the speech (RMS). Returns where each sentence's speech really starts and ends, from the voice's own
+    phoneme timings: known text with known times, for testing speech recognition and captions."""
+    import tempfile
+    import wave
+
+    import numpy as np
+
+    from nemo_nb.local.media.tts import engine
+
+    path = Path(path)
+    pieces: list[Any] = []
+    lines: list[SpokenLine] = []
+    rate = 0
+    cursor = lead_s
+    with tempfile.TemporaryDirectory() as tmp:
+        for index, sentence in enumerate(sentences):
+            speech = engine().synthesize(sentence, Path(tmp) / f"s{index}.wav", language=language, voice=voice)
+            with wave.open(str(speech.path), "rb") as wav:
+                rate = wav.getframerate()
+                audio = np.frombuffer(wav.readframes(wav.getnframes()), "<i2").astype(np.float32) / 32768
+            at = round(cursor * rate)
+            pieces.append((at, audio))
+            first = speech.phonemes[0][1] if speech.phonemes else 0.0
+            last = speech.phonemes[-1][2] if speech.phonemes else speech.duration_s
+            lines.append(SpokenLine(round(cursor + first, 3), round(cursor + last, 3), sentence))
+            cursor += speech.duration_s + gap_s
+        total = round((cursor + lead_s) * rate)
+        track = np.zeros(total, np.float32)
+        for at, audio in pieces:
+            track[at:at + len(audio)] += audio
+        if music_db is not None:
+            track = _with_music(track, rate, music_db, Path(tmp))
+        wav_path = Path(tmp) / "talk.wav"
+        with wave.open(str(wav_path), "wb") as out:
+            out.setnchannels(1)
+            out.setsampwidth(2)
+            out.setframerate(rate)
+            out.writeframes(np.clip(np.round(track * 32767), -32767, 32767).astype("<i2").tobytes())
+        seconds = total / rate
+        _ffmpeg("-f", "lavfi", "-i", f"testsrc2=size={width}x{height}:rate={fps}:duration={seconds:.3f}",
+                "-i", str(wav_path), "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-g", str(fps),
+                "-c:a", "aac", "-b:a", "128k", "-shortest", "-movflags", "+faststart", str(path))
+    return lines
+
+
+def _with_music(speech: Any, rate: int, level_db: float, tmp: Path) -> Any:
+    """``speech`` with a generated music bed mixed ``level_db`` dB (RMS) under the speech's RMS."""
+    import numpy as np
+
+    from nemo_nb.local.media.ambient import ambient_bed
+
+    bed = ambient_bed(tmp / "bed.wav", len(speech) / rate + 0.5, mood="upbeat", seed=7)
+    raw = _ffmpeg("-i", str(bed), "-ac", "1", "-ar", str(rate), "-f", "f32le", "-")
+    music = np.frombuffer(raw, np.float32)[:len(speech)]
+    music = np.pad(music, (0, len(speech) - len(music)))
+    voiced = np.abs(speech) > 0.01
+    speech_rms = float(np.sqrt(np.mean(np.square(speech[voiced])))) if voiced.any() else 0.1
+    music_rms = float(np.sqrt(np.mean(np.square(music)))) or 1.0
+    mixed = speech + music * (speech_rms * 10 ** (level_db / 20) / music_rms)
+    peak = float(np.max(np.abs(mixed)))
+    return mixed / peak * 0.89 if peak > 0.89 else mixed

@@ -56,6 +56,14 @@ def sid(api: RawApi) -> str:
     return api.session()
 
 
+@pytest.fixture(scope="session")
+def spoken(media_dir: Path) -> tuple[Path, list[samples.SpokenLine]]:
+    """A 320x240 clip of someone talking (the project's own English voice): four sentences with known times."""
+    pytest.importorskip("piper")
+    path = media_dir / "talk.mp4"
+    return path, samples.make_spoken_clip(path, samples.TALK_SCRIPT[:4], width=320, height=240)
+
+
 @pytest.fixture
 def controller(backend, tmp_path: Path, clip: Path, monkeypatch: pytest.MonkeyPatch):
     """The notebook's session controller connected to the backend, working in tmp_path (with clip.mp4)."""

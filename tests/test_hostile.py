@@ -9,7 +9,6 @@ through a loopback HTTP proxy (and skips unless the proxy is certain to be used)
 from __future__ import annotations
 
 import http.server
-import inspect
 import logging
 import os
 import re
@@ -33,6 +32,7 @@ from nemo_nb.local.server import LocalBackend
 pytest.importorskip("imageio_ffmpeg", reason="needs the local extra: pip install -e '.[local]'")
 BOUNDARY = "hostile-boundary-7d1f"
 SAFE_NAME = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]*$")
+SHOWN_NAME = re.compile(r"^[^\s./\\\-][^/\\\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069]*$")  # no path, control or bidi
 
 
 # -- helpers ---------------------------------------------------------------------------------------
@@ -365,15 +365,15 @@ def test_traversal_file_names_stay_inside_media(uploader: RawApi, backend, clip:
         assert media_files(backend) == before
         return
     info = r.json()["data"]["files"][0]
-    name = info["filename"]
-    assert SAFE_NAME.match(name) and len(name) <= 100, name
+    name = info["filename"]  # the name shown may be in any script, but is never a path nor hides characters
+    assert SHOWN_NAME.match(name) and len(name) <= 100, name
     assert name.endswith(".mp4"), name
     if expected:
         assert name == expected
     new = media_files(backend) - before
     assert len(new) == 1, new
     stored = new.pop().resolve()
-    assert stored.name == name
+    assert SAFE_NAME.match(stored.name) and stored.suffix == ".mp4", stored.name  # on disk: plain ASCII
     assert media_root.resolve() in stored.parents
     assert stored.read_bytes() == content
     assert files_under(data_dir) - files_under(media_root) == outside_before  # nothing written elsewhere
@@ -746,43 +746,27 @@ def test_url_upload_from_loopback_works_when_allowed(small: LocalBackend, tmp_pa
         raw.close()
 
 
-TARGET = "http://1.1.1.1/first-hop.mp4"  # a public address: only ever reached through the loopback proxy
-
-
 @pytest.mark.slow
-def test_redirect_to_a_private_address_is_refused(backend, api: RawApi, sid: str, listener,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    """The first hop is a public URL fetched through a loopback HTTP proxy (the backend honours the usual
-    proxy variables); the proxy answers with a redirect to a private address, which must be refused."""
-    from urllib.parse import quote
-
-    import httpcore
-
-    from nemo_nb.local import uploads
-
-    source = inspect.getsource(uploads.fetch_url)
-    if any(word in source for word in ("trust_env", "proxy", "mounts", "transport")):
-        pytest.skip("fetch_url configures its own transport: cannot be sure the proxy is used")
+def test_redirect_to_a_private_address_is_refused(listener, tmp_path: Path) -> None:
+    """The first hop is a loopback site the backend is told it may fetch (``url_allow_hosts``); its redirects
+    to private addresses must be refused before any connection is made to them."""
     url, sock = listener
-    with LoopbackHttp(proxy_redirects=True) as proxy:
-        for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "HTTPS_PROXY", "https_proxy"):
-            monkeypatch.delenv(name, raising=False)
-        monkeypatch.setenv("HTTP_PROXY", proxy.url)
-        monkeypatch.setenv("http_proxy", proxy.url)
-        probe_client = httpx.AsyncClient(follow_redirects=False, timeout=5)
-        transport = probe_client._transport_for_url(httpx.URL(TARGET))
-        if not isinstance(getattr(transport, "_pool", None), httpcore.AsyncHTTPProxy):
-            pytest.skip("httpx would not use the loopback proxy here")
-        before = media_files(backend)
-        for location in ("http://10.0.0.1/x.mp4", f"{url}/x.mp4", "http://localhost/x.mp4",
-                         "http://[::1]/x.mp4", "http://169.254.169.254/x.mp4"):
-            r = upload_urls(api, sid, f"{TARGET}?to={quote(location, safe='')}")
-            envelope(r, 400, 4000, "private")
-        assert media_files(backend) == before
-        # the proxy saw only the public first hops, never a private second hop
-        assert len(proxy.seen) == 5 and all(s.startswith(TARGET) for s in proxy.seen), proxy.seen
+    locations = ["http://10.0.0.1/x.mp4", f"{url}/x.mp4", "http://localhost/x.mp4", "http://[::1]/x.mp4",
+                 "http://169.254.169.254/x.mp4"]
+    routes = {f"/hop{i}.mp4": (302, {"Location": location}, b"") for i, location in enumerate(locations)}
+    with LoopbackHttp(routes) as site, \
+            LocalBackend(tmp_path / "data", url_allow_hosts=[site.url.split("//")[1]]) as b:
+        raw = login(b.url)
+        try:
+            sid = raw.session()
+            for i in range(len(locations)):
+                envelope(upload_urls(raw, sid, f"{site.url}/hop{i}.mp4"), 400, 4000, "private")
+            assert media_files(b) == set()
+            assert site.seen == [f"/hop{i}.mp4" for i in range(len(locations))]  # only the allowed first hops
+            assert_healthy(raw, sid)
+        finally:
+            raw.close()
     assert_no_connection(sock)
-    assert_healthy(api, sid)
 
 
 # -- renders: unknown ids, attribution, duplicates, empty drafts -----------------------------------
@@ -851,11 +835,17 @@ def test_duplicate_render_id_is_4009(api: RawApi, sid: str, other: RawApi, uploa
     body = envelope(api.call("POST", "/api/render/proxy/lambda", json=render_body(sid, rid, draft)),
                     409, 4009, rid, "new one")
     assert body["success"] is False
-    # another user cannot take it either, and still cannot see it
-    other_sid = other.session()
-    envelope(other.call("POST", "/api/render/proxy/lambda", json=render_body(other_sid, rid, draft)), 409, 4009)
+    # render ids are per user: before another user uses the id, it is unknown to them (no leak) ...
     envelope(other.call("GET", f"/api/render/proxy/lambda/{rid}"), 404, 4004)
-    api.wait_render(rid)
+    # ... and their render with the same id is their own, independent of the first user's
+    other_sid = other.session()
+    r = other.call("POST", "/api/render/proxy/lambda", json=render_body(other_sid, rid, draft))
+    assert r.status_code == 200 and r.json()["data"]["id"] == rid, r.text
+    theirs = wait_render_result(other, rid)
+    assert theirs["status"] == "failed" and "not found" in theirs["error"]  # the first user's media is not theirs
+    mine = wait_render_result(api, rid)
+    assert mine["status"] == "completed" and mine["outputUrl"], mine
+    envelope(other.call("POST", "/api/render/proxy/lambda", json=render_body(other_sid, rid, draft)), 409, 4009)
     assert_healthy(api, sid)
 
 

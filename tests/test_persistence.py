@@ -207,9 +207,9 @@ def test_everything_survives_a_restart(tmp_path: Path, clip: Path) -> None:
         turns = store.turns(sid)
     finally:
         store.close()
-    assert [t["status"] for t in turns] == ["done", "done"]
-    assert turns[0]["idempotency_key"] == key and turns[0]["cost"] == 1 and "clip.mp4" in turns[0]["text"]
-    assert turns[0]["message"] == "add my clip to the timeline"
+    assert [t.status for t in turns] == ["done", "done"]
+    assert turns[0].idempotency_key == key and turns[0].cost == 1 and "clip.mp4" in turns[0].text
+    assert turns[0].message == "add my clip to the timeline"
 
 
 def probe_bytes(path: Path, content: bytes):
@@ -233,8 +233,9 @@ def test_crash_recovery(tmp_path: Path) -> None:
     draft = {"t": [{"tt": 0, "sg": [{"id": "s", "src": "med_x", "st": 0, "d": 1000}]}], "m": {}}
     store = Store(data_dir / "nemo.sqlite3")
     try:
-        assert store.add_render("render_crashed", user_id, sid, draft, {"format": "mp4"})
-        store.update_render("render_crashed", status="processing", progress=42.0, started_at=time.time())
+        crashed = store.add_render("render_crashed", user_id, sid, draft, {"format": "mp4"})
+        assert crashed is not None
+        store.update_render(crashed.key, status="processing", progress=42.0, started_at=time.time())
         assert store.add_render("render_queued", user_id, sid, draft, {"format": "mp4"})
         turn_id = store.start_turn(sid, "add my clip", None)
         assert turn_id and store.hold(user_id, 5, turn_id)
@@ -268,7 +269,7 @@ def test_crash_recovery(tmp_path: Path) -> None:
 
     store = Store(data_dir / "nemo.sqlite3")
     try:
-        statuses = {t["id"]: t["status"] for t in store.turns(sid)}
+        statuses = {t.id: t.status for t in store.turns(sid)}
     finally:
         store.close()
     assert statuses[turn_id] == "interrupted"

@@ -164,47 +164,72 @@ def test_toplevel_shape_carries_outputs(tmp_path: Path, tones: dict[str, Path]) 
         api.close()
 
 
+OLD_RENDERS = """CREATE TABLE renders (
+    id TEXT PRIMARY KEY, user_id TEXT NOT NULL, session_id TEXT NOT NULL, draft TEXT NOT NULL,
+    output TEXT NOT NULL, status TEXT NOT NULL, progress REAL NOT NULL DEFAULT 0, error TEXT,
+    relpath TEXT, url_key TEXT UNIQUE, size INTEGER, duration REAL, copies_video INTEGER,
+    created_at REAL NOT NULL, started_at REAL, completed_at REAL)"""  # before dubbed renders and per-user ids
+
+
 def test_store_adds_the_output_columns_to_an_older_database(tmp_path: Path) -> None:
     import sqlite3
 
-    from nemo_nb.local.store import SCHEMA, Store
+    from nemo_nb.local.schema import SCHEMA
+    from nemo_nb.local.store import Store
 
     path = tmp_path / "old.sqlite3"
     db = sqlite3.connect(path)  # a database made before dubbed renders
     db.executescript(SCHEMA)
+    db.execute(OLD_RENDERS)
     db.execute("INSERT INTO renders (id,user_id,session_id,draft,output,status,created_at) "
-               "VALUES ('r_old','u','1','{}','{}','completed',0)")
+               "VALUES ('r_old','u','1','{\"t\":[]}','{}','completed',0)")
     db.commit()
     db.close()
     for _ in range(2):  # and opening it again changes nothing
         store = Store(path)
         columns = {row["name"] for row in store._all("PRAGMA table_info(renders)")}
         assert {"extra_outputs", "languages"} <= columns
-        assert store.render("r_old")["extra_outputs"] is None
+        old = store.user_render("r_old", "u")
+        assert old is not None and old.extra_outputs == {} and old.languages == [] and old.status == "completed"
+        assert store.render_draft(old.key) == {"t": []}
         store.close()
 
 
 def test_leftovers_of_a_crash_are_cleaned_and_finished_renders_kept(tmp_path: Path) -> None:
-    from nemo_nb.local.renders import RenderManager
-    from nemo_nb.local.settings import BackendSettings
+    from nemo_nb.local.datadir import DataDir
     from nemo_nb.local.store import Store
 
-    manager = RenderManager(Store(tmp_path / "db.sqlite3"), BackendSettings(), tmp_path)
-    renders = manager.out_dir
+    store = Store(tmp_path / "nemo.sqlite3")
+    renders = tmp_path / "renders"
     done = renders / "a.work"  # a finished render whose id ends in ".work", with a Spanish file
     (done / "work").mkdir(parents=True)
     (done / "a.work.mp4").write_bytes(b"mp4")
     (done / "a.work.es.mp4").write_bytes(b"mp4")
     (done / "a.work.fr.mp4.part").write_bytes(b"half")
+    job = store.add_render("a.work", "u", "1", {"t": []}, {})
+    assert job is not None
+    store.update_render(job.key, status="completed", relpath="renders/a.work/a.work.mp4", url_key="k",
+                        extra_outputs={"es": {"relpath": "renders/a.work/a.work.es.mp4", "url_key": "k.e",
+                                              "size": 3}}, languages=["en", "es"])
     crashed = renders / "b"
     (crashed / "work").mkdir(parents=True)
     (crashed / "b.mp4.part").write_bytes(b"half")
+    crashed_job = store.add_render("b", "u", "1", {"t": []}, {})
+    assert crashed_job is not None
+    store.update_render(crashed_job.key, status="processing")
     older = renders / "c.work"  # the layout before: renders/c.mp4 with renders/c.work/
     older.mkdir()
     (older / "filtergraph.txt").write_text("anull")
     (renders / "c.mp4").write_bytes(b"mp4")
+    older_job = store.add_render("c", "u", "1", {"t": []}, {})
+    assert older_job is not None
+    store.update_render(older_job.key, status="completed", relpath="renders/c.mp4", url_key="c")
     (renders / "d.mp4.part").write_bytes(b"half")
-    manager.clean_leftovers()
+    data = DataDir(tmp_path)
+    assert data.claim()
+    data.recover(store)
     kept = sorted(str(p.relative_to(renders)) for p in renders.rglob("*"))
     assert kept == ["a.work", "a.work/a.work.es.mp4", "a.work/a.work.mp4", "c.mp4"]
-    manager.store.close()
+    assert store.render(crashed_job.key).status == "failed"
+    data.release()
+    store.close()

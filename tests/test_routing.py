@@ -190,6 +190,10 @@ def test_translate_gui(reply, text, actions):
     "Added a Spanish dub. The timeline now has 3 tracks:\n- Video: city (0-10s)\n- Voiceover: es (0-10s)",
     "已为你添加了英文配音，时长 30 秒。",
     "字幕已经导出为 SRT 格式并加入视频。",
+    "Here is what it says:\n\n> [0:04] First, drag your clip onto the timeline.\n> [0:09] Next, open the effects "
+    "panel on the right.\n\nSaved as transcript.en.txt.",
+    "I heard 2 lines:\n\n> 1. Click Export when you are done.\n> 2. Preview it in the timeline.\n\nSend the "
+    "Spanish translation.",
 ])
 def test_translate_gui_keeps_plain_content_unchanged(reply):
     assert translate_gui(reply) == GuiTranslation(reply, ())

@@ -127,7 +127,7 @@ def test_upload_in_chunks_with_progress_then_into_the_session(controller, tmp_pa
     assert shown == sorted(shown) and shown[-1] == 1.0 and any(0 < p < 0.5 for p in shown) and progress[-1] == -1
     s = controller.session()
     assert controller.uploads[s.id] == [arrived.resolve()]
-    assert s.state().video_infos[0]["filename"] == "my_clip.mp4"  # the backend sanitizes names its own way
+    assert s.state().video_infos[0]["filename"] == "my clip.mp4"  # the backend shows the name as it was given
 
 
 @pytest.mark.parametrize(("name", "size", "extra", "says"), [

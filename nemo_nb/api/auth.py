@@ -1,7 +1,9 @@
 """Identity: the persisted client id, the cached anonymous token, and its refresh.
 
 The token lives in memory and in a 0600 cache file (so a kernel restart does not spend the
-one-token-per-7-days allowance); it is never printed, logged, or shown in a repr.
+one-token-per-7-days allowance); it is never printed, logged, or shown in a repr. The client id is as
+private (it is enough to get a token for its user): the config directory is 0700 and its identity
+files 0600, and looser ones are tightened when a client starts.
 """
 from __future__ import annotations
 
@@ -26,12 +28,35 @@ from nemo_nb.config import config_dir, read_json_object
 Send = Callable[[str, str, dict[str, str]], Awaitable[httpx.Response]]
 
 
+PRIVATE_FILES = ("client_id", "tokens.json", "pending_renders.json")
+
+
+def _tighten(path: Path, mode: int) -> None:
+    """Take away the permissions ``path`` has beyond ``mode`` (quietly, when it is not ours to change)."""
+    try:
+        if path.stat().st_mode & 0o777 & ~mode:
+            os.chmod(path, mode)
+    except OSError:
+        pass
+
+
+def secure_config(directory: Path) -> None:
+    """Make the config directory 0700 and its identity files 0600 (where they are looser)."""
+    if directory.is_dir():
+        _tighten(directory, 0o700)
+        for name in PRIVATE_FILES:
+            if (directory / name).is_file():
+                _tighten(directory / name, 0o600)
+
+
 def client_id(directory: Path | None = None) -> str:
-    """``NEMO_CLIENT_ID``, else the UUID kept in ``<config>/client_id`` (made on first use)."""
+    """``NEMO_CLIENT_ID``, else the UUID kept in ``<config>/client_id`` (made on first use, 0600)."""
+    directory = directory or config_dir()
+    secure_config(directory)
     env = os.environ.get("NEMO_CLIENT_ID", "").strip()
     if env:
         return env
-    path = (directory or config_dir()) / "client_id"
+    path = directory / "client_id"
     try:
         value = path.read_text().strip()
         if value:
@@ -39,14 +64,14 @@ def client_id(directory: Path | None = None) -> str:
     except OSError:
         pass
     value = str(uuid.uuid4())
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(value)
+    write_private(path, value)
     return value
 
 
-def _write_private(path: Path, text: str) -> None:
-    """Write a file only its owner can read (0600), atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+def write_private(path: Path, text: str) -> None:
+    """Write a file only its owner can read (0600), atomically, in a directory only its owner can open."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _tighten(path.parent, 0o700)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
@@ -79,12 +104,12 @@ class TokenCache:
     def put(self, scope: str, cid: str, entry: dict[str, Any]) -> None:
         data = {k: v for k, v in self._load().items() if v.get("expires_at", 0) > time.time()}
         data[self._key(scope, cid)] = entry
-        _write_private(self.path, json.dumps(data))
+        write_private(self.path, json.dumps(data))
 
     def drop(self, scope: str, cid: str) -> None:
         data = self._load()
         if data.pop(self._key(scope, cid), None) is not None:
-            _write_private(self.path, json.dumps(data))
+            write_private(self.path, json.dumps(data))
 
 
 def _expiry(value: Any) -> float:

@@ -23,6 +23,7 @@ from nemo_nb.api.watch import Timings, TurnWatch
 from nemo_nb.config import DEFAULT_API_URL, DEFAULT_WEB_URL, config_dir, skill_profile
 from nemo_nb.draft import Draft
 from nemo_nb.routing import route, strip_noise, translate_gui
+from nemo_nb.transcript import Transcript
 
 if TYPE_CHECKING:
     from nemo_nb.api.compare import Comparison
@@ -231,6 +232,12 @@ class AsyncSession:
                 raise errors.BadRequest("say which file to upload, e.g. 'upload clip.mp4'")
             return await self.upload(*intent.paths, progress=progress)
         return await self.send(text, on_event, on_still_working=on_still_working)
+
+    async def transcript(self) -> Transcript:
+        """What the clip says: segments and words with times and confidence (``nemo_nb.api.transcripts``)."""
+        from nemo_nb.api.transcripts import session_transcript
+
+        return await session_transcript(self)
 
     # -- export ----------------------------------------------------------------------------------------
     def pending_export(self) -> Path | None:

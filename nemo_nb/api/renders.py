@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import time
 from pathlib import Path
@@ -10,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from nemo_nb.api.auth import write_private
 from nemo_nb.config import read_json_object
 
 
@@ -29,7 +29,7 @@ def render_status(body: dict[str, Any]) -> dict[str, Any]:
 
 
 class PendingRenders:
-    """Render ids started per session, kept on disk so an export survives a kernel restart."""
+    """Render ids started per session, kept on disk (0600) so an export survives a kernel restart."""
 
     def __init__(self, directory: Path):
         self.path = directory / "pending_renders.json"
@@ -52,10 +52,7 @@ class PendingRenders:
             self._save(data)
 
     def _save(self, data: dict[str, Any]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data))
-        os.replace(tmp, self.path)
+        write_private(self.path, json.dumps(data))
 
 
 async def save(response: httpx.Response, part: Path) -> int:

@@ -22,6 +22,7 @@ from nemo_nb.api.files import Progress
 from nemo_nb.api.models import Answer, Credits, Export, Reply, SessionState, UploadedFile
 from nemo_nb.api.watch import Timings
 from nemo_nb.draft import Draft
+from nemo_nb.transcript import Transcript
 
 if TYPE_CHECKING:  # pragma: no cover
     from nemo_nb.widgets import Studio
@@ -146,6 +147,10 @@ class Session:
 
     def claim_link(self) -> str:
         return self._runner.run(self._inner.claim_link())
+
+    def transcript(self) -> Transcript:
+        """What the clip says: ``.segments_df()`` and ``.words_df()`` with times and confidence."""
+        return self._runner.run(self._inner.transcript())
 
     def studio(self, *, embed_limit_mb: float | None = None, redraw_hz: float | None = None,
                upload_dir: str | os.PathLike[str] = "nemo_uploads") -> Studio:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 
 from nemo_nb.local import intents
-from nemo_nb.local.skills import audio, avatar, canvas, captions, dubbing, edit, overlays, placement, voiceover
+from nemo_nb.local.skills import audio, avatar, canvas, captions, dubbing, edit, hearing, overlays, placement, voiceover
 from nemo_nb.local.skills.base import Event, Message, Plan, TurnContext, refusal, text
 
 __all__ = ["Agent", "Event", "Plan", "TurnContext"]
@@ -18,11 +18,13 @@ __all__ = ["Agent", "Event", "Plan", "TurnContext"]
 CAPABILITIES = (
     "Here is what I can do: put your uploads on the timeline (\"add my clip\"); a voiceover from a script "
     "(\"add a voiceover: Welcome to …\", or upload a .txt/.srt) in English with a natural voice, or in Spanish, "
-    "French, German and more; captions (\"burn in captions\"); titles (add a title \"Launch day\" at the top in "
+    "French, German and more; captions (\"burn in captions\", or \"add subtitles\" from a clip's own English "
+    "speech); the transcript (\"what does it say?\"); titles (add a title \"Launch day\" at the top in "
     "yellow for 4 seconds); background music (\"add calm background music at 25%\", or an uploaded song); "
     "mute or lower the original sound; 16:9, 9:16 or 1:1 (fit or fill); trims (\"trim the first 10 seconds\", "
     "\"cut from 0:30 to 1:45\", \"remove the last 20 seconds\"); undo; \"work on <file>\" for several uploads; "
-    "dubbing into other languages from your translations (\"dub into Spanish — Spanish: …\"); a talking presenter "
+    "dubbing into other languages from your translations (\"dub into Spanish — Spanish: …\"), of a voiceover or "
+    "of the clip's own speech; a talking presenter "
     "video from a script (\"create a talking avatar video: …\"). Say \"export\" to render. Nothing was charged "
     "for this message."
 )
@@ -60,7 +62,8 @@ class Agent:
 
     def plan(self, text: str, ctx: TurnContext) -> Plan:
         message = Message.read(text)
-        for exclusive in (edit.undo_plan, placement.switch_plan):
+        for exclusive in (edit.undo_plan, placement.switch_plan, hearing.translation_reply_plan,
+                          hearing.transcript_plan):
             plan = exclusive(message, ctx)
             if plan:
                 return plan
@@ -86,9 +89,9 @@ class Agent:
         for planner in later:
             if plan := planner(message, ctx):
                 plans.append(plan)
-        if not any(p.action != "help" for p in plans):  # "add my clip": only when nothing else is asked
-            if adding := placement.add_plan(message, ctx):  # (the other skills place the video themselves)
-                plans.insert(0, adding)
+        # "add my clip": only when nothing else is asked (the other skills place the video themselves)
+        if not any(p.action != "help" for p in plans) and (adding := placement.add_plan(message, ctx)):
+            plans.insert(0, adding)
         if not plans:
             return help_plan(ctx)
         if all(p.action == "help" for p in plans):

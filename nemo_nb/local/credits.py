@@ -4,13 +4,14 @@
 |---------------|---------|------------|
 | help          | 0       | a message the agent cannot act on, or a question back (e.g. "which script?") |
 | undo          | 0       | undo the last change |
+| transcript    | 0       | what the clip says: the transcript, and captions kept as SRT only (nothing edited) |
 | switch        | 0       | work on another upload (batch work) |
 | add_media     | 1       | put uploaded videos on the timeline |
 | output_size   | 1       | "into a 1080p MP4": the output size |
 | aspect_ratio  | 1       | 16:9 / 9:16 / 1:1, fit or fill |
 | trim          | 1       | trim or cut a time range |
 | title         | 1       | add or remove a title / text overlay |
-| captions      | 1       | burn the voiceover's captions into the picture |
+| captions      | 1       | burn captions (the voiceover's, an SRT's, or the clip's own speech) into the picture |
 | audio_level   | 1       | mute or lower the original sound |
 | music_level   | 1       | change or remove the background music |
 | music_upload  | 1       | lay an uploaded song under the video |
@@ -31,7 +32,7 @@ all six example notebooks with about 40 to spare (tests/test_notebooks.py measur
 from __future__ import annotations
 
 COSTS: dict[str, int] = {
-    "help": 0, "undo": 0, "switch": 0, "export": 0,
+    "help": 0, "undo": 0, "switch": 0, "export": 0, "transcript": 0,
     "add_media": 1, "output_size": 1, "aspect_ratio": 1, "trim": 1, "title": 1, "captions": 1,
     "audio_level": 1, "music_level": 1, "music_upload": 1,
     "music": 2,

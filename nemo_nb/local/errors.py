@@ -9,10 +9,12 @@
 | 1002 | 404  | session not found — also for another user's session (protocol) |
 | 2001 | 403  | not enough credits, with ``registration_url`` (protocol) |
 | 4001 | 415  | unsupported file type (protocol) |
+| 4003 | 403  | refused: ``Host`` not ours (loopback + our port), or a browser page's origin not allowed (ours) |
 | 4002 | 413  | file too large (protocol) |
-| 4000 | 400  | malformed request: bad JSON, wrong types, truncated multipart (ours) |
+| 4000 | 400  | malformed request: bad JSON, wrong types, truncated multipart, over a bound of limits.py (ours) |
 | 4004 | 404  | unknown render id (ours) |
 | 4005 | 409  | the draft has nothing to render (ours) |
+| 4006 | 422  | the render would be longer or larger than this backend renders (ours) |
 | 4009 | 409  | render id already used (ours) |
 | 4010 | 409  | render not finished, nothing to download yet (ours) |
 | 4029 | 409  | a turn is already running in this session (ours) |
@@ -26,7 +28,8 @@ from typing import Any
 HTTP_STATUS = {
     400: 400, 402: 402, 429: 429,
     1001: 401, 1002: 404, 2001: 403, 4001: 415, 4002: 413,
-    4000: 400, 4004: 404, 4005: 409, 4009: 409, 4010: 409, 4029: 409, 4030: 409, 4031: 409,
+    4000: 400, 4003: 403, 4004: 404, 4005: 409, 4006: 422, 4009: 409, 4010: 409, 4029: 409, 4030: 409,
+    4031: 409,
 }
 
 BAD_REQUEST = 4000
@@ -34,9 +37,11 @@ BAD_TOKEN = 1001
 NO_SESSION = 1002
 NO_CREDITS = 2001
 BAD_TYPE = 4001
+FORBIDDEN = 4003
 TOO_LARGE = 4002
 UNKNOWN_RENDER = 4004
 NOTHING_TO_RENDER = 4005
+RENDER_TOO_LARGE = 4006
 DUPLICATE_RENDER = 4009
 NOT_READY = 4010
 SESSION_BUSY = 4029

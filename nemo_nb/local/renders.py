@@ -1,18 +1,21 @@
-"""Render jobs: one active render per session (others wait their turn), a few at once overall,
-real progress from ffmpeg, cancel, and a failed state that says why."""
+"""Render jobs: a pool of workers shared fairly between users (``render_pool``), one active render per
+session, real progress from ffmpeg, cancel, a time and CPU budget each, and a failed state that says why."""
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import secrets
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from nemo_nb.draft import Draft
+from nemo_nb.local.budget import Budget, BudgetExceeded, spending
+from nemo_nb.local.records import Render
+from nemo_nb.local.render_pool import FairQueue, QueuedRender
 from nemo_nb.local.settings import BackendSettings
 from nemo_nb.local.store import Store
 
@@ -26,107 +29,119 @@ class RenderManager:
         self.store = store
         self.settings = settings
         self.out_dir = data_dir / "renders"
-        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.out_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.media_root = data_dir
-        self._session_locks: dict[str, asyncio.Lock] = {}
-        self._slots: asyncio.Semaphore | None = None
+        workers = max(1, settings.render_workers)
+        self.workers = workers
+        self._queue = FairQueue(per_user=max(1, workers // 2))
+        self._running = 0
+        self._closing = False
         self._cancel: dict[str, threading.Event] = {}
         self._tasks: set[asyncio.Task] = set()
         self._failed_once = False
 
-    def clean_leftovers(self) -> None:
-        """Work folders and partial files of renders cut off by a crash.
+    def submit(self, job: Render) -> None:
+        """Queue a render already recorded as pending; it starts when the fair queue says so."""
+        self._cancel[job.key] = threading.Event()
+        self._queue.add(QueuedRender(job.key, job.user_id, job.session_id))
+        self._dispatch()
 
-        Each render has its own folder ``<id>/`` (``<id>.mp4``, ``<id>.<lang>.mp4``, ``work/`` while it
-        runs); older versions wrote ``<id>.mp4`` with a ``<id>.work/`` folder next to it.
-        """
-        for path in self.out_dir.iterdir():
-            if not path.is_dir():
-                if path.name.endswith(".part"):  # older layout
-                    path.unlink(missing_ok=True)
-                continue
-            shutil.rmtree(path / "work", ignore_errors=True)
-            for partial in path.glob("*.part"):
-                partial.unlink(missing_ok=True)
-            # An older work folder, or a render folder left with nothing (its render failed): a finished
-            # render's folder always holds its MP4, also when its id ends in ".work".
-            if not any(path.glob("*.mp4")):
-                shutil.rmtree(path, ignore_errors=True)
-
-    def submit(self, render_id: str) -> None:
-        """Queue a render already recorded as pending."""
-        if self._slots is None:
-            self._slots = asyncio.Semaphore(max(1, self.settings.render_workers))
-        self._cancel[render_id] = threading.Event()
-        task = asyncio.get_running_loop().create_task(self._run(render_id))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    def cancel(self, render_id: str) -> None:
-        event = self._cancel.get(render_id)
+    def cancel(self, key: str) -> None:
+        event = self._cancel.get(key)
         if event:
             event.set()
-        self.store.update_render(render_id, status="failed", error="cancelled", completed_at=time.time())
+        if self._queue.remove(key):
+            self._cancel.pop(key, None)
+        self.store.update_render(key, status="failed", error="cancelled", completed_at=time.time())
 
-    async def _run(self, render_id: str) -> None:
-        job = self.store.render(render_id)
-        lock = self._session_locks.setdefault(job["session_id"], asyncio.Lock())
-        async with lock, self._slots:
-            if self.store.render(render_id)["status"] != "pending":  # cancelled while queued
+    def _dispatch(self) -> None:
+        """Start waiting renders while a worker is free."""
+        while not self._closing and self._running < self.workers and (job := self._queue.take()) is not None:
+            self._running += 1
+            task = asyncio.get_running_loop().create_task(self._run(job))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _run(self, queued: QueuedRender) -> None:
+        key = queued.key
+        try:
+            job = self.store.render(key)
+            if job is None or job.status != "pending":  # cancelled while queued
                 return
-            self.store.update_render(render_id, status="processing", started_at=time.time(), progress=0)
+            self.store.update_render(key, status="processing", started_at=time.time(), progress=0)
             try:
-                result = await asyncio.to_thread(self._render_sync, job, self._cancel[render_id])
-            except Exception as exc:
-                if not self._cancel[render_id].is_set():
-                    log.warning("render %s failed: %s", render_id, exc)
-                    self.store.update_render(render_id, status="failed", error=str(exc)[:500],
+                result = await asyncio.to_thread(self._render_sync, job, self._cancel[key])
+            except BudgetExceeded as exc:
+                log.warning("render %s over budget: %s", key, exc)
+                self.store.update_render(key, status="failed", completed_at=time.time(),
+                                         error=f"{exc}; renders are free, nothing was charged. Export a shorter "
+                                               "or smaller version")
+            except Exception as exc:  # noqa: BLE001 — the render fails, the server does not
+                if not self._cancel[key].is_set():
+                    log.warning("render %s failed: %s", key, exc)
+                    self.store.update_render(key, status="failed", error=str(exc)[:500],
                                              completed_at=time.time())
             else:
-                self.store.update_render(render_id, status="completed", progress=100, completed_at=time.time(),
+                self.store.update_render(key, status="completed", progress=100, completed_at=time.time(),
                                          **result)
-            finally:
-                self._cancel.pop(render_id, None)
+        finally:
+            self._cancel.pop(key, None)
+            self._queue.finished(queued)
+            self._running -= 1
+            self._dispatch()
 
-    def _render_sync(self, job: dict[str, Any], cancel: threading.Event) -> dict[str, Any]:
-        from nemo_nb.local.media.probe import MediaInfo, probe
-        from nemo_nb.local.media.render import MediaRef, plan_render, render
+    def resolver(self, user_id: str) -> Callable[[str], Any]:
+        """Media id → ``MediaRef`` of ``user_id``'s file (None for anyone else's, or none)."""
+        from nemo_nb.local.media.probe import MediaInfo
+        from nemo_nb.local.media.render import MediaRef
+
+        def resolve(media_id: str) -> MediaRef | None:
+            media = self.store.media(media_id, user_id) if isinstance(media_id, str) else None
+            if not media:
+                return None
+            return MediaRef(path=self.media_root / media.relpath, info=MediaInfo(**media.info))
+
+        return resolve
+
+    def _render_sync(self, job: Render, cancel: threading.Event) -> dict[str, Any]:
+        from nemo_nb.local.media.probe import probe
+        from nemo_nb.local.media.render import plan_render, render
 
         if self.settings.faults.render_fail_once and not self._failed_once:
             self._failed_once = True
             raise RuntimeError("fault injection: this render fails once; submit it again with a new id")
 
-        def resolve(media_id: str) -> MediaRef | None:
-            media = self.store.media(media_id, job["user_id"]) if isinstance(media_id, str) else None
-            if not media:
-                return None
-            return MediaRef(path=self.media_root / media["relpath"], info=MediaInfo(**media["info"]))
-
-        # Each render has its own folder: ids are unique but may contain dots, so "a.es" must not
-        # meet render "a"'s Spanish file, nor any render its work folder.
-        folder = self.out_dir / job["id"]
-        out = folder / f"{job['id']}.mp4"
+        resolve = self.resolver(job.user_id)
+        # Each render has its own folder, named by its server key: client ids are per user and may contain
+        # dots, so "a.es" must not meet render "a"'s Spanish file, nor any render its work folder.
+        folder = self.out_dir / job.key
+        out = folder / f"{job.id}.mp4"
         work = folder / "work"
-        work.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700, exist_ok=True)
+        work.mkdir(mode=0o700, exist_ok=True)
         last = [0.0]
 
         def progress(percent: float) -> None:
             now = time.monotonic()
             if now - last[0] >= 0.2 or percent >= 100:
                 last[0] = now
-                self.store.update_render(job["id"], progress=round(min(percent, 99.0), 1))
+                self.store.update_render(job.key, progress=round(min(percent, 99.0), 1))
 
-        output = json.loads(job["output"])
-        language = output.get("language") if isinstance(output, dict) else None
+        language = job.output.get("language")
+        budget = Budget("this render", self.settings.render_wall_s, self.settings.render_cpu_s)
         try:
-            plan = plan_render(Draft(json.loads(job["draft"])), resolve, out, work, language=language)
-            render(plan, on_progress=progress, cancel=cancel)
+            with spending(budget):
+                plan = plan_render(Draft(self.store.render_draft(job.key)), resolve, out, work,
+                                   language=language)
+                render(plan, on_progress=progress, cancel=cancel)
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)  # the render's own folder: nothing of it is kept
             raise
         finally:
             shutil.rmtree(work, ignore_errors=True)
         info = probe(out)
+        for path in (out, *plan.extra_outputs.values()):
+            path.chmod(0o600)
         url_key = secrets.token_urlsafe(18)
         # An extra output's key starts with its render's key (how /files finds it) and has its own secret part.
         extra = {lang: {"relpath": path.relative_to(self.media_root).as_posix(),
@@ -134,10 +149,10 @@ class RenderManager:
                  for lang, path in plan.extra_outputs.items()}
         return {"relpath": out.relative_to(self.media_root).as_posix(), "url_key": url_key,
                 "size": out.stat().st_size, "duration": round(info.duration_s, 3),
-                "copies_video": int(plan.copies_video), "extra_outputs": json.dumps(extra),
-                "languages": json.dumps(list(plan.languages))}
+                "copies_video": int(plan.copies_video), "extra_outputs": extra, "languages": list(plan.languages)}
 
     async def drain(self) -> None:
+        self._closing = True  # renders still waiting never start; the next start fails them (datadir)
         for event in self._cancel.values():
             event.set()
         if self._tasks:

@@ -1,12 +1,14 @@
 """SQLite (WAL) state of the embedded backend: users, tokens, credits, sessions, turns, media, renders.
 
-One connection guarded by a lock; every call is one short transaction. Tokens and claim tokens are
-stored as SHA-256 hashes only. JSON documents (drafts, answers) are stored as text.
+One connection guarded by a lock; every call is one short transaction. Rows come back as the typed
+records of ``records.py`` (which alone decodes their JSON columns). Tokens and claim tokens are stored
+as SHA-256 hashes only. The database file is made 0600 before SQLite opens it (its WAL and shared-memory
+files take the same mode).
 """
 from __future__ import annotations
 
 import hashlib
-import json
+import os
 import secrets
 import sqlite3
 import threading
@@ -16,45 +18,31 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS users (
-    id TEXT PRIMARY KEY, client_id TEXT UNIQUE, created_at REAL NOT NULL, starting_credits INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS tokens (
-    hash TEXT PRIMARY KEY, user_id TEXT NOT NULL, client_id TEXT NOT NULL, ip TEXT NOT NULL,
-    created_at REAL NOT NULL, expires_at REAL NOT NULL, uses INTEGER NOT NULL DEFAULT 0,
-    revoked INTEGER NOT NULL DEFAULT 0);
-CREATE INDEX IF NOT EXISTS tokens_client ON tokens(client_id, created_at);
-CREATE INDEX IF NOT EXISTS tokens_ip ON tokens(ip, created_at);
-CREATE TABLE IF NOT EXISTS ledger (
-    id INTEGER PRIMARY KEY, user_id TEXT NOT NULL, delta INTEGER NOT NULL, reason TEXT NOT NULL,
-    ref TEXT, created_at REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS holds (
-    id TEXT PRIMARY KEY, user_id TEXT NOT NULL, amount INTEGER NOT NULL, created_at REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS sessions (
-    id TEXT PRIMARY KEY, task_id TEXT UNIQUE NOT NULL, user_id TEXT NOT NULL, task_name TEXT NOT NULL,
-    language TEXT NOT NULL, created_at REAL NOT NULL, state TEXT NOT NULL, state_version INTEGER NOT NULL DEFAULT 0);
-CREATE TABLE IF NOT EXISTS draft_history (
-    session_id TEXT NOT NULL, version INTEGER NOT NULL, state TEXT NOT NULL, PRIMARY KEY (session_id, version));
-CREATE TABLE IF NOT EXISTS turns (
-    id TEXT PRIMARY KEY, session_id TEXT NOT NULL, message TEXT NOT NULL, status TEXT NOT NULL,
-    text TEXT NOT NULL DEFAULT '', cost INTEGER NOT NULL DEFAULT 0, idempotency_key TEXT,
-    created_at REAL NOT NULL, finished_at REAL);
-CREATE INDEX IF NOT EXISTS turns_session ON turns(session_id, created_at);
-CREATE TABLE IF NOT EXISTS media (
-    id TEXT PRIMARY KEY, user_id TEXT NOT NULL, session_id TEXT, origin TEXT NOT NULL,
-    filename TEXT NOT NULL, relpath TEXT NOT NULL, file_type TEXT NOT NULL, size INTEGER NOT NULL,
-    sha256 TEXT NOT NULL, info TEXT NOT NULL, url_key TEXT UNIQUE NOT NULL, created_at REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS renders (
-    id TEXT PRIMARY KEY, user_id TEXT NOT NULL, session_id TEXT NOT NULL, draft TEXT NOT NULL,
-    output TEXT NOT NULL, status TEXT NOT NULL, progress REAL NOT NULL DEFAULT 0, error TEXT,
-    relpath TEXT, url_key TEXT UNIQUE, size INTEGER, duration REAL, copies_video INTEGER,
-    created_at REAL NOT NULL, started_at REAL, completed_at REAL);
-CREATE TABLE IF NOT EXISTS idempotency (
-    user_id TEXT NOT NULL, scope TEXT NOT NULL, key TEXT NOT NULL, status INTEGER NOT NULL,
-    body TEXT NOT NULL, created_at REAL NOT NULL, PRIMARY KEY (user_id, scope, key));
-CREATE TABLE IF NOT EXISTS claims (
-    hash TEXT PRIMARY KEY, user_id TEXT NOT NULL, session_id TEXT NOT NULL, expires_at REAL NOT NULL);
-"""
+from nemo_nb.local.records import (
+    Claim,
+    Media,
+    Remembered,
+    Render,
+    Session,
+    Token,
+    Turn,
+    column_values,
+    encode_fields,
+    from_json,
+    from_row,
+    from_rows,
+    to_json,
+)
+from nemo_nb.local.schema import RENDER_VIEW, prepare
+
+RENDER_FIELDS = frozenset(RENDER_VIEW.split(", "))
+# Queries built from constant column lists (never from input).
+RENDER_BY_KEY = f"SELECT {RENDER_VIEW} FROM renders WHERE key=?"  # noqa: S608
+RENDER_BY_ID = f"SELECT {RENDER_VIEW} FROM renders WHERE id=? AND user_id=?"  # noqa: S608
+RENDER_BY_URL_KEY = f"SELECT {RENDER_VIEW} FROM renders WHERE url_key=? AND status='completed'"  # noqa: S608
+COMPLETED_RENDERS = f"SELECT {RENDER_VIEW} FROM renders WHERE status='completed'"  # noqa: S608
+TOKENS_SINCE = {column: f"SELECT * FROM tokens WHERE {column}=? AND created_at>=? ORDER BY created_at"  # noqa: S608
+                for column in ("client_id", "ip")}
 
 EMPTY_STATE = {"draft": {"t": [], "m": {}}, "video_infos": [], "canvas_config": {},
                "generated_media": [], "video_analyses": []}
@@ -69,30 +57,26 @@ def new_id(prefix: str, nbytes: int = 12) -> str:
     return f"{prefix}{secrets.token_hex(nbytes)}"
 
 
+def private_file(path: Path) -> None:
+    """Create ``path`` (if missing) readable by its owner only, and tighten it if it is looser."""
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    if path.stat().st_mode & 0o077:
+        os.chmod(path, 0o600)
+
+
 class Store:
     """The backend's persistent state. Safe to share between threads."""
 
     def __init__(self, path: Path):
         self.path = path
         self._lock = threading.RLock()
+        private_file(path)
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.executescript(SCHEMA)
-        self._add_columns("renders", {"extra_outputs": "TEXT", "languages": "TEXT"})
-
-    def _add_columns(self, table: str, columns: dict[str, str]) -> None:
-        """Columns added after a database was made: add the ones an older file lacks."""
-        have = {row["name"] for row in self._db.execute(f"PRAGMA table_info({table})")}
-        for name, kind in columns.items():
-            if name not in have:
-                try:
-                    self._db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
-                except sqlite3.OperationalError as exc:  # another process added it meanwhile
-                    if "duplicate column" not in str(exc):
-                        raise
+        prepare(self._db)
 
     def close(self) -> None:
         with self._lock:
@@ -111,11 +95,13 @@ class Store:
 
     def _one(self, sql: str, *args: Any) -> sqlite3.Row | None:
         with self._lock:
-            return self._db.execute(sql, args).fetchone()
+            row: sqlite3.Row | None = self._db.execute(sql, args).fetchone()
+            return row
 
     def _all(self, sql: str, *args: Any) -> list[sqlite3.Row]:
         with self._lock:
-            return self._db.execute(sql, args).fetchall()
+            rows: list[sqlite3.Row] = self._db.execute(sql, args).fetchall()
+            return rows
 
     # -- users and tokens -----------------------------------------------------------------------
     def user_for_client(self, client_id: str, starting_credits: int) -> str:
@@ -123,15 +109,15 @@ class Store:
         with self._tx() as db:
             row = db.execute("SELECT id FROM users WHERE client_id=?", (client_id,)).fetchone()
             if row:
-                return row["id"]
+                known: str = row["id"]
+                return known
             user_id = new_id("anon_", 8)
             db.execute("INSERT INTO users VALUES (?,?,?,?)", (user_id, client_id, time.time(), starting_credits))
             return user_id
 
-    def tokens_since(self, column: str, value: str, since: float) -> list[sqlite3.Row]:
-        assert column in ("client_id", "ip")
-        return self._all(f"SELECT * FROM tokens WHERE {column}=? AND created_at>=? ORDER BY created_at",
-                         value, since)
+    def tokens_since(self, column: str, value: str, since: float) -> list[Token]:
+        """Tokens made since ``since`` for a ``client_id`` or an ``ip``, oldest first."""
+        return from_rows(Token, self._all(TOKENS_SINCE[column], value, since))
 
     def add_token(self, token: str, user_id: str, client_id: str, ip: str, ttl_s: float) -> float:
         now = time.time()
@@ -150,7 +136,8 @@ class Store:
                 db.execute("UPDATE tokens SET revoked=1 WHERE hash=?", (row["hash"],))
                 return None
             db.execute("UPDATE tokens SET uses=uses+1 WHERE hash=?", (row["hash"],))
-            return row["user_id"]
+            user_id: str = row["user_id"]
+            return user_id
 
     # -- credits ------------------------------------------------------------------------------
     def balance(self, user_id: str) -> dict[str, int]:
@@ -196,17 +183,12 @@ class Store:
             task_id = new_id("task_", 10)
             db.execute("INSERT INTO sessions (id,task_id,user_id,task_name,language,created_at,state) "
                        "VALUES (?,?,?,?,?,?,?)",
-                       (session_id, task_id, user_id, task_name, language, time.time(), json.dumps(EMPTY_STATE)))
+                       (session_id, task_id, user_id, task_name, language, time.time(), to_json(EMPTY_STATE)))
         return {"task_id": task_id, "session_id": session_id, "user_id": user_id}
 
-    def session(self, session_id: str, user_id: str) -> dict[str, Any] | None:
+    def session(self, session_id: str, user_id: str) -> Session | None:
         """The session when it exists and belongs to ``user_id``; else None (never leak which)."""
-        row = self._one("SELECT * FROM sessions WHERE id=? AND user_id=?", session_id, user_id)
-        if not row:
-            return None
-        out = dict(row)
-        out["state"] = json.loads(out["state"])
-        return out
+        return from_row(Session, self._one("SELECT * FROM sessions WHERE id=? AND user_id=?", session_id, user_id))
 
     def delete_session(self, session_id: str) -> None:
         with self._tx() as db:
@@ -219,14 +201,14 @@ class Store:
             row = db.execute("SELECT state, state_version FROM sessions WHERE id=?", (session_id,)).fetchone()
             if not row:
                 return -1
-            version = row["state_version"] + 1
+            version: int = row["state_version"] + 1
             if history:
                 db.execute("INSERT OR REPLACE INTO draft_history VALUES (?,?,?)",
                            (session_id, row["state_version"], row["state"]))
                 db.execute("DELETE FROM draft_history WHERE session_id=? AND version<?",
                            (session_id, version - UNDO_DEPTH))
             db.execute("UPDATE sessions SET state=?, state_version=? WHERE id=?",
-                       (json.dumps(state), version, session_id))
+                       (to_json(state), version, session_id))
             return version
 
     def previous_state(self, session_id: str) -> dict[str, Any] | None:
@@ -237,7 +219,8 @@ class Store:
             if not row:
                 return None
             db.execute("DELETE FROM draft_history WHERE session_id=? AND version=?", (session_id, row["version"]))
-            return json.loads(row["state"])
+            state: dict[str, Any] = from_json(row["state"], dict)
+            return state
 
     # -- turns --------------------------------------------------------------------------------
     def start_turn(self, session_id: str, message: str, idempotency_key: str | None) -> str | None:
@@ -250,65 +233,82 @@ class Store:
                        "VALUES (?,?,?,?,?,?)", (turn_id, session_id, message, "running", idempotency_key, time.time()))
             return turn_id
 
-    def turn_with_key(self, session_id: str, key: str) -> dict[str, Any] | None:
-        row = self._one("SELECT * FROM turns WHERE session_id=? AND idempotency_key=?", session_id, key)
-        return dict(row) if row else None
+    def turn_with_key(self, session_id: str, key: str) -> Turn | None:
+        return from_row(Turn, self._one("SELECT * FROM turns WHERE session_id=? AND idempotency_key=?",
+                                        session_id, key))
 
     def finish_turn(self, turn_id: str, status: str, text: str, cost: int) -> None:
         with self._tx() as db:
             db.execute("UPDATE turns SET status=?, text=?, cost=?, finished_at=? WHERE id=?",
                        (status, text, cost, time.time(), turn_id))
 
-    def turns(self, session_id: str) -> list[dict[str, Any]]:
-        return [dict(r) for r in self._all("SELECT * FROM turns WHERE session_id=? ORDER BY created_at", session_id)]
+    def turns(self, session_id: str) -> list[Turn]:
+        return from_rows(Turn, self._all("SELECT * FROM turns WHERE session_id=? ORDER BY created_at", session_id))
 
     # -- media --------------------------------------------------------------------------------
-    def add_media(self, media: dict[str, Any]) -> None:
-        row = dict(media, info=json.dumps(media["info"]), created_at=time.time())
-        cols = ",".join(row)
+    def add_media(self, media: Media) -> None:
+        row = column_values(media)  # the record's own field names: constant columns
+        sql = f"INSERT INTO media ({','.join(row)}) VALUES ({','.join('?' * len(row))})"  # noqa: S608
         with self._tx() as db:
-            db.execute(f"INSERT INTO media ({cols}) VALUES ({','.join('?' * len(row))})", tuple(row.values()))
+            db.execute(sql, tuple(row.values()))
 
-    def media(self, media_id: str, user_id: str | None = None) -> dict[str, Any] | None:
+    def media(self, media_id: str, user_id: str | None = None) -> Media | None:
         if user_id is None:
-            row = self._one("SELECT * FROM media WHERE id=?", media_id)
-        else:
-            row = self._one("SELECT * FROM media WHERE id=? AND user_id=?", media_id, user_id)
-        return _decode_media(row)
+            return from_row(Media, self._one("SELECT * FROM media WHERE id=?", media_id))
+        return from_row(Media, self._one("SELECT * FROM media WHERE id=? AND user_id=?", media_id, user_id))
 
-    def media_by_url_key(self, url_key: str) -> dict[str, Any] | None:
-        return _decode_media(self._one("SELECT * FROM media WHERE url_key=?", url_key))
+    def media_by_url_key(self, url_key: str) -> Media | None:
+        return from_row(Media, self._one("SELECT * FROM media WHERE url_key=?", url_key))
+
+    def media_paths(self) -> set[str]:
+        """Every media file the database owns, relative to the data directory."""
+        return {r["relpath"] for r in self._all("SELECT relpath FROM media")}
 
     # -- renders ------------------------------------------------------------------------------
-    def add_render(self, render_id: str, user_id: str, session_id: str, draft: dict, output: dict) -> bool:
-        """Record a pending render; False when the id is already taken (by anyone)."""
+    def add_render(self, render_id: str, user_id: str, session_id: str, draft: dict[str, Any],
+                   output: dict[str, Any]) -> Render | None:
+        """Record a pending render; None when this user already has a render with this id."""
+        key = new_id("rnd_")
         try:
             with self._tx() as db:
-                db.execute("INSERT INTO renders (id,user_id,session_id,draft,output,status,created_at) "
-                           "VALUES (?,?,?,?,?,?,?)",
-                           (render_id, user_id, session_id, json.dumps(draft), json.dumps(output), "pending",
+                db.execute("INSERT INTO renders (key,id,user_id,session_id,draft,output,status,created_at) "
+                           "VALUES (?,?,?,?,?,?,?,?)",
+                           (key, render_id, user_id, session_id, to_json(draft), to_json(output), "pending",
                             time.time()))
-            return True
         except sqlite3.IntegrityError:
-            return False
+            return None
+        return self.render(key)
 
-    def render(self, render_id: str, user_id: str | None = None) -> dict[str, Any] | None:
-        if user_id is None:
-            row = self._one("SELECT * FROM renders WHERE id=?", render_id)
-        else:
-            row = self._one("SELECT * FROM renders WHERE id=? AND user_id=?", render_id, user_id)
-        return dict(row) if row else None
+    def render(self, key: str) -> Render | None:
+        """A render by the server's key."""
+        return from_row(Render, self._one(RENDER_BY_KEY, key))
 
-    def render_by_url_key(self, url_key: str) -> dict[str, Any] | None:
-        row = self._one("SELECT * FROM renders WHERE url_key=? AND status='completed'", url_key)
-        return dict(row) if row else None
+    def user_render(self, render_id: str, user_id: str) -> Render | None:
+        """A user's render by the client's id."""
+        return from_row(Render, self._one(RENDER_BY_ID, render_id, user_id))
 
-    def update_render(self, render_id: str, **fields: Any) -> None:
+    def render_draft(self, key: str) -> dict[str, Any]:
+        row = self._one("SELECT draft FROM renders WHERE key=?", key)
+        draft: dict[str, Any] = from_json(row["draft"] if row else None, dict)
+        return draft
+
+    def render_by_url_key(self, url_key: str) -> Render | None:
+        return from_row(Render, self._one(RENDER_BY_URL_KEY, url_key))
+
+    def render_paths(self) -> set[str]:
+        """Every file of a completed render, relative to the data directory."""
+        return {path for job in from_rows(Render, self._all(COMPLETED_RENDERS)) for path in job.owned_paths()}
+
+    def update_render(self, key: str, **fields: Any) -> None:
+        """Set fields of a render (JSON fields as Python values)."""
         if not fields:
             return
-        sets = ", ".join(f"{k}=?" for k in fields)
+        if unknown := set(fields) - RENDER_FIELDS:
+            raise ValueError(f"not fields of a render: {sorted(unknown)}")
+        values = encode_fields(Render, fields)
+        sql = f"UPDATE renders SET {', '.join(f'{k}=?' for k in values)} WHERE key=?"  # noqa: S608 (checked names)
         with self._tx() as db:
-            db.execute(f"UPDATE renders SET {sets} WHERE id=?", (*fields.values(), render_id))
+            db.execute(sql, (*values.values(), key))
 
     def fail_interrupted_renders(self) -> int:
         """Mark renders cut off by a crash or stop as failed; returns how many."""
@@ -326,29 +326,20 @@ class Store:
             return cur.rowcount
 
     # -- idempotency and claims ---------------------------------------------------------------
-    def remembered(self, user_id: str, scope: str, key: str) -> tuple[int, Any] | None:
-        row = self._one("SELECT status, body FROM idempotency WHERE user_id=? AND scope=? AND key=?",
-                        user_id, scope, key)
-        return (row["status"], json.loads(row["body"])) if row else None
+    def remembered(self, user_id: str, scope: str, key: str) -> Remembered | None:
+        return from_row(Remembered, self._one("SELECT status, body FROM idempotency WHERE user_id=? AND scope=? "
+                                              "AND key=?", user_id, scope, key))
 
-    def remember(self, user_id: str, scope: str, key: str, status: int, body: Any) -> None:
+    def remember(self, user_id: str, scope: str, key: str, answer: Remembered) -> None:
         with self._tx() as db:
             db.execute("INSERT OR IGNORE INTO idempotency VALUES (?,?,?,?,?,?)",
-                       (user_id, scope, key, status, json.dumps(body), time.time()))
+                       (user_id, scope, key, answer.status, to_json(answer.body), time.time()))
 
     def add_claim(self, claim_token: str, user_id: str, session_id: str, ttl_s: float) -> None:
         with self._tx() as db:
             db.execute("INSERT INTO claims VALUES (?,?,?,?)",
                        (hash_secret(claim_token), user_id, session_id, time.time() + ttl_s))
 
-    def claim(self, claim_token: str) -> dict[str, Any] | None:
-        row = self._one("SELECT * FROM claims WHERE hash=? AND expires_at>?", hash_secret(claim_token), time.time())
-        return dict(row) if row else None
-
-
-def _decode_media(row: sqlite3.Row | None) -> dict[str, Any] | None:
-    if not row:
-        return None
-    out = dict(row)
-    out["info"] = json.loads(out["info"])
-    return out
+    def claim(self, claim_token: str) -> Claim | None:
+        return from_row(Claim, self._one("SELECT * FROM claims WHERE hash=? AND expires_at>?",
+                                         hash_secret(claim_token), time.time()))

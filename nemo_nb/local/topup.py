@@ -18,7 +18,6 @@ from nemo_nb.local.store import Store
 
 MAX_ADD = 1_000_000        # credits one request may add
 MAX_BALANCE = 1_000_000_000  # no balance grows past this (SQLite integers stay far from overflow)
-LOOPBACK = ("127.0.0.1", "::1")
 HOW_TO_GET_MORE = ("add credits, run %nemo credits --add 100 in the notebook (nemo.add_credits(100) from Python), "
                    "or start the embedded backend with more: nemo-nb serve --credits 500, or "
                    '%config NemoMagics.backend_options = {"credits": 500} before %nemo connect --local')

@@ -13,7 +13,9 @@ from typing import Any
 
 from nemo_nb.local import errors
 from nemo_nb.local.agent import Agent, Event, Plan, TurnContext
+from nemo_nb.local.budget import Budget, BudgetExceeded, spending
 from nemo_nb.local.library import Library
+from nemo_nb.local.records import Session
 from nemo_nb.local.settings import BackendSettings
 from nemo_nb.local.store import Store
 from nemo_nb.local.topup import HOW_TO_GET_MORE
@@ -32,16 +34,17 @@ class TurnRunner:
         self.agent = agent or Agent()
         self.tasks: set[asyncio.Task] = set()
 
-    def context(self, session: dict[str, Any], user_id: str) -> TurnContext:
-        return TurnContext(session_id=session["id"], user_id=user_id, state=session["state"],
-                           library=self.library, store=self.store, language=session.get("language") or "en")
+    def context(self, session: Session, user_id: str) -> TurnContext:
+        return TurnContext(session_id=session.id, user_id=user_id, state=session.state,
+                           library=self.library, store=self.store, language=session.language or "en")
 
-    def start(self, session: dict[str, Any], user_id: str, message: str, key: str | None,
-              registration_url: str) -> asyncio.Queue:
-        """Plan, reserve the session and the credits, then run the turn in the background."""
+    async def start(self, session: Session, user_id: str, message: str, key: str | None,
+                    registration_url: str) -> asyncio.Queue:
+        """Plan (in a worker thread: reading a long message takes a while), reserve the session and the
+        credits, then run the turn in the background."""
         ctx = self.context(session, user_id)
-        plan = self.agent.plan(message, ctx)
-        turn_id = self.store.start_turn(session["id"], message, key)
+        plan = await asyncio.to_thread(self.agent.plan, message, ctx)
+        turn_id = self.store.start_turn(session.id, message, key)
         if turn_id is None:
             raise errors.ApiError(errors.SESSION_BUSY, "a turn is already running in this session; "
                                   "wait for it to finish (its reply is still streaming)")
@@ -68,9 +71,7 @@ class TurnRunner:
             last_event[0] = time.monotonic()
             queue.put_nowait(event)
 
-        beats = asyncio.get_running_loop().create_task(self._heartbeats(put, last_event))
-        status = "failed"
-        try:
+        async def work() -> None:
             if faults.heartbeats_only:
                 await asyncio.sleep(faults.heartbeats_only)
             async for event in plan.run(ctx):
@@ -79,13 +80,31 @@ class TurnRunner:
                         continue
                     texts.append(event["content"])
                 put(event)
+
+        loop = asyncio.get_running_loop()
+        beats = loop.create_task(self._heartbeats(put, last_event))
+        budget = Budget("this edit", self.settings.turn_wall_s, self.settings.turn_cpu_s)
+        deadline = loop.call_later(budget.wall_s, budget.expire)  # kills its ffmpeg / stops its waits
+        status = "failed"
+        try:
+            with spending(budget):
+                # At the deadline the turn fails at once; the work's thread (if any) stops at its next check,
+                # its children killed by ``expire``, and what it still makes is never saved.
+                await asyncio.wait_for(work(), budget.wall_s)
             if ctx.changed:
                 self._save(ctx)
             status = "done"
+        except (BudgetExceeded, asyncio.TimeoutError) as exc:
+            budget.expire()
+            reason = str(exc) if isinstance(exc, BudgetExceeded) else f"{budget.reason} and was stopped"
+            log.warning("turn %s over budget: %s", turn_id, reason)
+            put({"type": "error", "message": f"{reason[0].upper()}{reason[1:]}. Nothing was charged; "
+                                            "ask for less at once (a shorter script, fewer languages)."})
         except Exception as exc:  # the turn fails, the server does not
             log.exception("turn %s failed", turn_id)
             put({"type": "error", "message": f"the edit failed: {exc}"})
         finally:
+            deadline.cancel()
             beats.cancel()
             charge = max(0, plan.cost - ctx.refund) if status == "done" else 0
             self.store.settle(turn_id, charge, f"turn:{plan.action}")
@@ -97,7 +116,7 @@ class TurnRunner:
         fresh = self.store.session(ctx.session_id, ctx.user_id)
         if fresh is None:
             return
-        ctx.state["video_infos"] = fresh["state"].get("video_infos", [])
+        ctx.state["video_infos"] = fresh.state.get("video_infos", [])
         self.store.save_state(ctx.session_id, ctx.state, history=ctx.record_history)
 
     async def _heartbeats(self, put: Any, last_event: list[float]) -> None:
@@ -127,6 +146,9 @@ async def stream(queue: asyncio.Queue, encoder: Any, drop_after: int = 0) -> Asy
             return
         for chunk in encoder.encode(event):
             yield chunk
+        # Let the loop run between events: a client that hung up is noticed now, not after a burst of
+        # writes to its closed socket (each logged by asyncio as "socket.send() raised exception").
+        await asyncio.sleep(0)
         sent += 1
         if drop_after and sent >= drop_after:
             raise ConnectionAbortedError("fault injection: SSE connection dropped")

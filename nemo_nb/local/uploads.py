@@ -1,37 +1,29 @@
-"""Receiving files: multipart streamed straight to disk, URLs fetched with a size cap, names sanitized.
+"""Receiving files: multipart streamed straight to disk with a size cap.
 
-Nothing is ever held whole in memory; every path is made by us (media id + sanitized name) under
-the data directory, and a failed upload leaves no file behind.
+Nothing is ever held whole in memory; every path is made by us (media id + an ASCII name, ``names.py``)
+under the data directory, files are written 0600, and a failed upload leaves no file behind. URL uploads
+are in ``fetch.py``.
 """
 from __future__ import annotations
 
 import hashlib
-import ipaddress
-import re
+import os
 import shutil
-import socket
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import unquote, urljoin, urlsplit
+from typing import IO, Any
+
+from starlette.requests import Request
 
 from nemo_nb.formats import ACCEPTED, ACCEPTED_TEXT, extension
 from nemo_nb.local import errors
+from nemo_nb.local.names import disk_name, safe_filename, too_long
 from nemo_nb.local.store import new_id
 
 MAX_FILES = 20
-MAX_HEADER_BYTES = 16 * 1024
-
-
-def safe_filename(name: str, default: str = "upload") -> str:
-    """A plain file name: the last path component, ASCII letters, digits, ``._-`` only, ≤ 100 chars."""
-    name = unicodedata.normalize("NFKD", name or "").encode("ascii", "ignore").decode()
-    name = re.split(r"[\\/]", name)[-1]
-    name = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._-") or default
-    stem, dot, ext = name.rpartition(".")
-    if dot and len(ext) <= 8:
-        return f"{stem[:90]}.{ext.lower()}" if stem else f"{default}.{ext.lower()}"
-    return name[:100]
+MAX_HEADER_BYTES = 16 * 1024  # one multipart part header
+PARSER_HEADER_BYTES = 1024 * 1024  # python-multipart's own limit: well above ours (and above a read's size), so
+                                   # ours, which knows a file name from other headers, is the one that answers
 
 
 def unsupported(name: str) -> errors.ApiError:
@@ -53,7 +45,22 @@ class Received:
     path: Path
     size: int = 0
     sha256: str = ""
-    _hash: object = field(default_factory=hashlib.sha256, repr=False)
+    _hash: Any = field(default_factory=hashlib.sha256, repr=False)
+
+    def open(self) -> IO[bytes]:
+        """The new file, for writing, readable by its owner only."""
+        return os.fdopen(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb")
+
+    def add(self, chunk: bytes, out: IO[bytes], max_bytes: int) -> None:
+        """Write one chunk, counting and hashing it; 4002 past ``max_bytes``."""
+        self.size += len(chunk)
+        if self.size > max_bytes:
+            raise too_large(max_bytes)
+        self._hash.update(chunk)
+        out.write(chunk)
+
+    def finish(self) -> None:
+        self.sha256 = self._hash.hexdigest()
 
 
 class MediaFolder:
@@ -63,13 +70,14 @@ class MediaFolder:
         self.root = root.resolve()
 
     def new_file(self, original_name: str) -> Received:
+        """A new folder for a file the client named ``original_name`` (shown as given, stored as ASCII)."""
         name = safe_filename(original_name)
         media_id = new_id("med_")
         folder = self.root / media_id
-        path = (folder / name).resolve()
-        if self.root not in path.parents:  # belt and braces: safe_filename already forbids this
+        path = (folder / disk_name(name)).resolve()
+        if self.root not in path.parents:  # belt and braces: disk_name already forbids this
             raise errors.bad_request("bad file name")
-        folder.mkdir(parents=True, exist_ok=False)
+        folder.mkdir(mode=0o700)
         return Received(media_id, name, path)
 
     def discard(self, files: list[Received]) -> None:
@@ -89,9 +97,9 @@ class MultipartReceiver:
         self._field = b""
         self._value = b""
         self._current: Received | None = None
-        self._out = None
+        self._out: IO[bytes] | None = None
 
-    def callbacks(self) -> dict:
+    def callbacks(self) -> dict[str, Any]:
         return {
             "on_part_begin": self._part_begin, "on_header_field": self._header_field,
             "on_header_value": self._header_value, "on_header_end": self._header_end,
@@ -110,6 +118,8 @@ class MultipartReceiver:
     def _header_value(self, data: bytes, start: int, end: int) -> None:
         self._value += data[start:end]
         if len(self._value) > MAX_HEADER_BYTES:
+            if self._field.lower() == b"content-disposition":
+                raise too_long()
             raise errors.bad_request("multipart part header too large")
 
     def _header_end(self) -> None:
@@ -129,23 +139,17 @@ class MultipartReceiver:
             raise errors.bad_request(f"at most {MAX_FILES} files per upload")
         self._current = self.folder.new_file(filename)
         self.files.append(self._current)
-        self._out = self._current.path.open("wb")
+        self._out = self._current.open()
 
     def _part_data(self, data: bytes, start: int, end: int) -> None:
-        if self._current is None:
-            return
-        chunk = data[start:end]
-        self._current.size += len(chunk)
-        if self._current.size > self.max_bytes:
-            raise too_large(self.max_bytes)
-        self._current._hash.update(chunk)
-        self._out.write(chunk)
+        if self._current is not None and self._out is not None:
+            self._current.add(data[start:end], self._out, self.max_bytes)
 
     def _part_end(self) -> None:
-        if self._current is not None:
+        if self._current is not None and self._out is not None:
             self._out.close()
             self._out = None
-            self._current.sha256 = self._current._hash.hexdigest()
+            self._current.finish()
             self._current = None
 
     def _end(self) -> None:
@@ -156,7 +160,7 @@ class MultipartReceiver:
             self._out.close()
 
 
-async def receive_multipart(request, folder: MediaFolder, max_bytes: int) -> list[Received]:
+async def receive_multipart(request: Request, folder: MediaFolder, max_bytes: int) -> list[Received]:
     """Stream the request's ``files`` parts to disk; on any error remove what was written."""
     from python_multipart.exceptions import FormParserError
     from python_multipart.multipart import MultipartParser, parse_options_header
@@ -169,7 +173,7 @@ async def receive_multipart(request, folder: MediaFolder, max_bytes: int) -> lis
     if declared.isdigit() and int(declared) > max_bytes * MAX_FILES + 1024 * 1024:
         raise too_large(max_bytes)
     sink = MultipartReceiver(folder, max_bytes)
-    parser = MultipartParser(boundary, sink.callbacks())
+    parser = MultipartParser(boundary, sink.callbacks(), max_header_size=PARSER_HEADER_BYTES)  # type: ignore[arg-type]
     try:
         async for chunk in request.stream():
             parser.write(chunk)
@@ -187,61 +191,3 @@ async def receive_multipart(request, folder: MediaFolder, max_bytes: int) -> lis
         sink.close()
         folder.discard(sink.files)
         raise
-
-
-def _refuse_private(host: str, allow_private: bool) -> None:
-    """Refuse hosts that resolve to loopback, private, link-local or reserved addresses."""
-    if allow_private:
-        return
-    try:
-        infos = socket.getaddrinfo(host, None)
-    except socket.gaierror:
-        raise errors.bad_request(f"cannot resolve host {host!r}") from None
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%")[0])
-        if not address.is_global:
-            raise errors.bad_request(f"URL host {host!r} is a local or private address; refused")
-
-
-async def fetch_url(url: str, folder: MediaFolder, max_bytes: int, *, allow_private: bool,
-                    timeout_s: float, max_redirects: int = 3) -> Received:
-    """Download an http(s) URL to disk, checking every redirect hop and capping the size."""
-    import anyio
-    import httpx
-
-    async with httpx.AsyncClient(follow_redirects=False, timeout=timeout_s) as client:
-        for _ in range(max_redirects + 1):
-            parts = urlsplit(url)
-            if parts.scheme not in ("http", "https") or not parts.hostname:
-                raise errors.bad_request("only http and https URLs can be uploaded")
-            await anyio.to_thread.run_sync(_refuse_private, parts.hostname, allow_private)
-            name = safe_filename(unquote(parts.path.rsplit("/", 1)[-1]))
-            if extension(name) not in ACCEPTED:
-                raise unsupported(name)
-            try:
-                async with client.stream("GET", url) as response:
-                    if response.is_redirect:
-                        url = urljoin(url, response.headers.get("location", ""))
-                        continue
-                    if response.status_code != 200:
-                        raise errors.bad_request(f"the URL answered HTTP {response.status_code}")
-                    declared = response.headers.get("content-length", "")
-                    if declared.isdigit() and int(declared) > max_bytes:
-                        raise too_large(max_bytes)
-                    received = folder.new_file(name)
-                    try:
-                        with received.path.open("wb") as out:
-                            async for chunk in response.aiter_bytes():
-                                received.size += len(chunk)
-                                if received.size > max_bytes:
-                                    raise too_large(max_bytes)
-                                received._hash.update(chunk)
-                                out.write(chunk)
-                    except BaseException:
-                        folder.discard([received])
-                        raise
-                    received.sha256 = received._hash.hexdigest()
-                    return received
-            except httpx.HTTPError as exc:
-                raise errors.bad_request(f"could not download the URL: {type(exc).__name__}") from None
-    raise errors.bad_request("too many redirects")

@@ -250,6 +250,12 @@ class NotebookSession:
         self.sync_ids()
         return state
 
+    def transcript(self, session: Any) -> Any:
+        """What ``session``'s clip says (``Session.transcript``: asks the agent only when it was not heard)."""
+        heard = session.transcript()
+        self.sync_ids()
+        return heard
+
     def credits(self) -> Any:
         return self.require_client().credits()
 

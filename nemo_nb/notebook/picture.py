@@ -13,10 +13,13 @@ import base64
 import io
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nemo_nb.draft import AUDIO, TEXT, VIDEO, Draft
 from nemo_nb.notebook._fmt import esc
+
+if TYPE_CHECKING:  # pragma: no cover
+    from nemo_nb.transcript import Transcript
 
 SCALE = 2                # pixels per CSS pixel
 LABEL_W, RIGHT_PAD, TOP_PAD = 96, 14, 6
@@ -30,6 +33,7 @@ COLOURS = {
     "title": "#c2542e", "caption": "#a0417a", "text": "#c2542e",
 }
 TYPE_COLOURS = {VIDEO: "#3b6fc4", AUDIO: "#2e9467", TEXT: "#c2542e"}
+TRANSCRIPT_COLOUR = "#55606e"
 
 
 def tick_step(total_s: float, max_ticks: int = 8) -> float:
@@ -84,15 +88,35 @@ def _fit(draw: Any, text: str, width: float, font: Any) -> str:
     return text + "…" if text else ""
 
 
-def _draw(draft: Draft, width: int) -> tuple[Any, int]:
-    """``draft`` drawn ``width`` CSS pixels wide: (a Pillow image ``SCALE`` times larger, segments skipped)."""
+def _lane(draw: Any, lane: int, name: str, width: int, font: Any) -> float:
+    """A lane's background and name; its top in image pixels."""
+    s = SCALE
+    y = (TOP_PAD + lane * (LANE_H + LANE_GAP)) * s
+    draw.rectangle([0, y, width * s, y + LANE_H * s], fill="#f6f6f6")
+    draw.text((6 * s, y + 6 * s), _fit(draw, name, (LABEL_W - 8) * s, font), fill="#333", font=font)
+    return y
+
+
+def _bar(draw: Any, x: float, w: float, y: float, colour: str, label: str, font: Any) -> None:
+    s = SCALE
+    draw.rounded_rectangle([x, y + 2 * s, x + w, y + (LANE_H - 2) * s], radius=3 * s, fill=colour)
+    shown = _fit(draw, label, w - 8 * s, font)
+    if shown:
+        draw.text((x + 4 * s, y + 6 * s), shown, fill="white", font=font)
+
+
+def _draw(draft: Draft, width: int, transcript: Transcript | None = None) -> tuple[Any, int]:
+    """``draft`` drawn ``width`` CSS pixels wide: (a Pillow image ``SCALE`` times larger, segments skipped).
+    With ``transcript`` (on the timeline), a last lane of what is said, one bar per segment."""
     from PIL import Image, ImageDraw
 
     s = SCALE
     tracks = draft.tracks
-    lanes = max(1, len(tracks))
+    said = list(transcript.segments) if transcript is not None else []
+    lanes = max(1, len(tracks)) + (transcript is not None)
     height = TOP_PAD + lanes * (LANE_H + LANE_GAP) + AXIS_H
-    total_ms = max(draft.duration_ms, max((seg.end_ms for _, seg in draft.segments()), default=0), 1000)
+    total_ms = max(draft.duration_ms, max((seg.end_ms for _, seg in draft.segments()), default=0),
+                   max((part.end_ms for part in said), default=0), 1000)
     plot_w = width - LABEL_W - RIGHT_PAD
     per_ms = plot_w / total_ms
     image = Image.new("RGB", (width * s, height * s), "white")
@@ -113,24 +137,23 @@ def _draw(draft: Draft, width: int) -> tuple[Any, int]:
         draw.text(((LABEL_W + 6) * s, (TOP_PAD + 6) * s), note, fill="#888", font=font)
     drawn = skipped = 0
     for lane, track in enumerate(tracks):
-        y = (TOP_PAD + lane * (LANE_H + LANE_GAP)) * s
-        draw.rectangle([0, y, width * s, y + LANE_H * s], fill="#f6f6f6")
-        name = _fit(draw, f"{lane + 1} {track.label}", (LABEL_W - 8) * s, font)
-        draw.text((6 * s, y + 6 * s), name, fill="#333", font=font)
+        y = _lane(draw, lane, f"{lane + 1} {track.label}", width, font)
         default = TYPE_COLOURS.get(track.type, "#888")
         for seg in track.segments:
             if drawn >= MAX_BARS:
                 skipped += 1
                 continue
             drawn += 1
-            x = (LABEL_W + seg.start_ms * per_ms) * s
-            w = max(1.5, seg.duration_ms * per_ms) * s
-            draw.rounded_rectangle([x, y + 2 * s, x + w, y + (LANE_H - 2) * s], radius=3 * s,
-                                   fill=COLOURS.get(seg.kind, default))
             label = seg.text if track.type == TEXT and seg.text else seg.label
-            shown = _fit(draw, label, w - 8 * s, font)
-            if shown:
-                draw.text((x + 4 * s, y + 6 * s), shown, fill="white", font=font)
+            _bar(draw, (LABEL_W + seg.start_ms * per_ms) * s, max(1.5, seg.duration_ms * per_ms) * s, y,
+                 COLOURS.get(seg.kind, default), label, font)
+    if transcript is not None:
+        y = _lane(draw, lanes - 1, "Transcript", width, font)
+        room = max(0, MAX_BARS - drawn)
+        for part in said[:room]:
+            _bar(draw, (LABEL_W + part.start_ms * per_ms) * s, max(1.5, (part.end_ms - part.start_ms) * per_ms) * s,
+                 y, TRANSCRIPT_COLOUR, part.text, font)
+        skipped += max(0, len(said) - room)
     if skipped:
         note = f"+{skipped} segments not drawn"
         draw.text(((width - RIGHT_PAD) * s - draw.textlength(note, font=font), (height - 16) * s), note,
@@ -144,10 +167,10 @@ def _png(image: Any) -> bytes:
     return out.getvalue()
 
 
-def timeline_picture(draft: Draft, width: int = 720) -> Picture:
-    """``draft`` as a ``Picture`` ``width`` CSS pixels wide (at least 240)."""
+def timeline_picture(draft: Draft, width: int = 720, transcript: Transcript | None = None) -> Picture:
+    """``draft`` as a ``Picture`` ``width`` CSS pixels wide (at least 240); ``transcript``: see ``_draw``."""
     width = max(240, int(width))
-    image, skipped = _draw(draft, width)
+    image, skipped = _draw(draft, width, transcript)
     return Picture(_png(image), width, image.height // SCALE, skipped)
 
 

@@ -6,11 +6,14 @@ picture is an ``<img>`` and comes again as ``image/png`` in the same output; the
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nemo_nb.draft import Draft
 from nemo_nb.notebook._fmt import MUTED, esc, md_esc
 from nemo_nb.notebook.picture import timeline_picture
+
+if TYPE_CHECKING:  # pragma: no cover
+    from nemo_nb.transcript import Transcript
 
 TABLE_ROWS = 60
 OPEN_TABLE_ROWS = 12     # a short table shows open; a longer one folded under its summary
@@ -30,8 +33,9 @@ class TimelineView:
     """The summary line, the picture and the segments table of a draft."""
 
     def __init__(self, draft: Draft, *, title: str = "", media: list[dict[str, Any]] | None = None,
-                 width: int = 720, table: bool = True):
+                 width: int = 720, table: bool = True, transcript: Transcript | None = None):
         self.draft = draft
+        self.transcript = transcript
         self.title = title
         self.media = media or []
         self.width = width
@@ -44,7 +48,7 @@ class TimelineView:
     def bundle(self) -> tuple[dict[str, str], dict[str, Any]]:
         """(data, metadata): HTML, Markdown, plain text and the picture as ``image/png``."""
         summary = self.draft.summary()
-        picture = timeline_picture(self.draft, self.width)
+        picture = timeline_picture(self.draft, self.width, self.transcript)
         parts = ['<div class="nemo-timeline-view" style="font:13px sans-serif;margin:4px 0">']
         if self.title:
             parts.append(f'<div style="{MUTED}">{esc(self.title)}</div>')

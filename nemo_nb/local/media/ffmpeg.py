@@ -9,6 +9,9 @@ import threading
 from collections.abc import Callable
 from typing import IO
 
+from nemo_nb.local.budget import Budget, active
+from nemo_nb.local.media import children
+
 _STDERR_TAIL_LINES = 6
 _STDERR_TAIL_CHARS = 600
 _POLL_S = 0.1
@@ -39,21 +42,26 @@ def run_ffmpeg(
 ) -> None:
     """Run ``ffmpeg <args>``; report 0–100 to ``on_progress`` (from this thread), stop on ``cancel``.
 
-    Raises ``RenderCancelled`` when ``cancel`` is set (the process is killed first) and
-    ``FFmpegError`` on a non-zero exit.
+    Raises ``RenderCancelled`` when ``cancel`` is set (the process is killed first), ``BudgetExceeded``
+    when the active budget (``nemo_nb.local.budget``) runs out, and ``FFmpegError`` on a non-zero exit.
+    The process dies with the backend (``children``).
     """
     cmd = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
            "-progress", "pipe:1", "-nostats", *args]
+    budget = active()
     with tempfile.TemporaryFile() as stderr:
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr)
+        proc = children.spawn(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr)
         try:
-            _follow(proc, duration_s, on_progress, cancel)
+            _follow(proc, duration_s, on_progress, cancel, budget)
+        except BaseException:
+            children.stop(proc)
+            raise
         finally:
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait()
+            children.reap(proc)
             assert proc.stdout is not None
             proc.stdout.close()
+        if budget is not None:
+            budget.check()  # killed by its CPU limit: say so rather than quote ffmpeg
         if proc.returncode != 0:
             raise FFmpegError(f"ffmpeg failed (exit {proc.returncode}): {_tail(stderr)}")
     if on_progress is not None:
@@ -65,16 +73,23 @@ def _follow(
     duration_s: float,
     on_progress: Callable[[float], None] | None,
     cancel: threading.Event | None,
+    budget: Budget | None = None,
 ) -> None:
-    """Relay progress until ffmpeg closes stdout; kill it and raise when cancelled."""
+    """Relay progress until ffmpeg closes stdout; kill it and raise when cancelled or over budget."""
     updates: queue.Queue[float | None] = queue.Queue()
     assert proc.stdout is not None
     threading.Thread(target=_read_progress, args=(proc.stdout, duration_s, updates), daemon=True).start()
     last = 0.0
     while True:
         if cancel is not None and cancel.is_set():
-            proc.kill()
+            children.stop(proc)
             raise RenderCancelled("render cancelled")
+        if budget is not None:
+            try:
+                budget.check()
+            except BaseException:
+                children.stop(proc)
+                raise
         try:
             pct = updates.get(timeout=_POLL_S)
         except queue.Empty:

@@ -8,6 +8,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from nemo_nb.local.media import children
 from nemo_nb.local.media.ffmpeg import ffmpeg_exe
 
 PROBE_TIMEOUT_S = 20.0
@@ -52,7 +53,7 @@ def probe(path: str | os.PathLike[str]) -> MediaInfo:
         raise ProbeError(f"{name}: no such file")
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-protocol_whitelist", "file", "-i", str(file)]
     try:
-        done = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=PROBE_TIMEOUT_S)
+        done = children.run(cmd, capture_output=True, timeout=PROBE_TIMEOUT_S)
     except subprocess.TimeoutExpired:
         raise ProbeError(f"{name}: reading it took longer than {PROBE_TIMEOUT_S:.0f} s") from None
     return parse_probe_output(done.stderr.decode("utf-8", "replace"), name)

@@ -30,7 +30,8 @@ from nemo_nb.local.media.timeline import (
     Caption, MediaRef, RenderError, Sound, Timeline, Visual, language_code, read_timeline,
 )
 
-__all__ = ["LANGUAGES", "MediaRef", "RenderError", "RenderPlan", "language_tag", "plan_render", "render"]
+__all__ = ["LANGUAGES", "MediaRef", "RenderError", "RenderPlan", "canvas_size", "language_tag", "plan_render",
+           "render"]
 
 # ultrafast: on 2 shared cores a 1080p re-encode takes ~10 s instead of ~16 s with veryfast; the
 # files are larger, which matters little for a loopback backend, and its Constrained Baseline
@@ -118,7 +119,7 @@ def plan_render(
         video_args = ["-map", f"{index}:v:0", "-c:v", "copy"]
     else:
         index = None
-        width, height = _canvas_size(timeline)
+        width, height = canvas_size(timeline)
         rate = _frame_rate(timeline)
         _add_picture(graph, timeline, width, height, rate, work_dir)
         video_args = ["-map", "[vout]", *VIDEO_CODEC]
@@ -238,7 +239,7 @@ def _copyable(timeline: Timeline) -> Visual | None:
     return clip if unchanged else None
 
 
-def _canvas_size(timeline: Timeline) -> tuple[int, int]:
+def canvas_size(timeline: Timeline) -> tuple[int, int]:
     """The draft's canvas, else the first clip's size fitted into 1920x1080 (or 1080x1920), even."""
     if timeline.canvas is not None:
         return timeline.canvas.width, timeline.canvas.height

@@ -5,18 +5,11 @@ The engines (piper with the joe voice, espeak-ng) are GPL-3.0 and run in a worke
 """
 from __future__ import annotations
 
-import atexit
-import collections
 import functools
 import importlib.util
-import itertools
-import json
 import logging
 import os
-import queue
 import re
-import subprocess
-import sys
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -24,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from nemo_nb.draft.languages import NAMED, language_name
+from nemo_nb.local.media.workers import WarmWorker, process_wide
 
 MAX_TEXT_CHARS = 5000
 MIN_RATE, MAX_RATE = 0.5, 2.0
@@ -43,8 +37,6 @@ _GENDERS = ("male", "female")
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _SPACES = re.compile(r"[ \t]+")
-_STDERR_TAIL_LINES = 8
-_STOP_TIMEOUT_S = 3.0
 _WARM_TIMEOUT_S = 60.0
 
 log = logging.getLogger("nemo_nb.tts")
@@ -87,7 +79,7 @@ def _catalogue() -> tuple[Voice, ...]:
     if importlib.util.find_spec("espeakng_loader"):
         for lang, name in _ESPEAK_VOICES.items():
             what = f"{LANGUAGES[lang]}{_ESPEAK_NOTES.get(lang, '')}"
-            for gender, suffix in zip(_GENDERS, ("", _ESPEAK_FEMALE)):
+            for gender, suffix in zip(_GENDERS, ("", _ESPEAK_FEMALE), strict=True):
                 found.append(Voice(name + suffix, lang, gender, "espeak",
                                    f"{what}, {gender}: espeak-ng formant voice, robotic, not neural"))
     return tuple(found)
@@ -157,98 +149,16 @@ def check_rate(rate: float) -> float:
     return value
 
 
-class _WorkerGone(Exception):
-    """The worker process exited before answering."""
-
-
-class _Worker:
-    """One worker process: a stdout reader thread feeding a queue, and stderr kept as a short tail."""
-
-    def __init__(self) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "nemo_nb.local.media.tts_worker"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        )
-        self._lines: queue.Queue[bytes | None] = queue.Queue()
-        self._stderr: collections.deque[str] = collections.deque(maxlen=_STDERR_TAIL_LINES)
-        self._ids = itertools.count(1)
-        threading.Thread(target=self._read_stdout, daemon=True).start()
-        threading.Thread(target=self._read_stderr, daemon=True).start()
-
-    def _read_stdout(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self._lines.put(line)
-        self._lines.put(None)
-
-    def _read_stderr(self) -> None:
-        assert self.proc.stderr is not None
-        for raw in self.proc.stderr:
-            line = raw.decode("utf-8", "replace").rstrip()
-            self._stderr.append(line)
-            log.debug("tts worker: %s", line)
-
-    def call(self, request: dict[str, Any], timeout: float) -> dict[str, Any]:
-        """Send one request and wait for its answer; ``_WorkerGone`` if the process died."""
-        request = {**request, "id": next(self._ids)}
-        assert self.proc.stdin is not None
-        try:
-            self.proc.stdin.write(json.dumps(request).encode() + b"\n")
-            self.proc.stdin.flush()
-        except (BrokenPipeError, OSError):
-            raise _WorkerGone(self.describe_exit()) from None
-        while True:
-            try:
-                line = self._lines.get(timeout=timeout)
-            except queue.Empty:
-                self.stop(kill=True)
-                raise TTSError(f"speech synthesis took longer than {timeout:g} s; the worker was restarted") from None
-            if line is None:
-                raise _WorkerGone(self.describe_exit())
-            try:
-                answer = json.loads(line)
-            except ValueError:
-                log.warning("tts worker wrote a line that is not JSON: %.200r", line)
-                continue
-            if answer.get("id") == request["id"]:
-                return answer
-
-    def describe_exit(self) -> str:
-        try:
-            code = self.proc.wait(timeout=1.0)
-        except subprocess.TimeoutExpired:
-            code = None
-        tail = " | ".join(self._stderr) or "no error output"
-        return f"exit code {code}: {tail}"
-
-    def stop(self, *, kill: bool = False) -> None:
-        """End the process: close its stdin and let it exit, or kill it (also when it does not exit in time)."""
-        if self.proc.poll() is not None:
-            return
-        if not kill:
-            try:
-                assert self.proc.stdin is not None
-                self.proc.stdin.close()
-                self.proc.wait(timeout=_STOP_TIMEOUT_S)
-                return
-            except (OSError, subprocess.TimeoutExpired):
-                pass
-        self.proc.kill()
-        self.proc.wait()
-
-
 class SpeechEngine:
     """A warm speech worker process: started on first use, restarted when it died, safe to share across threads."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._worker: _Worker | None = None
+        self._worker = WarmWorker("nemo_nb.local.media.tts_worker", error=TTSError, what="speech synthesis")
 
     @property
     def pid(self) -> int | None:
         """Process id of the running worker, if any."""
-        worker = self._worker
-        return worker.proc.pid if worker is not None and worker.proc.poll() is None else None
+        return self._worker.pid
 
     def synthesize(
         self,
@@ -264,7 +174,9 @@ class SpeechEngine:
         """Speak ``text`` into the mono WAV ``out_path`` (see ``pick_voice`` for how the voice is chosen).
 
         ``rate`` is a pace multiplier (1.0 normal). Raises ``ValueError`` for bad arguments and
-        ``TTSError`` when the worker fails or exceeds ``timeout`` seconds.
+        ``TTSError`` when the worker fails or exceeds ``timeout`` seconds. Under an active budget the
+        wait is cut to its wall time left, the worker's CPU time is charged to it, and ``BudgetExceeded``
+        says when it ran out.
         """
         chosen = pick_voice(language, gender, voice)
         out = Path(out_path).resolve()
@@ -296,43 +208,14 @@ class SpeechEngine:
 
     def close(self) -> None:
         """Stop the worker process (a later call starts a new one)."""
-        with self._lock:
-            if self._worker is not None:
-                self._worker.stop()
-                self._worker = None
+        self._worker.close()
 
     def _call(self, request: dict[str, Any], timeout: float) -> dict[str, Any]:
-        """One request/response under the lock; a worker that died is replaced and the request sent once more."""
-        with self._lock:
-            for attempt in range(2):
-                if self._worker is None or self._worker.proc.poll() is not None:
-                    self._worker = _Worker()
-                try:
-                    answer = self._worker.call(request, timeout)
-                except _WorkerGone as gone:
-                    self._worker = None
-                    if attempt:
-                        raise TTSError(f"the speech worker stopped ({gone})") from None
-                    log.warning("speech worker stopped (%s); restarting it", gone)
-                except TTSError:
-                    self._worker = None
-                    raise
-                else:
-                    break
-        if not answer.get("ok"):
-            raise TTSError(answer.get("error") or "speech synthesis failed")
-        return answer
+        """One request/response; a worker that died is replaced and the request sent once more."""
+        return self._worker.call(request, timeout)
 
 
-_ENGINE: SpeechEngine | None = None
-_ENGINE_LOCK = threading.Lock()
-
-
+@process_wide
 def engine() -> SpeechEngine:
     """The process-wide speech engine, closed at interpreter exit."""
-    global _ENGINE
-    with _ENGINE_LOCK:
-        if _ENGINE is None:
-            _ENGINE = SpeechEngine()
-            atexit.register(_ENGINE.close)
-        return _ENGINE
+    return SpeechEngine()

@@ -9,7 +9,10 @@ stderr; stray output of the C libraries is sent there too). Requests:
 - ``{"op": "voices"}`` → ``{"ok": true, "voices": [...]}`` (those the engines really load).
 - ``{"op": "warm"}`` → starts loading the piper model in the background and answers at once.
 - ``{"op": "ping"}`` → ``{"ok": true, "piper_loaded", "piper_load_s"}``.
-Any failure answers ``{"ok": false, "error": "…"}``; the worker keeps serving. A request's ``id`` is echoed.
+Any failure answers ``{"ok": false, "error": "…"}``; the worker keeps serving. A request's ``id`` is echoed,
+and every success carries ``cpu_s``, the CPU time the worker spent on it (the backend charges it to the turn's
+budget). Started with the backend's process id as argument, the worker exits as soon as the backend is gone
+(both from ``workers.serve``).
 
 Phoneme timings (IPA symbols, stress marks dropped, pauses and punctuation left out):
 
@@ -27,7 +30,6 @@ import ctypes
 import json
 import logging
 import os
-import sys
 import threading
 import time
 import unicodedata
@@ -35,16 +37,16 @@ import wave
 from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 
 from nemo_nb.local.media.tts import check_rate, clean_text, pick_voice, voices
+from nemo_nb.local.media.workers import serve
 
 PEAK = 0.89  # −1 dBFS: every utterance is peak-normalized to the same level, whatever the engine
 SENTENCE_GAP_S = 0.2  # silence piper gets between sentences (espeak-ng makes its own pauses)
 ESPEAK_WPM = 175  # espeak-ng's normal pace, scaled by the request's rate
-MAX_LINE_BYTES = 1 << 20
 _STRESS = frozenset("ˈˌ")
 _WITHOUT_STRESS = str.maketrans("", "", "ˈˌ")
 _LENGTH = frozenset("ːˑ")
@@ -313,7 +315,7 @@ class Espeak:
         marks = [(name.translate(_WITHOUT_STRESS), min(sample, total))
                  for name, sample in self._events if not name.startswith("(")]
         ends = [start for _, start in marks[1:]] + [total]
-        return [(name, start, end) for (name, start), end in zip(marks, ends) if name and end > start]
+        return [(name, start, end) for (name, start), end in zip(marks, ends, strict=True) if name and end > start]
 
 
 # --- the request loop -------------------------------------------------------------------------------------
@@ -346,33 +348,19 @@ class Worker:
             self._espeak = Espeak()
         return self._espeak
 
-    def handle(self, raw: bytes) -> dict[str, Any]:
-        """One request line → one response; every failure becomes ``{"ok": false, "error"}``."""
-        request_id = None
-        try:
-            try:
-                request = json.loads(raw)
-            except ValueError:
-                raise ValueError("a request is one JSON object per line") from None
-            if not isinstance(request, dict):
-                raise ValueError("a request is a JSON object")
-            request_id = request.get("id")
-            op = request.get("op")
-            if op == "synthesize":
-                answer = self.synthesize(request)
-            elif op == "voices":
-                answer = {"voices": [asdict(v) for v in voices() if self._speaks(v.engine, v.id)]}
-            elif op == "warm":
-                self.piper.start_loading()
-                answer = {}
-            elif op == "ping":
-                answer = {"piper_loaded": self.piper.loaded, "piper_load_s": self.piper.load_s}
-            else:
-                raise ValueError(f"unknown op {op!r}")
-        except Exception as exc:  # noqa: BLE001 — the worker answers and keeps serving
-            log.warning("request failed: %s: %s", type(exc).__name__, exc)
-            return {"ok": False, "error": str(exc) or type(exc).__name__, "id": request_id}
-        return {"ok": True, **answer, "id": request_id}
+    def handle(self, request: dict[str, Any]) -> dict[str, Any]:
+        """One request → its answer (``serve`` adds ``ok`` and the id, and turns failures into errors)."""
+        op = request.get("op")
+        if op == "synthesize":
+            return self.synthesize(request)
+        if op == "voices":
+            return {"voices": [asdict(v) for v in voices() if self._speaks(v.engine, v.id)]}
+        if op == "warm":
+            self.piper.start_loading()
+            return {}
+        if op == "ping":
+            return {"piper_loaded": self.piper.loaded, "piper_load_s": self.piper.load_s}
+        raise ValueError(f"unknown op {op!r}")
 
     def _speaks(self, engine: str, voice_id: str) -> bool:
         return not self.piper.failed if engine == "piper" else self.espeak.has_voice(voice_id)
@@ -413,27 +401,8 @@ class Worker:
         return answer
 
 
-def _requests(stream: IO[bytes]) -> Iterator[bytes | None]:
-    """Request lines; ``None`` for a line over ``MAX_LINE_BYTES`` (read to its end and dropped)."""
-    while line := stream.readline(MAX_LINE_BYTES):
-        if len(line) == MAX_LINE_BYTES and not line.endswith(b"\n"):
-            while (rest := stream.readline(MAX_LINE_BYTES)) and not rest.endswith(b"\n"):
-                pass
-            yield None
-        elif line.strip():
-            yield line
-
-
 def main() -> None:
-    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="tts_worker: %(message)s")
-    out = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
-    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # C libraries printing to stdout must not break replies
-    sys.stdout = sys.stderr
-    worker = Worker()
-    for line in _requests(sys.stdin.buffer):
-        answer = worker.handle(line) if line is not None else {"ok": False, "error": "request too long"}
-        out.write(json.dumps(answer) + "\n")
-        out.flush()
+    serve(Worker().handle, "tts_worker")
 
 
 if __name__ == "__main__":

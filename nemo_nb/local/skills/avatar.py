@@ -1,7 +1,6 @@
 """The avatar presenter: a script spoken by a drawn presenter whose mouth follows the speech."""
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -9,12 +8,13 @@ from nemo_nb.draft import TEXT, VIDEO, Draft
 from nemo_nb.local import intents, srt
 from nemo_nb.local.credits import COSTS
 from nemo_nb.local.library import inspect
+from nemo_nb.local.media.speech_length import check_speech_fits
 from nemo_nb.local.skills.base import Message, Plan, TurnContext, refusal, say, tool
 from nemo_nb.local.skills.voiceover import Line, script_of, speaker_for, voice_name
 
-AVATAR = (r"\bavatar\b", r"\bpresenter\b", r"\bspokes(person|man|woman)\b", r"\btalking head\b", r"\bhost\b.*\bvideo\b",
-          r"数字人|虚拟主播|主持人")
-SCRIPT_TO_VIDEO = r"\bscript\b.*\b(into|to|as)\b.*\b(mp4|video)\b"
+AVATAR = (r"\bavatar\b", r"\bpresenter\b", r"\bspokes(person|man|woman)\b", r"\btalking head\b",
+          (r"\bhost\b", r"\bvideo\b"), r"数字人|虚拟主播|主持人")
+SCRIPT_TO_VIDEO = (r"\bscript\b", r"\b(into|to|as)\b", r"\b(mp4|video)\b")
 PAUSE_MS = 350
 SWEET_SPOT_WORDS = 200
 ASK = ("To make a presenter video I need the script: send it after a colon (\"create a talking avatar video: "
@@ -58,6 +58,13 @@ def avatar_plan(message: Message, ctx: TurnContext) -> Plan | None:
     if isinstance(speaker, Plan):
         return speaker
     language, voice, pace = speaker
+    from nemo_nb.local.media.avatar import MAX_DURATION_S
+
+    room_s = MAX_DURATION_S - PAUSE_MS / 1000 * (len(lines) - 1)
+    if too_long := check_speech_fits([line.text for line in lines], room_s, pace or 1.0):
+        return refusal(f"The script from {source} is too long for a presenter video (at most "
+                       f"{MAX_DURATION_S / 60:g} minutes): {too_long}. Cut about {too_long.cut_words} words, or "
+                       "split it into several videos, and ask again. Nothing was charged.")
     style, background, (width, height) = look(message, ctx)
     captions = message.says(r"\bcaptions?\b|\bsubtitles?\b|字幕")
 
@@ -140,6 +147,7 @@ def make_presenter(c: TurnContext, lines: list[Line], voice: Any, language: str,
 
 def join_wavs(parts: list[Path], out: Path, pause_ms: int) -> None:
     """One WAV: the parts in order with ``pause_ms`` of silence between them."""
+    from nemo_nb.local.media import children
     from nemo_nb.local.media.ffmpeg import ffmpeg_exe
 
     args = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y"]
@@ -150,5 +158,5 @@ def join_wavs(parts: list[Path], out: Path, pause_ms: int) -> None:
     last = len(parts) - 1
     chains += f"[{last}:a]aformat=sample_rates=22050:channel_layouts=mono[a{last}];"
     graph = chains + "".join(f"[a{i}]" for i in range(len(parts))) + f"concat=n={len(parts)}:v=0:a=1[out]"
-    subprocess.run([*args, "-filter_complex", graph, "-map", "[out]", str(out)], check=True, timeout=300)
+    children.run([*args, "-filter_complex", graph, "-map", "[out]", str(out)], check=True, timeout=300)
 

@@ -82,7 +82,7 @@ class Message:
             instruction = instruction.replace(quote, " ")
         return cls(text=text, quotes=quotes, script=script, instruction=re.sub(r"\s+", " ", instruction))
 
-    def says(self, *patterns: str) -> bool:
+    def says(self, *patterns: intents.Pattern) -> bool:
         """Whether the instruction (not the script or quoted text) matches any pattern."""
         return intents.has(self.instruction, *patterns)
 

@@ -1,4 +1,5 @@
-"""Captions: the voiceover's (or an uploaded SRT's) cues burned into the picture on request."""
+"""Captions: the voiceover's (or an uploaded SRT's) cues burned into the picture on request; a clip with
+only its own speech is heard instead (``hearing``)."""
 from __future__ import annotations
 
 from typing import Any
@@ -40,11 +41,14 @@ def captions_plan(message: Message, ctx: TurnContext, *, after_voiceover: bool =
     if message.says(REMOVE):
         return Plan("captions", 0, remove_captions)
     language = language or intents.language(message.instruction)
-    if not after_voiceover and cues_for(ctx, ctx.draft, language) is None:
-        return refusal("Captions come from the voiceover's script (or an uploaded .srt): add a voiceover first, "
-                       "e.g. \"add a voiceover: …\". Nothing was charged.")
     colour = intents.colour(message.instruction) or "white"
     pos = intents.position(message.instruction) or "bottom"
+    if not after_voiceover and cues_for(ctx, ctx.draft, language) is None:
+        from nemo_nb.local.skills.hearing import speech_captions_plan
+
+        return speech_captions_plan(message, ctx, language, pos, colour) or refusal(
+            "Captions come from the clip's own speech, a voiceover's script or an uploaded .srt, and this clip has "
+            "no sound: add a voiceover first, e.g. \"add a voiceover: …\". Nothing was charged.")
 
     async def run(c: TurnContext) -> Any:
         d = c.draft
@@ -56,12 +60,7 @@ def captions_plan(message: Message, ctx: TurnContext, *, after_voiceover: bool =
         cues, source = found
 
         def work() -> dict[str, Any]:
-            d.remove_tracks(is_captions)
-            track = d.track(TEXT, "Captions")
-            height = int((d.canvas or {}).get("h", 1080))
-            for start, end, words in cues:
-                track.add_text("caption", words, int(start), int(end) - int(start), pos=pos, colour=colour,
-                               font_px=max(14, height // 22))
+            place_captions(d, cues, pos, colour)
             c.set_draft(d)
             return {"cues": len(cues), "source": source}
 
@@ -73,6 +72,16 @@ def captions_plan(message: Message, ctx: TurnContext, *, after_voiceover: bool =
             yield ev
 
     return Plan("captions", COSTS["captions"], run)
+
+
+def place_captions(draft: Draft, cues: list[list[Any]], pos: str, colour: str) -> None:
+    """The captions track of ``draft`` replaced by ``cues`` ([start_ms, end_ms, text], text may hold line breaks)."""
+    draft.remove_tracks(is_captions)
+    track = draft.track(TEXT, "Captions")
+    height = int((draft.canvas or {}).get("h", 1080))
+    for start, end, words in cues:
+        track.add_text("caption", words, int(start), int(end) - int(start), pos=pos, colour=colour,
+                       font_px=max(14, height // 22))
 
 
 async def remove_captions(c: TurnContext) -> Any:

@@ -17,11 +17,12 @@ from nemo_nb.draft.languages import NAMED, UNDERSTOOD, language_name
 from nemo_nb.local import intents, srt
 from nemo_nb.local.credits import COSTS
 from nemo_nb.local.library import inspect
+from nemo_nb.local.media.speech_length import check_speech_fits
 from nemo_nb.local.skills.base import Message, Plan, TurnContext, refusal, say, tool, video_end_ms
-from nemo_nb.local.skills.voiceover import stretch
+from nemo_nb.local.skills.voiceover import planned_video_ms, stretch
 from nemo_nb.local.translate import translator
 
-DUB = (r"\bdub(s|bed|bing)?\b", r"\btranslat(e|ion)\b.*\b(voice|audio|speech|video)\b", r"译制|配音成")
+DUB = (r"\bdub(s|bed|bing)?\b", (r"\btranslat(e|ion)\b", r"\b(voice|audio|speech|video)\b"), r"译制|配音成")
 MAX_SPEEDUP = 1.5
 REMOVE_ORIGINAL = r"\b(remove|replace|drop|mute|without) (the )?(original|english|source) (voice|speech|audio)\b"
 
@@ -81,17 +82,18 @@ def language_of_file(name: str) -> str | None:
     return match.group(1) if match and match.group(1) in UNDERSTOOD else None
 
 
-def message_translations(message: Message) -> dict[str, list[str]]:
-    """``Spanish: Hola a todos. … French: Bonjour …`` → {"es": [...], "fr": [...]}."""
+def language_blocks(text: str) -> dict[str, str]:
+    """``Spanish: Hola a todos. … French: Bonjour …`` → {"es": "Hola a todos. …", "fr": "Bonjour …"}."""
     names = "|".join(sorted((re.escape(n) for n in NAMED), key=len, reverse=True))
     pattern = re.compile(rf"(?:^|[\s\n;|])({names})\s*[:：]\s*(.+?)(?=(?:[\s\n;|](?:{names})\s*[:：])|$)",
                          re.IGNORECASE | re.DOTALL)
-    out: dict[str, list[str]] = {}
-    for name, body in pattern.findall(message.text):
-        sentences = intents.sentences(body.strip().strip("\"“”"))
-        if sentences:
-            out[NAMED[name.lower()]] = sentences
-    return out
+    return {NAMED[name.lower()]: body.strip().strip("\"“”") for name, body in pattern.findall(text)}
+
+
+def message_translations(message: Message) -> dict[str, list[str]]:
+    """The translations a message gives, by language, as sentences (see ``language_blocks``)."""
+    blocks = {code: intents.sentences(body) for code, body in language_blocks(message.text).items()}
+    return {code: sentences for code, sentences in blocks.items() if sentences}
 
 
 def find_translations(message: Message, ctx: TurnContext, targets: list[str], lines: list[SourceLine],
@@ -136,8 +138,11 @@ def dubbing_plan(message: Message, ctx: TurnContext) -> Plan | None:
         return refusal("Upload the video to dub first, then ask again. Nothing was charged.")
     found = source_lines(ctx, draft)
     if found is None:
-        return refusal("To dub I need the words spoken and when: add a voiceover first, or upload the transcript "
-                       "as subtitles (an .srt with timings, or a .txt). Nothing was charged.")
+        from nemo_nb.local.skills.hearing import speech_dub_plan
+
+        return speech_dub_plan(message, ctx, targets) or refusal(
+            "To dub I need the words spoken and when: add a voiceover first, or upload the transcript as subtitles "
+            "(an .srt with timings, or a .txt). Nothing was charged.")
     lines, source, source_language = found
     targets = [t for t in targets if t != source_language]
     if not targets:
@@ -146,6 +151,13 @@ def dubbing_plan(message: Message, ctx: TurnContext) -> Plan | None:
     dubs, missing = find_translations(message, ctx, targets, lines, source_language)
     if missing:
         return refusal(needs_text(missing, lines, source))
+    video_ms = planned_video_ms(ctx)
+    for dub in dubs.values():
+        if video_ms and (too_long := check_speech_fits(dub.texts, video_ms / 1000, MAX_SPEEDUP)):
+            name = language_name(dub.language)
+            return refusal(f"The {name} text ({dub.origin}) is too long for this {video_ms / 1000:.1f} s video: "
+                           f"{too_long}. Shorten it by about {too_long.cut_words} words and ask again. "
+                           "Nothing was charged.")
     remove_original = message.says(REMOVE_ORIGINAL)
 
     async def run(c: TurnContext) -> Any:

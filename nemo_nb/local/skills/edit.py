@@ -9,7 +9,7 @@ from nemo_nb.local.credits import COSTS
 from nemo_nb.local.intents import clock_text, duration_ms, has, time_points, time_range
 from nemo_nb.local.skills.base import Message, Plan, TurnContext, refusal, say, tool, video_end_ms
 
-UNDO = (r"\bundo\b", r"\brevert\b", r"\bgo back\b.*\b(change|edit)", r"撤销|撤回")
+UNDO = (r"\bundo\b", r"\brevert\b", (r"\bgo back\b", r"\b(change|edit)"), r"撤销|撤回")
 MEDIA_KINDS = ("video", "image", "voiceover", "music", "audio", "")
 
 
@@ -54,11 +54,12 @@ def parse_trim(message: Message, total: int) -> tuple[str, int, int] | None:
     text = message.instruction
     if not has(text, r"\b(trim|cut|remove|delete|drop|keep|shorten|crop out|skip)\b", r"剪|裁|删"):
         return None
-    first = re.search(r"\b(first|opening|beginning)\b[^0-9]*(\d+(?:\.\d+)?)\s*(s|sec|secs|seconds?|m|min|minutes?)\b",
-                      text, re.IGNORECASE)
+    # [^0-9]{0,60}, not [^0-9]*: a message of "first first …" would make the search quadratic
+    first = re.search(r"\b(first|opening|beginning)\b[^0-9]{0,60}(\d+(?:\.\d+)?)\s*"
+                      r"(s|sec|secs|seconds?|m|min|minutes?)\b", text, re.IGNORECASE)
     if first:
         return "remove", 0, duration_ms(first.group(2), first.group(3))
-    last = re.search(r"\b(last|final|ending)\b[^0-9]*(\d+(?:\.\d+)?)\s*(s|sec|secs|seconds?|m|min|minutes?)\b",
+    last = re.search(r"\b(last|final|ending)\b[^0-9]{0,60}(\d+(?:\.\d+)?)\s*(s|sec|secs|seconds?|m|min|minutes?)\b",
                      text, re.IGNORECASE)
     if last:
         return "remove", max(0, total - duration_ms(last.group(2), last.group(3))), total
@@ -66,7 +67,7 @@ def parse_trim(message: Message, total: int) -> tuple[str, int, int] | None:
     if span:
         keep = has(text, r"\bkeep\b", r"\bonly\b", r"\btrim (it )?to\b", r"保留")
         return ("keep" if keep else "remove"), span[0], span[1]
-    to_length = re.search(r"\b(trim|shorten|cut)\b.*\bto\b", text, re.IGNORECASE)
+    to_length = has(text, (r"\b(trim|shorten|cut)\b", r"\bto\b"))
     points = time_points(text)
     if to_length and points:
         return "keep", 0, points[0]

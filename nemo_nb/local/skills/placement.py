@@ -10,8 +10,8 @@ from nemo_nb.local.credits import COSTS
 from nemo_nb.local.intents import seconds_text
 from nemo_nb.local.skills.base import Message, Plan, TurnContext, say, tool
 
-ADD = (r"\b(add|put|place|use|insert|join|combine|append)\b.*\b(video|clip|clips|footage|upload|file|files|"
-       r"timeline)\b", r"(添加|放入).*(视频|片段|素材|时间线)")
+ADD = ((r"\b(add|put|place|use|insert|join|combine|append)\b", r"\b(video|clip|clips|footage|upload|file|files|"
+        r"timeline)\b"), (r"添加|放入", r"视频|片段|素材|时间线"))
 SWITCH = (r"\b(work on|switch to|next (video|clip|file)|now (do|edit)|move on to|open)\b", r"切换")
 ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "last": -1}
 

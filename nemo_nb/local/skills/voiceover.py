@@ -3,7 +3,6 @@ sentence, fitted to the video's length, with its captions kept as SRT."""
 from __future__ import annotations
 
 import re
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ from nemo_nb.draft.languages import language_name
 from nemo_nb.local import intents, srt
 from nemo_nb.local.credits import COSTS
 from nemo_nb.local.library import inspect
+from nemo_nb.local.media.speech_length import check_speech_fits
 from nemo_nb.local.skills.base import Message, Plan, TurnContext, refusal, say, tool, video_end_ms
 from nemo_nb.local.skills.placement import ensure_video
 
@@ -100,10 +100,11 @@ def speaker_for(message: Message, ctx: TurnContext, lines: list[Line]) -> tuple[
 
 def stretch(path: Path, tempo: float) -> None:
     """Change a WAV's pace in place with ffmpeg's atempo (pitch kept)."""
+    from nemo_nb.local.media import children
     from nemo_nb.local.media.ffmpeg import ffmpeg_exe
 
     out = path.with_name(path.stem + ".tempo.wav")
-    subprocess.run([ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", str(path),
+    children.run([ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", str(path),
                     "-filter:a", f"atempo={tempo:.4f}", str(out)], check=True, timeout=120)
     out.replace(path)
 
@@ -121,6 +122,15 @@ def layout(lines: list[Line], start_ms: int, end_ms: int) -> None:
         at += line.duration_ms + gap
 
 
+def planned_video_ms(ctx: TurnContext) -> int:
+    """The video's length before the turn runs: the timeline's, else the latest upload's (0: unknown)."""
+    on_timeline = video_end_ms(ctx.draft)
+    if on_timeline:
+        return on_timeline
+    videos = ctx.uploaded("video")
+    return int(float(videos[-1].get("duration") or 0) * 1000) if videos else 0
+
+
 def voiceover_plan(message: Message, ctx: TurnContext) -> Plan | None:
     if not message.says(*VOICEOVER) or message.says(r"\bdub", r"配音成|译制"):
         return None
@@ -131,6 +141,11 @@ def voiceover_plan(message: Message, ctx: TurnContext) -> Plan | None:
     if found is None:
         return refusal(ASK_FOR_SCRIPT)
     lines, source = found
+    video_ms = planned_video_ms(ctx)
+    if video_ms and (too_long := check_speech_fits([line.text for line in lines], video_ms / 1000, PACE_RANGE[1])):
+        return refusal(f"The script from {source} is too long for this {video_ms / 1000:.1f} s video: {too_long}. "
+                       f"Cut about {too_long.cut_words} words (or use a longer video) and ask again. "
+                       "Nothing was charged.")
     speaker = speaker_for(message, ctx, lines)
     if isinstance(speaker, Plan):
         return speaker

@@ -15,12 +15,13 @@ from nemo_nb.notebook.commands.message import message
 from nemo_nb.notebook.commands.sessions import new, sessions, use
 from nemo_nb.notebook.commands.status import credits, status
 from nemo_nb.notebook.commands.studio import studio
+from nemo_nb.notebook.commands.transcript import transcript
 from nemo_nb.notebook.commands.upload import upload
 
 COMMANDS: dict[str, Callable[..., Any]] = {
     "connect": connect, "disconnect": disconnect, "new": new, "sessions": sessions, "use": use,
     "upload": upload, "status": status, "credits": credits, "export": export, "claim": claim,
-    "compare": compare, "studio": studio,
+    "compare": compare, "studio": studio, "transcript": transcript,
 }
 CELL_COMMANDS: dict[str, Callable[..., Any]] = {"compare": compare}
 MESSAGE = message
