@@ -596,14 +596,15 @@ def test_timeline_view_escapes_user_text_and_handles_many_segments():
 
     draft = Draft({"t": [
         {"tt": 0, "sg": [{"k": "video", "st": 0, "d": 4000, "n": '<script>alert("x")</script> & co'}]},
-        {"tt": 7, "sg": [{"k": "title", "st": 0, "d": 1500, "tx": "</svg><img src=x onerror=alert(1)>"}]},
+        {"tt": 7, "sg": [{"k": "title", "st": 0, "d": 1500, "tx": "</svg><img src=x onerror=alert(1)>"},
+                         {"k": "caption", "st": 1500, "d": 2500, "tx": "A caption broken\ninto two lines"}]},
         {"tt": 1, "sg": [{"k": "music", "st": i * 3, "d": 3, "n": f"b{i}"} for i in range(3000)]},
     ]})
     data, metadata = TimelineView(draft).bundle()
     html = data["text/html"]
     assert "<script" not in html and "<img src=x" not in html and "&lt;script&gt;" in html
     check_output(data, metadata)
-    assert "+1002 segments not drawn" in html  # 3002 segments, 2000 drawn
+    assert "+1003 segments not drawn" in html  # 3003 segments, 2000 drawn (a two-line caption among them)
     empty, metadata = TimelineView(Draft()).bundle()
     check_output(empty, metadata)
     assert "Timeline (0 tracks): empty" in empty["text/html"]

@@ -68,7 +68,7 @@ def test_runs_top_to_bottom(path: Path, tmp_path: Path, isolated_identity: Path,
 
 
 @pytest.mark.slow
-def test_the_six_notebooks_fit_comfortably_in_a_new_users_credits():
+def test_the_example_notebooks_fit_comfortably_in_a_new_users_credits():
     """Run one after another by one learner, the examples leave a third of the default credits or more
     to play with (measured by test_runs_top_to_bottom, which runs each)."""
     if len(SPENT) < len(NOTEBOOKS):

@@ -78,9 +78,11 @@ def _font(px: int) -> Any:
 
 
 def _fit(draw: Any, text: str, width: float, font: Any) -> str:
-    """``text`` cut to ``width`` pixels with an ellipsis, or "" when not even a letter fits."""
+    """``text`` on one line (a caption's line breaks become spaces), cut to ``width`` pixels with an ellipsis,
+    or "" when not even a letter fits."""
     if width < 14 * SCALE:
         return ""
+    text = " ".join(text.split())
     if draw.textlength(text, font=font) <= width:
         return text
     while text and draw.textlength(text + "…", font=font) > width:
