@@ -27,7 +27,7 @@ balance) and charged when it ends; a turn that fails is not charged, nor a part 
 registration link.
 
 The prices are the embedded backend's own: a new user's 100 credits (the cloud's anonymous grant) cover
-all six example notebooks with about 40 to spare (tests/test_notebooks.py measures it).
+all seven example notebooks with about 40 to spare (tests/test_notebooks.py measures it).
 """
 from __future__ import annotations
 
