@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from untrusted import check_output
 
 NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("*.ipynb"))
 TOKEN_LIKE = re.compile(r"nmv_usr_[A-Za-z0-9]|clm_[A-Za-z0-9_-]{8}")
@@ -17,6 +18,7 @@ FAILURE_LOOKING = re.compile(r"[Cc]ould not act|\b[Ff]ailed\b|\bError\b|Tracebac
                              r"[Cc]ould not|[Cc]ouldn't|[Cc]annot")  # "error" as a DataFrame column is fine
 DEFAULT_CREDITS = 100     # a new user's credits on the embedded backend, as on the cloud
 SPENT: dict[str, int] = {}  # credits each example notebook spent, filled by test_runs_top_to_bottom
+PANDAS_TABLE = re.compile(r"^<div>\s*<style scoped>")  # a DataFrame's own HTML: untrusted, its table stays
 
 
 def output_texts(notebook: dict) -> list[tuple[int, str]]:
@@ -58,6 +60,15 @@ def test_runs_top_to_bottom(path: Path, tmp_path: Path, isolated_identity: Path,
     errors = [o for c in executed["cells"] for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors, errors
     assert os.listdir(work)
+    for index, cell in enumerate(executed["cells"]):  # ours read right untrusted (tests/untrusted.py)
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if data and not PANDAS_TABLE.match("".join(data.get("text/html", ""))):
+                try:
+                    check_output({k: "".join(v) if isinstance(v, list) else v for k, v in data.items()},
+                                 out.get("metadata"))
+                except AssertionError as exc:
+                    raise AssertionError(f"cell {index} of {path.name}: {exc}") from None
     looks_failed = [(i, m.group(0), text[max(0, m.start() - 80):m.end() + 80]) for i, text in output_texts(executed)
                     for m in [FAILURE_LOOKING.search(text)] if m]
     assert not looks_failed, looks_failed
