@@ -9,7 +9,8 @@ backend is killed with SIGKILL and started again on the same port and data direc
 Afterwards (from the database and the process table):
 - no lost turn: every turn a client saw start is finished (done / failed / refused / interrupted), none stuck;
 - the credits ledger balanced to the credit: each turn's charge is its ledger entry, nothing frozen, each
-  user's balance is their starting credits plus their ledger;
+  user's balance is their starting credits plus their ledger (credits given on a restart with --credits
+  are the only rows without a turn);
 - no orphan process: every ffmpeg / speech worker of a backend is gone within 2 s of its end;
 - no file in the data directory that the database does not own (counted; the startup sweep removes them);
 - no 5xx answer.
@@ -254,9 +255,13 @@ def audit(data_dir: Path, figures: Figures) -> dict[str, Any]:
     all_turns = list(turns.values())
     never_recorded = [key for _, key in figures.turns_started if key not in turns]
     lost = never_recorded + [t["id"] for t in all_turns if t["status"] not in FINISHED]
-    charged = {r["ref"]: -r["delta"] for r in con.execute("SELECT ref, delta FROM ledger")}
+    rows = con.execute("SELECT ref, delta, reason FROM ledger").fetchall()
+    charged = {r["ref"]: -r["delta"] for r in rows if r["ref"] is not None}
     ledger_errors = [t["id"] for t in all_turns if charged.get(t["id"], 0) != t["cost"]]
     ledger_errors += [ref for ref in charged if ref not in {t["id"] for t in all_turns}]
+    # the only rows without a turn: credits given (a restart with --credits tops users up; topup.py)
+    ledger_errors += [dict(r) for r in rows if r["ref"] is None and not (r["delta"] > 0 and r["reason"] in
+                                                                           ("top-up", "added"))]
     frozen = con.execute("SELECT COALESCE(SUM(amount),0) FROM holds").fetchone()[0]
     owned = {Path(r[0]).as_posix() for r in con.execute("SELECT relpath FROM media UNION ALL "
                                                          "SELECT relpath FROM renders WHERE relpath IS NOT NULL")}

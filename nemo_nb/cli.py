@@ -14,7 +14,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the embedded backend on 127.0.0.1 (the default command)")
     serve.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (0: a free one; default 8765)")
     serve.add_argument("--data-dir", default=None, help="where state and media live (default: user data dir)")
-    serve.add_argument("--credits", type=int, default=100, help="credits of a new anonymous user (default 100)")
+    serve.add_argument("--credits", type=int, default=None, metavar="N",
+                       help="credits of a new user, and existing users are topped up to N (new users get 100 "
+                            "without it)")
     serve.add_argument("--sse-dialect", choices=("canonical", "adk"), default="canonical")
     serve.add_argument("--render-shape", choices=("wrapped", "toplevel"), default="wrapped")
     serve.add_argument("--max-upload-mb", type=int, default=500)
@@ -51,7 +53,8 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         try:
             settings = BackendSettings(
-                data_dir=args.data_dir, port=args.port, credits=args.credits, sse_dialect=args.sse_dialect,
+                data_dir=args.data_dir, port=args.port, sse_dialect=args.sse_dialect,
+                **({} if args.credits is None else {"credits": args.credits, "top_up": True}),
                 render_shape=args.render_shape, max_upload_bytes=args.max_upload_mb * 1024 * 1024,
                 token_ttl_s=args.token_ttl, heartbeat_s=args.heartbeat, allow_private_urls=args.allow_private_urls,
                 url_allow_hosts=tuple(args.allow_url_host), tokens_per_ip=args.tokens_per_ip,

@@ -10,6 +10,7 @@ from media_helpers import frame, pcm, rms, window
 from rawapi import RawApi
 
 from nemo_nb import samples
+from nemo_nb.local.credits import COSTS
 from nemo_nb.local.media.probe import probe
 
 SCRIPT = ("Welcome to our product walkthrough. This dashboard shows your sales at a glance. "
@@ -61,7 +62,7 @@ def test_voiceover_speech_where_the_script_is(api: RawApi, silent_long: Path, tm
     assert [s["n"] for s in voice] == ["Welcome to our product walkthrough.",
                                        "This dashboard shows your sales at a glance.",
                                        "Click any chart to see the details."]
-    assert balance(api) == 95
+    assert balance(api) == 100 - COSTS["voiceover"]
     out = export(api, sid, "render_vo", tmp_path)
     info = probe(out)
     assert info.has_audio and info.video_codec == "h264" and abs(info.duration_s - 8.0) < 0.1

@@ -2,8 +2,10 @@
 
 Opens tests/notebooks/demo.ipynb, runs all cells (a %%nemo cell and an export against the embedded
 backend), and checks the page: the reply streamed (a live view appeared, then the static reply with
-its text), the timeline SVG picture, a <video> the browser can play (metadata loaded), and the claim
-button (a live widget) fetching its link — which the saved notebook does not contain.
+its text), the timeline picture, a <video> the browser can play (metadata loaded), and the claim
+button (a live widget, asked for with %nemo claim) fetching its link — which the saved notebook does not
+contain. Then a notebook executed elsewhere (nbclient, as ``nemo-nb run-notebooks`` does) opened untrusted:
+its pictures are images, not run-on text.
 Screenshots go to the test's tmp dir (and to tests/artifacts/ when NEMO_TEST_ARTIFACTS is set).
 Skips, saying why, when /usr/bin/chromium is not installed (CI installs it: see .ci/run).
 """
@@ -90,10 +92,10 @@ def test_jupyterlab_runs_the_demo_and_shows_reply_timeline_and_video(lab):
         card = reply.locator("xpath=ancestor::div[contains(@class,'nemo-reply')]")
         card.screenshot(path=str(shots / "reply.png"))
 
-        timeline = page.locator(".jp-OutputArea-output .nemo-timeline-view svg.nemo-timeline").first
+        timeline = page.locator(".jp-OutputArea-output .nemo-timeline-view img.nemo-timeline-png").first
         timeline.scroll_into_view_if_needed()
         assert timeline.is_visible() and timeline.bounding_box()["width"] > 200
-        assert "clip.mp4" in timeline.inner_html()
+        assert "clip.mp4" in timeline.get_attribute("alt")
         page.locator(".jp-OutputArea-output .nemo-timeline-view").first.screenshot(path=str(shots / "timeline.png"))
 
         video = page.locator(".jp-OutputArea-output video.nemo-video").first
@@ -133,6 +135,67 @@ def test_jupyterlab_runs_the_demo_and_shows_reply_timeline_and_video(lab):
         artifacts.mkdir(exist_ok=True)
         for shot in shots.glob("*.png"):
             shutil.copy(shot, artifacts / f"browser-{shot.name}")
+
+
+# -- a notebook received from someone else: opened untrusted ---------------------------------------------
+UNTRUSTED_CELLS = """() => {
+  const cells = window.jupyterapp.shell.currentWidget.content.model.cells;
+  const out = [];
+  for (let i = 0; i < cells.length; i++) {
+    const c = cells.get(i);
+    if (c.type === 'code' && c.outputs.length) out.push(c.trusted);
+  }
+  return out;
+}"""
+TIMELINE_IMAGES = """() => Array.from(document.querySelectorAll('.jp-OutputArea-output img.nemo-timeline-png'))
+  .map((img) => ({w: img.getBoundingClientRect().width, h: img.getBoundingClientRect().height,
+                  nw: img.naturalWidth, complete: img.complete}))"""
+
+
+def test_an_executed_notebook_opened_untrusted_shows_pictures_not_run_on_text(tmp_path, isolated_identity,
+                                                                             monkeypatch):
+    """``nemo-nb run-notebooks`` (nbclient) writes a notebook nobody signed: JupyterLab opens it untrusted and
+    sanitizes its HTML (no SVG, no style, no script). The timeline must still be a picture."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    pytest.importorskip("jupyterlab")
+    from nemo_nb.notebook.execute import run_notebook
+
+    root = tmp_path / "root"
+    root.mkdir()
+    shutil.copy(DEMO, root / "received.ipynb")
+    monkeypatch.setenv("NEMO_DATA_DIR", str(tmp_path / "backend"))
+    run_notebook(root / "received.ipynb", timeout=180)
+    saved = (root / "received.ipynb").read_text()
+    assert "nemo-timeline-png" in saved and '"image/png"' in saved
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    with jupyter("lab", root, tmp_path, {"NEMO_CONFIG_DIR": str(isolated_identity)}) as app, \
+            browser(tmp_path / "chromium-profile", sync_api) as page:
+        page.goto(notebook_url(app, "received.ipynb"), wait_until="domcontentloaded")
+        page.wait_for_selector(".jp-OutputArea-output .nemo-reply", timeout=60_000)
+        trusted = page.evaluate(UNTRUSTED_CELLS)
+        assert trusted and not any(trusted), f"the notebook should open untrusted: {trusted}"
+        assert page.locator(".jp-OutputArea-output svg, .jp-OutputArea-output style").count() == 0  # sanitized
+        timeline = page.locator(".jp-OutputArea-output img.nemo-timeline-png").first
+        timeline.scroll_into_view_if_needed()
+        page.wait_for_function("() => Array.from(document.querySelectorAll('img.nemo-timeline-png'))"
+                               ".every((img) => img.complete && img.naturalWidth > 0)", timeout=30_000)
+        images = page.evaluate(TIMELINE_IMAGES)
+        assert len(images) >= 2, images  # the reply's picture and %nemo status's
+        assert all(i["w"] > 200 and i["h"] > 30 and i["nw"] > 0 for i in images), images
+        outputs = " ".join(page.locator(".jp-OutputArea-output").all_inner_texts())
+        compact = "".join(outputs.split())
+        assert "0s1s2s" not in compact and "0s0.5s1s" not in compact and "0s2s4s" not in compact, outputs[:500]
+        assert "Adding clip.mp4 to the timeline" in outputs and "Timeline (1 track)" in outputs
+        page.locator(".jp-OutputArea-output .nemo-timeline-view").first.screenshot(
+            path=str(shots / "untrusted-timeline.png"))
+        page.screenshot(path=str(shots / "untrusted-notebook.png"), full_page=True)
+    for name in ("untrusted-timeline.png", "untrusted-notebook.png"):
+        assert (shots / name).stat().st_size > 1000
+    if os.environ.get("NEMO_TEST_ARTIFACTS"):
+        ARTIFACTS.mkdir(exist_ok=True)
+        for shot in shots.glob("*.png"):
+            shutil.copy(shot, ARTIFACTS / f"browser-{shot.name}")
 
 
 # -- the widgets: the studio and the compare grid, in JupyterLab 4 and Notebook 7 -----------------------

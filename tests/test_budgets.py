@@ -12,6 +12,7 @@ import pytest
 from rawapi import RawApi
 
 from nemo_nb import samples
+from nemo_nb.local.credits import COSTS
 from nemo_nb.local.server import LocalBackend
 
 SENTENCE = "Today I will show you how to create a project, invite your team, and share your first video. "
@@ -112,7 +113,7 @@ def test_a_script_that_fits_is_not_refused(api: RawApi, media_dir: Path):
     api.upload(sid, video)
     text = replies(api.sse(sid, f"add a voiceover in Spanish: Hola a todos. {'Bienvenidos a la demo. ' * 3}"))
     assert "Spanish voiceover" in text and "too long" not in text
-    assert balance(api)["available"] == 95
+    assert balance(api)["available"] == 100 - COSTS["voiceover"]  # charged the voiceover's price, nothing more
 
 
 # -- budgets of turns ----------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from nemo_nb.draft import AUDIO, SEGMENT_COLUMNS, TEXT, TRACK_COLUMNS, VIDEO, Draft
+from nemo_nb.draft import AUDIO, SEGMENT_COLUMNS, SEGMENT_ID_COLUMNS, TEXT, TRACK_COLUMNS, VIDEO, Draft
 
 SEED_SUMMARY = ('Timeline (3 tracks): 1. Video: city timelapse (0-10s) 2. BGM: Lo-fi (0-10s, 35%) '
                 '3. Title: "Urban Dreams" (0-3s)')
@@ -111,8 +111,8 @@ def test_tracks_df():
 
 def test_segments_df():
     pytest.importorskip("pandas")
-    df = Draft(seed_json()).segments_df()
-    assert tuple(df.columns) == SEGMENT_COLUMNS
+    df = Draft(seed_json()).segments_df(ids=True)
+    assert tuple(df.columns) == SEGMENT_COLUMNS + SEGMENT_ID_COLUMNS
     first = df.iloc[0].to_dict()
     assert first == {"track": 1, "type": "video", "kind": "video", "start_s": 0.0, "end_s": 10.0,
                      "duration_s": 10.0, "label": "city timelapse", "volume": 100, "source_in_s": 2.0,
@@ -122,11 +122,24 @@ def test_segments_df():
     assert df["volume"].isna().tolist() == [False, False, True]
 
 
+def test_segments_df_reads_names_kinds_times_and_labels_first_and_hides_ids():
+    pytest.importorskip("pandas")
+    draft = Draft(seed_json())
+    df = draft.segments_df()
+    assert tuple(df.columns[:7]) == ("track", "type", "kind", "label", "start_s", "end_s", "duration_s")
+    assert not {"src", "id"} & set(df.columns)
+    assert "med_" not in df.to_string() and "med_" not in df.to_html()
+    with_ids = draft.segments_df(ids=True)
+    assert tuple(with_ids.columns[-2:]) == ("src", "id") and with_ids["src"].tolist()[0] == "med_city"
+    assert with_ids.drop(columns=["src", "id"]).equals(df)
+
+
 def test_empty_frames_keep_their_columns_and_dtypes():
     pytest.importorskip("pandas")
     full, empty = Draft(seed_json()), Draft()
     assert empty.segments_df().empty and tuple(empty.segments_df().columns) == SEGMENT_COLUMNS
     assert tuple(empty.tracks_df().columns) == TRACK_COLUMNS
+    assert tuple(empty.segments_df(ids=True).columns) == SEGMENT_COLUMNS + SEGMENT_ID_COLUMNS
     for name in ("track", "start_s", "volume"):
         assert empty.segments_df()[name].dtype == full.segments_df()[name].dtype
 

@@ -10,6 +10,7 @@ from media_helpers import frame, pcm, rms, window
 
 from nemo_nb import Nemo, samples
 from nemo_nb.api import Timings
+from nemo_nb.local.credits import COSTS
 from nemo_nb.local.media.ffmpeg import ffmpeg_exe
 from nemo_nb.local.media.probe import probe
 
@@ -57,7 +58,7 @@ def test_dub_three_languages_tagged_tracks_in_slots(nemo: Nemo, silent10: Path, 
     before = nemo.credits().available
     reply = s.send(DUB)
     assert "Done: Spanish, French, German dubs, 3 lines each" in reply.text
-    assert before - nemo.credits().available == 15
+    assert before - nemo.credits().available == 3 * COSTS["dub"]
     e = s.export(tmp_path / "dubbed.mp4")
     streams = audio_streams(e.path)
     assert [re.search(r"\((\w+)\)", line).group(1) for line in streams] == ["spa", "fre", "ger", "eng"]
@@ -145,7 +146,7 @@ def test_avatar_seed_prompts(nemo: Nemo, tmp_path: Path):
     script.write_text("Big news from Atlas. Our dashboard now updates live. Reports take one click.")
     s.upload(script)
     made = s.send("create a talking avatar video from my script with a professional presenter")
-    assert "from announcement.txt" in made.text and made.credits_used == 10
+    assert "from announcement.txt" in made.text and made.credits_used == COSTS["avatar"]
     fresh = nemo.session()
     fresh.upload(script)
     seed = fresh.send("generate a 150-word product announcement script into a 1080p MP4")

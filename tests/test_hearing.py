@@ -15,6 +15,7 @@ from nemo_nb import Nemo, samples
 from nemo_nb.api import Timings
 from nemo_nb.draft import TEXT, VIDEO, Draft
 from nemo_nb.local import srt
+from nemo_nb.local.credits import COSTS
 from nemo_nb.local.media import asr
 from nemo_nb.transcript import Transcript, word_error_rate
 
@@ -214,7 +215,7 @@ def test_dub_lists_the_lines_heard_then_takes_the_translated_lines(api: RawApi, 
     assert word_error_rate(" ".join(line.text for line in lines), " ".join(t for _, t in numbered)) <= 0.10
     assert "Spanish" in ask and "Nothing was charged" in ask
     reply = said(api.sse(sid, "\n".join(f"{i}. {text}" for i, text in enumerate(SPANISH, 1))))
-    assert "Spanish dub, 4 lines," in reply and balance(api) == credits - 5
+    assert "Spanish dub, 4 lines," in reply and balance(api) == credits - COSTS["dub"]
     state = api.state(sid)["state"]
     assert "pending_dub" not in state
     draft = Draft(state["draft"])
@@ -255,7 +256,7 @@ def test_dub_with_the_translation_in_the_same_message(api: RawApi, spoken) -> No
     sid = session_with(api, clip)
     credits = balance(api)
     reply = said(api.sse(sid, "dub this video into Spanish. Spanish: " + " ".join(SPANISH)))
-    assert "clip's own speech" in reply and "Spanish dub," in reply and balance(api) == credits - 5
+    assert "clip's own speech" in reply and "Spanish dub," in reply and balance(api) == credits - COSTS["dub"]
     dub = next(t for t in Draft(api.state(sid)["state"]["draft"]).tracks if t.name == "Dub Spanish").segments
     assert len(dub) == len(lines)
     assert all(seg.get("duck") for t in Draft(api.state(sid)["state"]["draft"]).tracks if t.type == VIDEO

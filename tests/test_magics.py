@@ -7,26 +7,27 @@ from __future__ import annotations
 
 import json
 import re
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from untrusted import assert_ticks, check_output, decode_png
 
 from nemo_nb import samples
 from nemo_nb.api import Reply
 from nemo_nb.api.events import Heartbeat, TextEvent, ToolCall, ToolResult
 from nemo_nb.draft import Draft
 from nemo_nb.notebook import get_magics as loaded_magics
+from nemo_nb.notebook._fmt import esc
 from nemo_nb.notebook.errors import NemoCellError
 from nemo_nb.notebook.live import LiveReply
 from nemo_nb.notebook.magics import NemoMagics, substitute
-from nemo_nb.notebook.timeline import timeline_svg
 
 pytest.importorskip("IPython")
 SEEN: list[str] = []  # every output of the module, for the final token check
+SHOWN: list[tuple[str, dict[str, Any], dict[str, Any]]] = []  # (cell, data, metadata) of every display
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
@@ -56,9 +57,11 @@ def run(ip, code: str) -> Run:
 
     with capture_output(display=True) as cap:
         result = ip.run_cell(code)
-    outputs = [{"data": o.data, "update": o.update, "transient": o.transient} for o in cap.outputs]
+    outputs = [{"data": o.data, "metadata": o.metadata, "update": o.update, "transient": o.transient}
+               for o in cap.outputs]
     r = Run(result, cap.stdout + cap.stderr, outputs)
     SEEN.append(r.text())
+    SHOWN.extend((code, o["data"], o["metadata"]) for o in outputs)
     token = _token(ip)
     if token:
         assert token not in r.text(), f"the token leaked into the output of {code!r}"
@@ -217,7 +220,11 @@ def test_message_streams_live_then_leaves_static_output(connected):
     assert "Adding clip.mp4 to the timeline" in data["text/plain"]
     assert "click" not in data["text/plain"].lower()  # GUI phrases translated
     assert "▸ add_to_timeline ✓" in data["text/plain"]
-    assert '<svg class="nemo-timeline"' in data["text/html"]  # the edit's timeline picture
+    assert 'class="nemo-timeline-png"' in data["text/html"]  # the edit's timeline picture, also as image/png
+    check_output(data, last["metadata"])
+    assert_ticks(decode_png(data["image/png"]), reply.draft_after, (0, 1, 2))
+    summary = reply.draft_after.summary()  # the summary line is %nemo status's, not every reply's
+    assert summary not in data["text/plain"] and summary not in data["text/markdown"]
     assert len(r.outputs) <= 6
 
 
@@ -282,9 +289,13 @@ def test_silent_turn_shows_what_changed(ip, env):
         assert r.ok, r.text()
         reply = ip.user_ns["s"]
         assert reply.silent and reply.changes
-        assert "without a reply" in r.final["text/html"]
-        for change in reply.changes:
-            assert change in r.final["text/plain"]
+        for change in reply.changes:  # the changes in plain words, no word about the agent's silence
+            assert change in r.final["text/plain"] and esc(change) in r.final["text/html"]
+        assert "without a reply" not in r.text() and "The agent" not in r.text()
+        r = run(ip, "%%nemo --out quiet_turn\nwhat is the capital of France?")  # silent, and nothing changes
+        assert r.ok and ip.user_ns["quiet_turn"].silent and not ip.user_ns["quiet_turn"].changes
+        assert ip.user_ns["quiet_turn"].text == "Done. Nothing on the timeline changed."
+        assert "Nothing on the timeline changed." in r.final["text/plain"] and "agent" not in r.final["text/plain"]
     finally:
         ip.run_line_magic("config", "NemoMagics.backend_options = {}")
         run(ip, "%nemo disconnect")
@@ -340,10 +351,10 @@ def test_status_shows_summary_picture_and_table(connected):
     assert r.ok
     html = r.final["text/html"]
     assert "Timeline (1 track): 1. Video: clip.mp4 (0-2s)" in html
-    assert '<svg class="nemo-timeline"' in html and "<table" in html and "Media: clip.mp4" in html
-    svg = re.search(r"<svg.*?</svg>", html, re.DOTALL).group(0)
-    ET.fromstring(svg)  # well-formed XML
-    assert ">0s<" in svg and ">1s<" in svg and ">2s<" in svg  # tick labels
+    assert 'class="nemo-timeline-png"' in html and "<table" in html and "Media: clip.mp4" in html
+    pictures = check_output(r.final, r.outputs[-1]["metadata"])  # an <img> and the same PNG as image/png
+    assert len(pictures) == 2 and pictures[0].tobytes() == pictures[1].tobytes()
+    assert_ticks(pictures[0], connected.user_ns["state"].draft, (0, 1, 2))
     assert "clip.mp4" in r.final["text/plain"] and connected.user_ns["state"].draft.is_renderable
 
 
@@ -353,8 +364,22 @@ def test_credits(connected):
     assert connected.user_ns["cr"].total >= connected.user_ns["cr"].available
 
 
+def test_credits_add_on_the_embedded_backend(connected):
+    assert run(connected, "%nemo credits --quiet --out before").ok
+    before = connected.user_ns["before"]
+    r = run(connected, "%nemo credits --add 30 --out after")
+    assert r.ok and r.final["text/plain"].startswith("Added 30 credits. Credits: ")
+    assert connected.user_ns["after"].available == before.available + 30
+    assert run(connected, "%nemo credits --out now").ok and connected.user_ns["now"] == connected.user_ns["after"]
+    failed_short(run(connected, "%nemo credits --add 0"), "--add 0", "%nemo credits --add 100")
+    failed_short(run(connected, "%nemo credits --add lots"), "invalid int value")
+
+
 @pytest.mark.slow
-def test_export_embeds_small_videos_and_references_big_ones(connected, env):
+def test_export_embeds_small_videos_and_references_big_ones(connected, env, monkeypatch):
+    from nemo_nb.notebook.controller import NotebookSession
+
+    monkeypatch.setattr(NotebookSession, "embedded", False)  # the cloud's claim button is shown after exports
     fresh_session(connected, "export")
     assert run(connected, "%%nemo --quiet\nadd my clip to the timeline").ok
     r = run(connected, "%nemo export --to out.mp4 --out ex")
@@ -363,6 +388,8 @@ def test_export_embeds_small_videos_and_references_big_ones(connected, env):
     data = [o for o in r.outputs if "nemo-export" in o["data"].get("text/html", "")][-1]["data"]
     assert "<video" in data["text/html"] and 'src="data:video/mp4;base64,' in data["text/html"]
     assert 'poster="data:image/png;base64,iVBOR' in data["text/html"] and data["image/png"].startswith("iVBOR")
+    assert re.search(r'<video [^>]*><img class="nemo-poster"', data["text/html"])  # the poster without <video>
+    check_output(data)
     export_out = [o for o in r.outputs if "nemo-export" in o["data"].get("text/html", "")][-1]["data"]
     assert "<video" in export_out["text/html"]
     claim = r.outputs[-1]["data"]  # the claim button: a live widget with a saved snapshot, no link in it
@@ -386,6 +413,11 @@ def test_export_embeds_small_videos_and_references_big_ones(connected, env):
     r = run(connected, "%nemo export --resume")  # no pending render: starts a new one in export_dir
     assert r.ok and any("<video" in o["data"].get("text/html", "") for o in r.outputs)
     assert list((env.work / "exports").glob("nemo_*.mp4"))
+
+    monkeypatch.undo()  # connected to the embedded backend: no claim button (claiming is a cloud feature)
+    r = run(connected, f"%nemo export --to {env.work / 'again.mp4'}")  # undo() also left the work dir
+    assert r.ok and "nemo-export" in r.final["text/html"] and (env.work / "again.mp4").is_file()
+    assert not any(WIDGET_VIEW in o["data"] for o in r.outputs) and "laim" not in r.text()
 
 
 @pytest.mark.slow
@@ -421,8 +453,10 @@ def test_claim_button_fetches_the_link_only_when_clicked(connected):
     from nemo_nb.notebook.preview import ClaimButton
 
     fresh_session(connected, "claim", upload=False)
-    r = run(connected, "%nemo claim")
+    r = run(connected, "%nemo claim")  # asked for: shown even on the embedded backend
     assert r.ok and WIDGET_VIEW in r.final and "never saved in the notebook" in r.final["text/plain"]
+    assert "%nemo claim" in r.final["text/html"] and "%nemo claim" in r.final["text/plain"]
+    assert "ct=" not in json.dumps(r.final)
     session = loaded_magics(connected).controller.sessions[loaded_magics(connected).controller.current_id]
     button = ClaimButton(session.claim_link)
     assert button.link.value == ""
@@ -493,7 +527,15 @@ def test_compare_runs_variants_concurrently_in_new_sessions(connected):
     assert df.loc[0, "path"].endswith(".mp4") and df["path"].isna().tolist() == [False, True, False]
     html = r.final["text/html"]
     assert html.count('class="nemo-variant"') == 3 and html.count("<video") == 2
-    assert html.count('<svg class="nemo-timeline"') == 2 and "Timeline: empty" in html and "nemo-compare-table" in html
+    assert html.count('class="nemo-timeline-png"') == 2 and "The timeline is empty." in html
+    assert "nemo-compare-table" in html and "<svg" not in html and "display:grid" not in html
+    assert list(df.columns[:2]) == ["variant", "prompt"] and df.columns[-1] == "session"
+    pictures = check_output(r.final, r.outputs[-1]["metadata"])
+    # two timelines, two posters (each video's fallback, for where <video> is dropped), both timelines stacked
+    # as the output's image/png
+    assert len(pictures) == 2 + 2 + 1 and html.count('class="nemo-poster"') == 2
+    timelines = [p for p in pictures if p.width == 2 * 360]
+    assert len(timelines) == 2 and pictures[-1].height > sum(p.height for p in timelines)
     assert "what is the capital of France?" in r.final["text/plain"]
     r = run(connected, "%nemo use compare-1")  # carry on with a variant
     assert r.ok and cmp.variants[0].session_id in r.final["text/plain"]
@@ -578,20 +620,23 @@ def test_live_reply_still_working_and_failure():
     assert "boom" in log[-1]["text/html"] and "Working on <it>" in log[-1]["text/plain"]
 
 
-def test_timeline_svg_escapes_user_text_and_handles_many_segments():
+def test_timeline_view_escapes_user_text_and_handles_many_segments():
+    from nemo_nb.notebook.timeline import TimelineView
+
     draft = Draft({"t": [
         {"tt": 0, "sg": [{"k": "video", "st": 0, "d": 4000, "n": '<script>alert("x")</script> & co'}]},
-        {"tt": 7, "sg": [{"k": "title", "st": 0, "d": 1500, "tx": "</svg><img src=x onerror=alert(1)>"}]},
+        {"tt": 7, "sg": [{"k": "title", "st": 0, "d": 1500, "tx": "</svg><img src=x onerror=alert(1)>"},
+                         {"k": "caption", "st": 1500, "d": 2500, "tx": "A caption broken\ninto two lines"}]},
         {"tt": 1, "sg": [{"k": "music", "st": i * 3, "d": 3, "n": f"b{i}"} for i in range(3000)]},
     ]})
-    svg = timeline_svg(draft)
-    assert "<script" not in svg and "<img" not in svg and "&lt;script&gt;" in svg
-    root = ET.fromstring(svg)
-    assert root.tag.endswith("svg")
-    assert "segments not drawn" in svg
-    empty = timeline_svg(Draft())
-    ET.fromstring(empty)
-    assert "empty timeline" in empty
+    data, metadata = TimelineView(draft).bundle()
+    html = data["text/html"]
+    assert "<script" not in html and "<img src=x" not in html and "&lt;script&gt;" in html
+    check_output(data, metadata)
+    assert "+1003 segments not drawn" in html  # 3003 segments, 2000 drawn (a two-line caption among them)
+    empty, metadata = TimelineView(Draft()).bundle()
+    check_output(empty, metadata)
+    assert "Timeline (0 tracks): empty" in empty["text/html"]
 
 
 # -- last: nothing leaked, and the extension unloads -------------------------------------------------------
@@ -601,6 +646,23 @@ def test_unload_and_reload(ip):
     assert not r.ok
     ip.run_line_magic("load_ext", "nemo_nb")
     failed_short(run(ip, "%nemo status"), "Not connected")
+
+
+@pytest.mark.slow
+def test_every_output_renders_untrusted(connected):
+    """Every display of a round of commands (and of the module's other tests that ran first) reads right
+    in an untrusted notebook, on GitHub and nbviewer: no SVG, style or script; pictures as PNGs."""
+    fresh_session(connected, "untrusted")
+    for code in ("%%nemo\nadd my clip to the timeline", "%nemo status", "%nemo credits", "%nemo sessions",
+                 "%nemo help", "%%nemo\nwhat can you do?", "%nemo upload clip.mp4", "%nemo new spare"):
+        assert run(connected, code).ok, code
+    assert len(SHOWN) >= 8
+    for code, data, metadata in SHOWN:
+        if data.get("text/html") or data.get("image/png"):
+            try:
+                check_output(data, metadata)
+            except AssertionError as exc:
+                raise AssertionError(f"{code!r}: {exc}") from None
 
 
 @pytest.mark.slow

@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from untrusted import check_output
 
 pytestmark = pytest.mark.slow  # a notebook run in a real kernel
 
@@ -63,12 +64,16 @@ def test_demo_notebook_runs_and_saves_static_outputs(tmp_path, monkeypatch, isol
     assert "Adding clip.mp4 to the timeline" in final["text/plain"]
     assert "nemo-live" not in html  # no live view was left behind
     # the timeline picture and the video
-    assert '<svg class="nemo-timeline"' in html and "Timeline (1 track): 1. Video: clip.mp4" in html
+    assert 'class="nemo-timeline-png"' in html and "Timeline (1 track): 1. Video: clip.mp4" in html
+    for out in outs:  # every output reads right untrusted: no SVG, style or script; pictures as PNG too
+        if out.get("output_type") in ("display_data", "execute_result"):
+            check_output(dict(out["data"]), dict(out.get("metadata", {})))
     assert "<video" in html and 'src="data:video/mp4;base64,' in html
     assert (work / "demo.mp4").stat().st_size > 10_000
-    # nothing is widget-only: the claim button (the one widget) carries an HTML snapshot
+    # no claim button after the export on the embedded backend (claiming is a cloud feature); the one asked
+    # for with %nemo claim is a live widget that carries a snapshot
     widgets = [out for out in outs if WIDGET_VIEW in out.get("data", {})]
-    assert widgets, "the export should offer the claim button"
+    assert len(widgets) == 1 and widgets[0] in nb.cells[-2].outputs, "a claim button only where asked for"
     for out in outs:
         data = out.get("data", {})
         if WIDGET_VIEW in data:

@@ -2,16 +2,17 @@
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
 import pytest
+from untrusted import check_output, decode_png
 
 from nemo_nb.draft import Draft
 from nemo_nb.notebook import get_magics
+from nemo_nb.notebook import picture as p
 from nemo_nb.notebook.errors import NemoCellError
-from nemo_nb.notebook.timeline import timeline_svg
+from nemo_nb.notebook.picture import timeline_picture
 from nemo_nb.notebook.transcript_view import TranscriptView
 from nemo_nb.transcript import Transcript, Utterance, Word
 
@@ -20,12 +21,15 @@ pytest.importorskip("faster_whisper")
 
 
 def cell(ip: Any, code: str) -> tuple[Any, list[dict[str, Any]], str]:
-    """Run ``code``; (result, display bundles, printed text). No output may hold the client's token."""
+    """Run ``code``; (result, display bundles, printed text). No output may hold the client's token, and each
+    reads right in an untrusted notebook (``tests/untrusted.py``)."""
     from IPython.utils.capture import capture_output
 
     with capture_output(display=True) as cap:
         result = ip.run_cell(code)
     bundles = [o.data for o in cap.outputs]
+    for output in cap.outputs:
+        check_output(output.data, output.metadata)
     magics = get_magics(ip)
     client = magics.controller.client if magics is not None else None
     token = client.aio.identity._token if client is not None else None
@@ -58,9 +62,11 @@ def test_transcript_magic_shows_the_words_and_stores_them(shell, spoken) -> None
     final = bundles[-1]
     assert "Transcript of talk.mp4" in final["text/plain"] and "language en" in final["text/plain"]
     assert re.search(r"\[0:0\d\.\d–0:0\d\.\d\] Welcome", final["text/plain"])
-    svg = re.search(r"<svg.*?</svg>", final["text/html"], re.DOTALL).group(0)
-    ET.fromstring(svg)
-    assert ">Transcript<" in svg and "confidence" in svg
+    assert 'class="nemo-timeline-png"' in final["text/html"] and "<th>confidence</th>" in final["text/html"]
+    picture = decode_png(final["image/png"])
+    last = (picture.height // (picture.width // 720) - p.TOP_PAD - p.AXIS_H) // (p.LANE_H + p.LANE_GAP) - 1
+    said_lane = {lane_colour(picture, last, x / 100) for x in range(100)}
+    assert _hex(p.TRANSCRIPT_COLOUR) in said_lane, said_lane  # the last lane: what is said
     said = shell.user_ns["said"]
     assert isinstance(said, Transcript) and len(said.segments_df()) == len(lines)
     assert {"start_s", "end_s", "word", "probability"} <= set(said.words_df().columns)
@@ -79,18 +85,34 @@ def test_transcript_magic_fails_short_without_speech(shell, silent_clip: Path) -
     assert isinstance(result.error_in_exec, NemoCellError) and "--bogus" in printed
 
 
+def _hex(colour: str) -> tuple[int, int, int]:
+    return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
+
+
+def lane_colour(image: Any, lane: int, at: float) -> tuple[int, int, int]:
+    """The colour of lane ``lane`` at fraction ``at`` of the plotted time, above the bar's text."""
+    s = image.width // 720
+    x = round((p.LABEL_W + at * (720 - p.LABEL_W - p.RIGHT_PAD)) * s)
+    y = round((p.TOP_PAD + lane * (p.LANE_H + p.LANE_GAP) + 3.5) * s)
+    colour: tuple[int, int, int] = image.convert("RGB").getpixel((x, y))
+    return colour
+
+
 def test_transcript_lane_and_view_escape_what_was_said() -> None:
     hostile = '</svg><script>alert("x")</script> & co'
     words = (Word(500, 900, hostile, 0.9),)
     transcript = Transcript((Utterance(500, 2500, hostile, 0.8, words),), filename="<b>x</b>.mp4")
     draft = Draft({"t": [{"tt": 0, "sg": [{"k": "video", "st": 0, "d": 3000, "n": "clip"}]}]})
-    svg = timeline_svg(draft, transcript=transcript)
-    root = ET.fromstring(svg)
-    assert "<script" not in svg and "&lt;script&gt;" in svg
-    lanes = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text") if t.text in ("Transcript", "1 Video")]
-    assert lanes == ["1 Video", "Transcript"]
-    bundle = TranscriptView(transcript, draft).bundle()
-    assert "<script" not in bundle["text/html"] and "<b>" not in bundle["text/html"]
-    assert "80%" in bundle["text/html"] and hostile in bundle["text/plain"]
-    ET.fromstring(timeline_svg(Draft(), transcript=transcript))  # no tracks: the lane still draws
-    assert "Transcript" not in timeline_svg(draft)  # no transcript: no lane
+    lanes = decode_png(timeline_picture(draft, transcript=transcript).b64)
+    assert lane_colour(lanes, 0, 0.1) == _hex(p.COLOURS["video"])  # the clip's lane first
+    assert lane_colour(lanes, 1, 0.5) == _hex(p.TRANSCRIPT_COLOUR)  # then what is said, 0.5–2.5 s of 3 s
+    assert lane_colour(lanes, 1, 0.1) != _hex(p.TRANSCRIPT_COLOUR)  # nothing said before 0.5 s
+    data, metadata = TranscriptView(transcript, draft).bundle()
+    check_output(data, metadata)
+    assert "<script" not in data["text/html"] and "<b>" not in data["text/html"]
+    assert "&lt;script&gt;" in data["text/html"] and "80%" in data["text/html"] and hostile in data["text/plain"]
+    alone = decode_png(timeline_picture(Draft(), transcript=transcript).b64)  # no tracks: the lane still draws
+    assert lane_colour(alone, 1, 0.5) == _hex(p.TRANSCRIPT_COLOUR)
+    without = decode_png(timeline_picture(draft).b64).convert("RGB")  # no transcript: no lane
+    assert without.height < lanes.height
+    assert _hex(p.TRANSCRIPT_COLOUR) not in {colour for _, colour in without.getcolors(1 << 20)}

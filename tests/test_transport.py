@@ -150,7 +150,14 @@ def test_out_of_credits_names_the_registration_link(tmp_path, clip):
             s.send('add a title "Launch" at the top')
         link = f"{web}/register?bind={nemo.user_id}"
         assert nemo.user_id and caught.value.registration_url == link == nemo.registration_url()
-        assert link in str(caught.value) and caught.value.code == 2001
+        assert caught.value.code == 2001
+        # the embedded backend has nothing to register: its message says what to run instead
+        assert "%nemo credits --add" in str(caught.value) and "nemo-nb serve --credits" in str(caught.value)
+        # the same refusal from a server that is not the embedded backend names the link
+        cloud = errors.error_for(403, {"code": 2001, "message": "insufficient credits",
+                                       "data": {k: v for k, v in caught.value.data.items() if k != "embedded"}},
+                                 web_url=web, user_id=nemo.user_id)
+        assert link in str(cloud)
         nemo.close()
 
 

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from untrusted import check_output
 
 from nemo_nb.draft import Draft
 from nemo_nb.notebook.controller import NotebookSession
@@ -169,6 +170,7 @@ def test_export_progress_video_cancel_and_snapshot(controller, tmp_path):
     assert "<style" not in html and "<script" not in html and "<svg" not in html
     assert "Adding clip.mp4 to the timeline" in html and 'class="nemo-timeline-png"' in html
     assert 'class="nemo-poster"' in html and base64.b64decode(bundle["image/png"]).startswith(b"\x89PNG")
+    check_output(*studio._repr_mimebundle_())  # as an untrusted frontend, GitHub or nbviewer gets it
     assert "Adding clip.mp4" in bundle["text/plain"] and token_of(controller) not in everything_shown(studio)
 
 
@@ -248,6 +250,7 @@ def test_timeline_widget_rows_and_snapshot():
     data = widget.bundle()
     assert "<b>" not in data["text/html"] and "&lt;b&gt;Launch" in data["text/html"]  # user text escaped
     assert "<script" not in data["text/html"] and data["image/png"] and data["text/plain"] == draft.summary()
+    check_output(*widget._repr_mimebundle_())
 
 
 def test_compare_widget_continue_with_a_variant(controller):
@@ -264,6 +267,7 @@ def test_compare_widget_continue_with_a_variant(controller):
     assert controller.current_id == result.variants[1].session_id == widget.current
     html = widget.bundle()["text/html"]
     assert html.count('class="nemo-variant"') == 2 and "<script" not in html
+    check_output(*widget._repr_mimebundle_())
     assert token_of(controller) not in everything_shown(widget)
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from nemo_nb.api import errors
+from nemo_nb.api import errors, offline
 from nemo_nb.api.auth import Identity
 from nemo_nb.api.clock import Clock
 from nemo_nb.api.events import ErrorEvent, Event, EventParser, ToolCall, iter_events
@@ -202,7 +202,7 @@ class AsyncSession:
         silent = not raw.strip()
         actions: tuple[str, ...] = ()
         if silent:
-            text = " ".join(changes) if changes else "The agent finished without a reply; the timeline did not change."
+            text = " ".join(changes) if changes else "Done. Nothing on the timeline changed."
         else:
             translated = translate_gui(strip_noise(raw))
             text, actions = translated.text, translated.actions
@@ -363,6 +363,7 @@ class AsyncNemo:
                                    timeout_s=self.timings.request_timeout_s, web_url=self.web_url)
         self.pending = PendingRenders(directory)
         self.backend: LocalBackend | None = None  # a LocalBackend this client started and owns
+        self._embedded: bool | None = None  # whether api_url is an embedded backend (asked once)
 
     @classmethod
     def local(cls, data_dir: str | os.PathLike[str] | None = None, *, backend_options: dict[str, Any] | None = None,
@@ -410,6 +411,14 @@ class AsyncNemo:
         if not isinstance(data, dict):
             raise errors.ServerError("the voices answer holds no data")
         return Voices.from_data(data)
+
+    async def add_credits(self, credits: int) -> Credits:
+        """Add offline credits (the embedded backend only; ``EmbeddedOnly`` elsewhere): the new balance."""
+        return await offline.add_credits(self, credits)
+
+    async def is_embedded(self) -> bool:
+        """Whether this client talks to the embedded backend (started here, or ``nemo-nb serve`` on loopback)."""
+        return await offline.is_embedded(self)
 
     async def _create_session(self, language: str | None = None) -> dict[str, Any]:
         body = await self.transport.call("POST", f"/api/tasks/me/with-session/{APP}",

@@ -63,20 +63,21 @@ class Comparison:
 
     @property
     def df(self) -> Any:
-        """One row per variant (pandas is imported only now)."""
+        """One row per variant, what it asked and what it got first, the session id last (pandas is
+        imported only now)."""
         import pandas as pd
 
         rows = []
         for v in self.variants:
             e = v.export
             rows.append({
-                "variant": v.index + 1, "prompt": v.prompt, "session": v.session_id,
+                "variant": v.index + 1, "prompt": v.prompt,
                 "reply": v.reply.text if v.reply is not None else None,
                 "changes": len(v.reply.changes) if v.reply is not None else None,
                 "timeline": v.draft.summary() if v.draft is not None else None,
                 "credits_used": v.credits_used, "seconds": round(v.seconds, 3) if v.seconds is not None else None,
                 "duration_s": e.duration if e is not None else None, "size_bytes": e.size if e is not None else None,
-                "path": str(e.path) if e is not None else None, "error": v.error,
+                "path": str(e.path) if e is not None else None, "error": v.error, "session": v.session_id,
             })
         df = pd.DataFrame(rows)
         df["credits_used"] = df["credits_used"].astype("Int64")

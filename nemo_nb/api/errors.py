@@ -77,11 +77,17 @@ class OutOfCredits(NemoError):
         bind = data.get("user_id") or user_id
         self.registration_url: str | None = (
             f"{web_url.rstrip('/')}/register?bind={quote(str(bind), safe='')}" if web_url and bind else None)
-        if self.registration_url is None:
+        if data.get("embedded"):  # our embedded backend: its message says how to add offline credits
+            self.hint = ""
+        elif self.registration_url is None:
             self.hint = "Register, or top up a registered account, to get more credits."
         elif self.registration_url not in message:
             self.hint = f"Register to get more credits: {self.registration_url} (registered accounts top up)."
         super().__init__(message, **kw)
+
+
+class EmbeddedOnly(NemoError):
+    """Something only the embedded backend does (adding offline credits) was asked of another server."""
 
 
 class UnsupportedFile(NemoError):

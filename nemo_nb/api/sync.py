@@ -231,6 +231,14 @@ class Nemo:
         """``AsyncNemo.voices``: which voice speaks each language and gender, neural or the fallback synth."""
         return self._runner.run(self._inner.voices())
 
+    def add_credits(self, credits: int) -> Credits:
+        """Add offline credits on the embedded backend (``%nemo credits --add N``): the new balance."""
+        return self._runner.run(self._inner.add_credits(credits))
+
+    def is_embedded(self) -> bool:
+        """Whether this client talks to the embedded backend rather than the cloud."""
+        return self._runner.run(self._inner.is_embedded())
+
     def session(self, session_id: str | None = None, *, language: str | None = None) -> Session:
         return Session(self._runner.run(self._inner.session(session_id, language=language)), self._runner, self)
 

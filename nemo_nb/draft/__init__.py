@@ -29,10 +29,27 @@ from nemo_nb.draft.fields import (
     FieldError,
 )
 from nemo_nb.draft.model import Cue, Draft, Segment, Track, new_segment_id
-from nemo_nb.draft.views import NAMED_IN_SUMMARY, SEGMENT_COLUMNS, SHORT_TEXT, TRACK_COLUMNS
+from nemo_nb.draft.views import NAMED_IN_SUMMARY, SEGMENT_COLUMNS, SEGMENT_ID_COLUMNS, SHORT_TEXT, TRACK_COLUMNS
 
 __all__ = [
-    "AUDIO", "CANVAS_FIELDS", "CANVAS_PRESETS", "META_FIELDS", "NAMED_IN_SUMMARY", "SEGMENT_COLUMNS",
-    "SEGMENT_FIELDS", "SHORT_TEXT", "TEXT", "TRACK_COLUMNS", "TRACK_TYPES", "VIDEO", "Cue",
-    "Draft", "Field", "FieldError", "Segment", "Track", "new_segment_id",
+    "AUDIO",
+    "CANVAS_FIELDS",
+    "CANVAS_PRESETS",
+    "META_FIELDS",
+    "NAMED_IN_SUMMARY",
+    "SEGMENT_COLUMNS",
+    "SEGMENT_FIELDS",
+    "SEGMENT_ID_COLUMNS",
+    "SHORT_TEXT",
+    "TEXT",
+    "TRACK_COLUMNS",
+    "TRACK_TYPES",
+    "VIDEO",
+    "Cue",
+    "Draft",
+    "Field",
+    "FieldError",
+    "Segment",
+    "Track",
+    "new_segment_id",
 ]

@@ -318,9 +318,10 @@ class Draft:
         """One row per track: ``track`` (1-based), type, name, segments, start_s, end_s, volume."""
         return _views.tracks_df(self)
 
-    def segments_df(self) -> pd.DataFrame:
-        """One row per segment; columns ``SEGMENT_COLUMNS`` (``track`` is 1-based)."""
-        return _views.segments_df(self)
+    def segments_df(self, ids: bool = False) -> pd.DataFrame:
+        """One row per segment: track (1-based), type, kind, label, times, text, volume; ``ids=True`` adds
+        the media and segment ids (``src``, ``id``) as the last columns."""
+        return _views.segments_df(self, ids)
 
     def widget(self) -> TimelineWidget:
         """This timeline as a live widget (lanes, hover details, a playhead); needs anywidget."""

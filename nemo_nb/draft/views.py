@@ -12,10 +12,11 @@ if TYPE_CHECKING:  # pragma: no cover
     from nemo_nb.draft.model import Draft, Segment, Track
 
 TRACK_COLUMNS = ("track", "type", "name", "segments", "start_s", "end_s", "volume")
+# What a person reads first: where, what kind, what it is called, when; ids only when asked for.
 SEGMENT_COLUMNS = (
-    "track", "type", "kind", "start_s", "end_s", "duration_s", "label", "volume", "source_in_s",
-    "text", "src", "id",
+    "track", "type", "kind", "label", "start_s", "end_s", "duration_s", "text", "volume", "source_in_s",
 )
+SEGMENT_ID_COLUMNS = ("src", "id")  # the media id (``med_…``) and the segment's id, last: segments_df(ids=True)
 NAMED_IN_SUMMARY = 3  # segment names shown per track before "+N more"
 SHORT_TEXT = 40  # characters of a label or text shown in summaries and diffs
 
@@ -30,13 +31,14 @@ def tracks_df(draft: Draft) -> pd.DataFrame:
     return _frame(TRACK_COLUMNS, rows)
 
 
-def segments_df(draft: Draft) -> pd.DataFrame:
-    """One row per segment; columns ``SEGMENT_COLUMNS`` (``track`` is 1-based)."""
+def segments_df(draft: Draft, ids: bool = False) -> pd.DataFrame:
+    """One row per segment; columns ``SEGMENT_COLUMNS`` (``track`` is 1-based), then with ``ids``
+    ``SEGMENT_ID_COLUMNS``."""
     rows = []
     for number, track in enumerate(draft.tracks, 1):
         type_name = track.type_name
-        rows += [_segment_row(number, type_name, segment) for segment in track.segments]
-    return _frame(SEGMENT_COLUMNS, rows)
+        rows += [_segment_row(number, type_name, segment, ids) for segment in track.segments]
+    return _frame(SEGMENT_COLUMNS + SEGMENT_ID_COLUMNS if ids else SEGMENT_COLUMNS, rows)
 
 
 def summary(draft: Draft) -> str:
@@ -69,10 +71,11 @@ def _seconds(ms: int | None) -> float | None:
     return None if ms is None else ms / 1000
 
 
-def _segment_row(track_number: int, type_name: str, seg: Segment) -> tuple[Any, ...]:
+def _segment_row(track_number: int, type_name: str, seg: Segment, ids: bool) -> tuple[Any, ...]:
     start, duration = seg.start_ms, seg.duration_ms
-    return (track_number, type_name, seg.kind, start / 1000, (start + duration) / 1000,
-            duration / 1000, seg.label, seg.volume, seg.source_in_ms / 1000, seg.text, seg.src, seg.id)
+    row = (track_number, type_name, seg.kind, seg.label, start / 1000, (start + duration) / 1000,
+           duration / 1000, seg.text, seg.volume, seg.source_in_ms / 1000)
+    return (*row, seg.src, seg.id) if ids else row
 
 
 def _frame(columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> pd.DataFrame:

@@ -31,10 +31,12 @@ from nemo_nb.local.middleware import (
     LoopbackGuard,
     SecurityHeaders,
     VoiceFolder,
+    is_loopback,
     origin_pattern,
 )
 from nemo_nb.local.render_limits import check_render_size
 from nemo_nb.local.settings import BackendSettings
+from nemo_nb.local.topup import HOW_TO_GET_MORE, add_credits, requested_amount, top_up_all
 from nemo_nb.local.turns import stream
 from nemo_nb.local.web import (
     APP_NAME,
@@ -98,6 +100,18 @@ async def list_voices(request: Request) -> Response:
 
     authenticate(request)
     return ok(await anyio.to_thread.run_sync(voice_list, backend(request).data_dir))
+
+
+async def add_credits_local(request: Request) -> Response:
+    """Our extension: ``{"credits": N}`` added to the caller's balance (``%nemo credits --add N``), loopback only."""
+    if request.client is None or not is_loopback(request.client.host):
+        raise ApiError(errors.FORBIDDEN, "credits can be added only from this machine")
+    user_id = authenticate(request)
+    try:
+        amount = requested_amount(await read_json(request))
+    except ValueError as exc:
+        raise bad_request(str(exc)) from None
+    return ok(add_credits(backend(request).store, user_id, amount))
 
 
 # -- state and uploads -------------------------------------------------------------------------------
@@ -240,9 +254,9 @@ async def claim_page(request: Request) -> Response:
 
 
 async def register_page(request: Request) -> Response:
-    bind = html.escape(request.query_params.get("bind", ""))
-    return HTMLResponse(f"<h1>Register</h1><p>The embedded backend has no accounts. Restart it with more "
-                        f"credits: <code>nemo-nb serve --credits 1000</code> (user {bind}).</p>")
+    how = html.escape(HOW_TO_GET_MORE).replace("%nemo credits --add 100", "<code>%nemo credits --add 100</code>")
+    return HTMLResponse("<h1>No account needed</h1><p>This is the embedded nemo_nb backend: it runs on your "
+                        f"machine, has no accounts and keeps your work here. To {how}.</p>")
 
 
 async def health(request: Request) -> Response:
@@ -258,6 +272,7 @@ ROUTES = [
     Route("/api/tasks/{user}/with-session/{app}", create_session, methods=["POST"]),
     Route("/api/credits/balance/simple", credits),
     Route("/api/voices", list_voices),
+    Route("/api/local/credits/add", add_credits_local, methods=["POST"]),
     Route("/api/state/{app}/{user}/{sid}/latest", state),
     Route("/api/upload-video/{app}/{user}/{sid}", upload, methods=["POST"]),
     Route("/run_sse", run_sse, methods=["POST"]),
@@ -309,6 +324,8 @@ def cors(settings: BackendSettings) -> Middleware:
 def create_app(settings: BackendSettings, data_dir: Path) -> Starlette:
     """The embedded backend's ASGI app over ``data_dir``."""
     b = Backend(settings, data_dir)
+    if settings.top_up:
+        top_up_all(b.store, settings.credits)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

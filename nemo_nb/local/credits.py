@@ -16,15 +16,18 @@
 | music_level   | 1       | change or remove the background music |
 | music_upload  | 1       | lay an uploaded song under the video |
 | music         | 2       | generate an ambient music bed and lay it under the video |
-| voiceover     | 5       | synthesize a voiceover and fit it to the video |
-| dub           | 5       | per target language: speak the translation, fitted line by line |
-| avatar        | 10      | a talking presenter video from a script |
+| voiceover     | 3       | synthesize a voiceover and fit it to the video |
+| dub           | 3       | per target language: speak the translation, fitted line by line |
+| avatar        | 5       | a talking presenter video from a script |
 | export        | 0       | rendering is always free (docs/protocol.md) |
 
 A turn that does several things costs their sum. Its cost is frozen when it starts (``frozen`` in the
 balance) and charged when it ends; a turn that fails is not charged, nor a part that could not be done
 (e.g. a script too long for the video). A turn that cannot be paid answers code 2001 with a
 registration link.
+
+The prices are the embedded backend's own: a new user's 100 credits (the cloud's anonymous grant) cover
+all seven example notebooks with about 40 to spare (tests/test_notebooks.py measures it).
 """
 from __future__ import annotations
 
@@ -33,6 +36,6 @@ COSTS: dict[str, int] = {
     "add_media": 1, "output_size": 1, "aspect_ratio": 1, "trim": 1, "title": 1, "captions": 1,
     "audio_level": 1, "music_level": 1, "music_upload": 1,
     "music": 2,
-    "voiceover": 5, "dub": 5,
-    "avatar": 10,
+    "voiceover": 3, "dub": 3,
+    "avatar": 5,
 }

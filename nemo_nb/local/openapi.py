@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from nemo_nb._version import __version__
+from nemo_nb.local.topup import MAX_ADD
 
 JSON = "application/json"
 REF = "#/components/schemas/"
@@ -213,6 +214,10 @@ def paths() -> dict[str, Any]:
             "200": answer("the balance", ref("Balance"))} | errors(401))},
         "/api/voices": {"get": operation("voices", "Which voice speaks each language and gender, neural or not", {
             "200": answer("the voices", ref("Voices"))} | errors(401), ours=True)},
+        "/api/local/credits/add": {"post": operation(
+            "addCredits", "Add credits to the caller's balance (offline credits; from this machine only)", {
+                "200": answer("the new balance", ref("Balance"))} | errors(401),
+            request=body(obj(["credits"], credits={"type": "integer", "minimum": 1, "maximum": MAX_ADD})), ours=True)},
         "/api/state/{app}/{user}/{sid}/latest": {"get": operation("sessionState", "The session's state and draft", {
             "200": answer("the state", ref("State"))} | errors(401, 404), params=[APP, USER, SID])},
         "/api/upload-video/{app}/{user}/{sid}": {"post": operation("upload", "Upload files, or fetch them by URL", {

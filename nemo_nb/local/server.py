@@ -44,10 +44,11 @@ class LocalBackend:
             print(b.url)
 
     Keyword arguments are ``BackendSettings`` fields; ``faults`` takes a ``Faults`` or a list of
-    ``"name[=value]"`` strings.
+    ``"name[=value]"`` strings. ``credits=N`` also tops up existing users to N (unless ``top_up=False``).
     """
 
     def __init__(self, data_dir: str | Path | None = None, **options: Any):
+        options.setdefault("top_up", "credits" in options)
         faults = options.pop("faults", None)
         if not isinstance(faults, Faults):
             faults = Faults.parse(faults)

@@ -60,6 +60,7 @@ class BackendSettings:
     host: str = "127.0.0.1"                  # loopback only; see server.py
     port: int = 0                            # 0: a free port
     credits: int = 100                       # credits of a new anonymous user
+    top_up: bool = False                     # on start, raise every existing user's available credits to `credits`
     token_ttl_s: int = 7 * DAY
     token_window_s: int = 7 * DAY            # the window of the per-client / per-address token limits
     tokens_per_client: int = 1
@@ -94,6 +95,8 @@ class BackendSettings:
             raise ValueError(f"sse_dialect must be one of {SSE_DIALECTS}")
         if self.render_shape not in RENDER_SHAPES:
             raise ValueError(f"render_shape must be one of {RENDER_SHAPES}")
+        if self.credits < 0:
+            raise ValueError("credits must be 0 or more")
         if self.host not in ("127.0.0.1", "::1", "localhost"):
             raise ValueError("the embedded backend binds to loopback only (127.0.0.1 or ::1)")
         if self.data_dir is not None:

@@ -18,6 +18,7 @@ from nemo_nb.local.library import Library
 from nemo_nb.local.records import Session
 from nemo_nb.local.settings import BackendSettings
 from nemo_nb.local.store import Store
+from nemo_nb.local.topup import HOW_TO_GET_MORE
 
 log = logging.getLogger("nemo_nb.local")
 END = {"type": "end"}
@@ -53,8 +54,8 @@ class TurnRunner:
             raise errors.ApiError(
                 errors.NO_CREDITS,
                 f"not enough credits: this needs {plan.cost}, you have {balance['available']}. "
-                f"Register to get more: {registration_url}",
-                data={"registration_url": registration_url, "needed": plan.cost, **balance})
+                f"To {HOW_TO_GET_MORE}.",
+                data={"registration_url": registration_url, "needed": plan.cost, "embedded": True, **balance})
         queue: asyncio.Queue = asyncio.Queue()
         task = asyncio.get_running_loop().create_task(self._run(turn_id, plan, ctx, queue))
         self.tasks.add(task)

@@ -3,8 +3,9 @@
 ``%load_ext nemo_nb`` registers ``NemoMagics`` (also reachable with ``%config NemoMagics``); its
 ``controller`` (``NotebookSession``, plain Python) holds the connection and the sessions, and the
 widgets (``nemo_nb.widgets``) drive the same controller.
-Views — ``LiveReply``, ``TimelineView`` / ``timeline_svg``, ``ExportView``, ``CompareResult`` —
-are plain mime bundles (HTML + Markdown + plain text), so saved notebooks show them without a kernel.
+Views — ``LiveReply``, ``TimelineView`` (the picture: ``picture.timeline_picture``), ``ExportView``,
+``CompareResult`` — are plain mime bundles (HTML + Markdown + plain text, pictures also as PNG), so saved
+notebooks show them without a kernel, trusted or not.
 This package imports IPython; ``import nemo_nb`` does not import it.
 """
 from __future__ import annotations

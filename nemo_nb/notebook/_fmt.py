@@ -21,6 +21,12 @@ def esc(text: Any) -> str:
     return html.escape(_XML_BAD.sub("", str(text)), quote=True)
 
 
+def text_html(text: Any) -> str:
+    """Plain text as HTML that keeps its line breaks even where styles are stripped (``<br>``, not
+    ``white-space:pre-wrap`` alone: untrusted notebooks and GitHub drop styles)."""
+    return esc(text).replace("\r\n", "\n").replace("\n", "<br>")
+
+
 def md_esc(text: Any) -> str:
     """Plain text made literal inside Markdown (no links, no raw HTML, no emphasis)."""
     return _MD_SPECIAL.sub(r"\\\1", str(text))

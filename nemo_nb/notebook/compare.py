@@ -11,9 +11,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from nemo_nb.api.compare import Comparison
-from nemo_nb.notebook._fmt import MUTED, esc, md_esc, seconds_text, size_text
+from nemo_nb.notebook._fmt import MUTED, esc, md_esc, seconds_text, size_text, text_html
+from nemo_nb.notebook.picture import stacked_pictures, timeline_picture
 from nemo_nb.notebook.preview import poster_png, video_html
-from nemo_nb.notebook.timeline import timeline_svg
+
+COLUMN_PX = 360  # a variant's timeline picture
 
 
 class CompareResult(Comparison):
@@ -35,19 +37,21 @@ class CompareResult(Comparison):
         return result
 
     def _column(self, v: Any) -> str:
-        parts = ['<div class="nemo-variant" style="border:1px solid #ddd;border-radius:6px;padding:8px;min-width:0">',
+        """One variant as a table cell: a cell keeps its column where every style is stripped."""
+        parts = ['<td class="nemo-variant" style="vertical-align:top;border:1px solid #ddd;padding:8px;'
+                 'min-width:220px;text-align:left">',
                  f'<div style="{MUTED}">Variant {v.index + 1} · session {esc(v.session_id or "–")}</div>',
-                 ('<div class="nemo-prompt" style="font-weight:bold;margin:4px 0;white-space:pre-wrap">'
-                  f'{esc(v.prompt)}</div>')]
+                 f'<div class="nemo-prompt" style="margin:4px 0"><b>{text_html(v.prompt)}</b></div>']
         if v.error:
             parts.append(f'<div style="color:#c0392b">✗ {esc(v.error)}</div>')
         if v.reply is not None:
-            parts.append(f'<div class="nemo-text" style="white-space:pre-wrap;max-height:12em;overflow:auto">'
-                         f'{esc(v.reply.text)}</div>')
+            parts.append(f'<div class="nemo-text" style="max-height:12em;overflow:auto">'
+                         f'{text_html(v.reply.text)}</div>')
         if v.draft is not None and not v.draft.tracks:
-            parts.append(f'<div style="{MUTED};margin-top:6px">Timeline: empty</div>')
+            parts.append(f'<div style="{MUTED};margin-top:6px">The timeline is empty.</div>')
         elif v.draft is not None:
-            parts.append(f'<div style="margin-top:6px">{timeline_svg(v.draft, 360)}</div>')
+            picture = timeline_picture(v.draft, COLUMN_PX)
+            parts.append(f'<div style="margin-top:6px">{picture.img(v.draft.summary())}</div>')
         if v.export is not None:
             element, _ = video_html(v.export, self.limit_mb, v.poster, max_height=200)
             parts.append(f'<div style="margin-top:6px">{element}</div>')
@@ -55,20 +59,21 @@ class CompareResult(Comparison):
         facts = [f"credits used: {credits}", f"time: {seconds_text(v.seconds)}"]
         if v.export is not None:
             facts.append(f"{seconds_text(v.export.duration)}, {size_text(v.export.size)}")
-        parts.append(f'<div style="{MUTED};margin-top:4px">{esc(" · ".join(facts))}</div></div>')
+        parts.append(f'<div style="{MUTED};margin-top:4px">{esc(" · ".join(facts))}</div></td>')
         return "".join(parts)
 
-    def bundle(self) -> dict[str, str]:
-        n = max(1, len(self.variants))
+    def bundle(self) -> tuple[dict[str, str], dict[str, Any]]:
+        """(data, metadata): the grid as a table, Markdown, plain text, and every variant's timeline
+        stacked in one ``image/png``."""
         head = (f"{len(self.variants)} variants in {seconds_text(self.wall_seconds)}"
                 + (f" · {self.credits_total} credits in all" if self.credits_total is not None else "")
                 + (f" · media: {', '.join(self.media)}" if self.media else " · no media uploaded"))
         df = self.df
         html = ['<div class="nemo-compare" style="font:13px sans-serif;margin:4px 0">',
                 f'<div style="{MUTED};margin-bottom:4px">{esc(head)}</div>',
-                (f'<div style="display:grid;grid-template-columns:repeat({n},minmax(220px,1fr));gap:8px;'
-                 'overflow-x:auto">'),
-                *(self._column(v) for v in self.variants), "</div>",
+                '<div style="overflow-x:auto"><table class="nemo-compare-grid" style="border-collapse:separate;'
+                'border-spacing:8px 0;table-layout:fixed"><tr>',
+                *(self._column(v) for v in self.variants), "</tr></table></div>",
                 df.drop(columns=["reply", "timeline"]).to_html(index=False, border=0, classes="nemo-compare-table",
                                                                na_rep=""),
                 "</div>"]
@@ -80,9 +85,16 @@ class CompareResult(Comparison):
         md = [md_esc(head)] + [f"**{v.index + 1}. {md_esc(v.prompt)}** — "
                                + (f"✗ {md_esc(v.error)}" if v.error else md_esc(v.reply.text if v.reply else ""))
                                for v in self.variants]
-        return {"text/plain": "\n".join(plain), "text/html": "".join(html), "text/markdown": "\n\n".join(md)}
+        data = {"text/plain": "\n".join(plain), "text/html": "".join(html), "text/markdown": "\n\n".join(md)}
+        drafts = [(f"Variant {v.index + 1}: {v.prompt.splitlines()[0][:80] if v.prompt else ''}", v.draft)
+                  for v in self.variants if v.draft is not None and v.draft.tracks]
+        if not drafts:
+            return data, {}
+        picture = stacked_pictures(drafts)
+        data["image/png"] = picture.b64
+        return data, picture.metadata()
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> tuple[dict[str, str], dict[str, Any]]:
         return self.bundle()
 
 
@@ -118,6 +130,6 @@ class CompareStatus:
         if self.handle is not None and self._throttle.ready():
             self.handle.update(self._bundle(), raw=True)
 
-    def replace(self, bundle: dict[str, str]) -> None:
+    def replace(self, bundle: dict[str, str], metadata: dict[str, Any] | None = None) -> None:
         if self.handle is not None:
-            self.handle.update(bundle, raw=True)
+            self.handle.update(bundle, raw=True, **({"metadata": metadata} if metadata else {}))

@@ -262,6 +262,21 @@ class NotebookSession:
     def credits(self) -> Any:
         return self.require_client().credits()
 
+    def add_credits(self, credits: int) -> Any:
+        """Add offline credits (the embedded backend only): the new balance."""
+        from nemo_nb.api.errors import EmbeddedOnly
+
+        try:
+            return self.require_client().add_credits(credits)
+        except EmbeddedOnly:
+            raise NemoCellError("Credits can be added only on the embedded backend (offline, %nemo connect --local).",
+                                f"On the cloud, register or top up: {self.registration_url()}") from None
+
+    @property
+    def embedded(self) -> bool:
+        """Connected to the embedded backend: offline credits, and no cloud features (claiming a project)."""
+        return self.client is not None and (self.is_local or bool(self.client.is_embedded()))
+
     def registration_url(self) -> str:
         return str(self.require_client().registration_url())
 

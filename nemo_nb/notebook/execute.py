@@ -2,8 +2,31 @@
 checks use it to prove every example runs."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
+
+
+def kernel_config(kernel_name: str = "python3") -> Any:
+    """Kernel channels that are not plain TCP, which is what ipykernel warns about ("running over TCP
+    without encryption"): CurveZMQ keys provisioned by the kernel manager when jupyter_client, pyzmq and
+    the kernel support them, else IPC sockets (POSIX). Elsewhere the channels stay as they were."""
+    import zmq
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+    from jupyter_client.manager import KernelManager
+    from traitlets.config import Config
+
+    config = Config()
+    try:
+        declared = KernelSpecManager().get_kernel_spec(kernel_name).metadata.get("supported_encryption") or ()
+    except NoSuchKernel:
+        declared = ()
+    curve = "curve" in ([declared] if isinstance(declared, str) else list(declared))
+    if curve and zmq.has("curve") and "transport_encryption" in KernelManager.class_trait_names():
+        config.KernelManager.transport_encryption = "auto"
+    elif os.name == "posix":
+        config.KernelManager.transport = "ipc"
+    return config
 
 
 def run_notebook(path: str | Path, *, timeout: int = 600, save: bool = True) -> Any:
@@ -14,7 +37,7 @@ def run_notebook(path: str | Path, *, timeout: int = 600, save: bool = True) -> 
 
     path = Path(path)
     notebook = nbformat.read(path, as_version=4)
-    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
+    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3", config=kernel_config("python3"),
                             resources={"metadata": {"path": str(path.parent)}})
     try:
         client.execute()

@@ -12,7 +12,8 @@ from collections.abc import Callable
 from typing import Any
 
 from nemo_nb.api.events import ErrorEvent, Heartbeat, TextEvent, ToolCall, ToolResult
-from nemo_nb.notebook._fmt import CARD, MUTED, Throttle, esc, md_esc, seconds_text
+from nemo_nb.notebook._fmt import CARD, MUTED, Throttle, esc, md_esc, seconds_text, text_html
+from nemo_nb.notebook.picture import Picture
 from nemo_nb.routing import translate_gui
 
 TRANSLATE_LIVE_MAX = 20_000   # characters: beyond this the live text is shown as streamed
@@ -130,18 +131,22 @@ class LiveReply:
                 f'<div style="{MUTED}">{esc(self.header)} · {esc(status)}</div>' if self.header else
                 f'<div style="{MUTED}">{esc(status)}</div>']
         html += [f'<div class="nemo-tool" style="{MUTED}">{esc(line)}</div>' for line in lines]
-        html.append(f'<div class="nemo-text" style="white-space:pre-wrap">{esc(text)}▍</div></div>')
+        html.append(f'<div class="nemo-text" style="white-space:pre-wrap">{text_html(text)}▍</div></div>')
         plain = "\n".join([status, *lines, text])
         return {"text/plain": plain, "text/html": "".join(html)}
 
     # -- the end of the turn ---------------------------------------------------------------------------
-    def finish(self, reply: Any, *, extra_html: str = "", extra_text: str = "", timeline_shown: bool = False
-               ) -> dict[str, str]:
-        """Replace the live view with the static reply; returns the bundle shown."""
+    def finish(self, reply: Any, *, timeline: Picture | None = None) -> dict[str, str]:
+        """Replace the live view with the static reply (under it the ``timeline`` picture, also as the
+        output's ``image/png``); returns the bundle shown."""
+        extra_html = (f'<div style="margin-top:6px">{timeline.img(reply.draft_after.summary())}</div>'
+                      if timeline is not None else "")
         bundle = reply_bundle(reply, header=self.header, elapsed=self._clock() - self.started,
-                              tool_lines=self._tool_lines() or None, extra_html=extra_html, extra_text=extra_text,
-                              timeline_shown=timeline_shown)
-        self._show_final(bundle)
+                              tool_lines=self._tool_lines() or None, extra_html=extra_html,
+                              timeline_shown=timeline is not None)
+        if timeline is not None:
+            bundle["image/png"] = timeline.b64
+        self._show_final(bundle, timeline.metadata() if timeline is not None else None)
         return bundle
 
     def fail(self, message: str) -> dict[str, str]:
@@ -151,7 +156,7 @@ class LiveReply:
         html = [f'<div class="nemo-reply nemo-failed" style="{CARD};border-left-color:#c0392b">']
         html += [f'<div class="nemo-tool" style="{MUTED}">{esc(line)}</div>' for line in lines]
         if text:
-            html.append(f'<div class="nemo-text" style="white-space:pre-wrap">{esc(text)}</div>')
+            html.append(f'<div class="nemo-text" style="white-space:pre-wrap">{text_html(text)}</div>')
         html.append(f'<div style="color:#c0392b">✗ {esc(message)}</div></div>')
         md = "\n\n".join(x for x in [*(md_esc(line) for line in lines), md_esc(text), f"**✗** {md_esc(message)}"] if x)
         bundle = {"text/plain": "\n".join(x for x in [*lines, text, f"✗ {message}"] if x),
@@ -159,7 +164,7 @@ class LiveReply:
         self._show_final(bundle)
         return bundle
 
-    def _show_final(self, bundle: dict[str, str]) -> None:
+    def _show_final(self, bundle: dict[str, str], metadata: dict[str, Any] | None = None) -> None:
         """The last update keeps the pace too (waiting at most one interval), so no second ever
         carries more than ``rate`` display messages."""
         self.finished = True
@@ -167,12 +172,12 @@ class LiveReply:
             wait = self._throttle.last + self._throttle.interval - self._clock()
             if 0 < wait <= self._throttle.interval:
                 self._sleep(wait)
-            self.handle.update(bundle, raw=True)
+            self.handle.update(bundle, raw=True, **({"metadata": metadata} if metadata else {}))
             self.updates += 1
 
 
 def reply_bundle(reply: Any, *, header: str = "", elapsed: float | None = None, tool_lines: list[str] | None = None,
-                 extra_html: str = "", extra_text: str = "", timeline_shown: bool = False) -> dict[str, str]:
+                 extra_html: str = "", timeline_shown: bool = False) -> dict[str, str]:
     """A finished ``Reply`` as static Markdown, HTML and plain text."""
     if tool_lines is None:
         tool_lines = [_tool_line(call.name, True, args=args_text(call.args)) for call in reply.tool_calls]
@@ -191,9 +196,7 @@ def reply_bundle(reply: Any, *, header: str = "", elapsed: float | None = None, 
     if meta_line:
         html.append(f'<div style="{MUTED}">{esc(meta_line)}</div>')
     html += [f'<div class="nemo-tool" style="{MUTED}">{esc(line)}</div>' for line in tool_lines]
-    if reply.silent:
-        html.append(f'<div style="{MUTED}">The agent made the edit without a reply; what changed:</div>')
-    html.append(f'<div class="nemo-text" style="white-space:pre-wrap">{esc(reply.text)}</div>')
+    html.append(f'<div class="nemo-text" style="white-space:pre-wrap">{text_html(reply.text)}</div>')
     if change_list:
         html.append(f'<details><summary style="cursor:pointer;{MUTED}">What changed ({len(change_list)})</summary>'
                     '<ul style="margin:2px 0">' + "".join(f"<li>{esc(c)}</li>" for c in change_list)
@@ -209,8 +212,6 @@ def reply_bundle(reply: Any, *, header: str = "", elapsed: float | None = None, 
     if change_list:
         md.append("What changed:\n" + "\n".join(f"- {md_esc(c)}" for c in change_list))
     md += hints
-    if extra_text:
-        md.append(md_esc(extra_text))
 
     plain = [meta_line] if meta_line else []
     plain += tool_lines
@@ -218,7 +219,5 @@ def reply_bundle(reply: Any, *, header: str = "", elapsed: float | None = None, 
     if change_list:
         plain.append("What changed:\n" + "\n".join(f"- {c}" for c in change_list))
     plain += [h.replace("`", "") for h in hints]
-    if extra_text:
-        plain.append(extra_text)
     return {"text/plain": "\n".join(x for x in plain if x), "text/html": "".join(html),
             "text/markdown": "\n\n".join(x for x in md if x)}

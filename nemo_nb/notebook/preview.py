@@ -126,12 +126,17 @@ class ProgressView:
 
 
 def video_html(export: Any, limit_mb: float, poster: bytes | None, *, max_height: int = 360) -> tuple[str, str]:
-    """(``<video>`` element, how the video is referenced)."""
+    """(``<video>`` element, how the video is referenced). The poster is also the video's fallback content,
+    an ``<img>``: where a sanitizer drops ``<video>`` (GitHub) the poster frame still shows."""
     path = Path(export.path) if export.path else None
     src, how = video_src(path, export.url, export.size, limit_mb)
-    poster_attr = f' poster="data:image/png;base64,{base64.b64encode(poster).decode("ascii")}"' if poster else ""
+    data = f"data:image/png;base64,{base64.b64encode(poster).decode('ascii')}" if poster else ""
+    poster_attr = f' poster="{data}"' if poster else ""
+    name = Path(export.path).name if export.path else "the video"
+    fallback = (f'<img class="nemo-poster" alt="{esc(name)}" src="{data}" style="max-width:100%;'
+                f'max-height:{max_height}px">' if poster else "")
     element = (f'<video class="nemo-video" controls preload="metadata" playsinline{poster_attr} '
-               f'src="{esc(src)}" style="max-width:100%;max-height:{max_height}px;background:#000"></video>')
+               f'src="{esc(src)}" style="max-width:100%;max-height:{max_height}px;background:#000">{fallback}</video>')
     return element, how
 
 

@@ -1,12 +1,14 @@
 """``%nemo transcript``: what the session's clip says — a summary, the timeline picture with a transcript lane,
-and the segments with their times and confidence (static HTML, Markdown and text: fine in a saved notebook)."""
+and the segments with their times and confidence. Static HTML, Markdown, text and the picture as ``image/png``:
+it reads the same in a saved, untrusted notebook (``notebook/picture.py``)."""
 from __future__ import annotations
 
 from typing import Any
 
 from nemo_nb.draft import Draft
 from nemo_nb.notebook._fmt import MUTED, esc, md_esc
-from nemo_nb.notebook.timeline import OPEN_TABLE_ROWS, timeline_svg
+from nemo_nb.notebook.picture import timeline_picture
+from nemo_nb.notebook.timeline import OPEN_TABLE_ROWS
 from nemo_nb.transcript import Transcript
 
 TABLE_ROWS = 200
@@ -37,8 +39,10 @@ class TranscriptView:
     def lines(self) -> list[str]:
         return [f"[{clock(s.start_ms)}–{clock(s.end_ms)}] {s.text}" for s in self.transcript.segments]
 
-    def bundle(self) -> dict[str, str]:
+    def bundle(self) -> tuple[dict[str, str], dict[str, Any]]:
+        """(data, metadata): HTML, Markdown, plain text and the picture as ``image/png``."""
         summary = self.summary()
+        picture = timeline_picture(self.draft, self.width, self.transcript)
         rows = "".join(f"<tr><td>{esc(clock(s.start_ms))}</td><td>{esc(clock(s.end_ms))}</td>"
                        f"<td style=\"text-align:left\">{esc(s.text)}</td><td>{s.confidence:.0%}</td></tr>"
                        for s in self.transcript.segments[:TABLE_ROWS])
@@ -49,16 +53,17 @@ class TranscriptView:
         if self.title:
             html.append(f'<div style="{MUTED}">{esc(self.title)}</div>')
         html.append(f'<div style="margin:2px 0 6px">{esc(summary)}</div>')
-        html.append(timeline_svg(self.draft, self.width, self.transcript))
+        html.append(f"<div>{picture.img(summary)}</div>")
         html.append(f'<details{opened}><summary style="cursor:pointer;{MUTED}">the words</summary>'
                     '<table class="nemo-transcript-table"><thead><tr><th>start</th><th>end</th><th>text</th>'
                     f'<th>confidence</th></tr></thead><tbody>{rows}</tbody></table>{note}</details></div>')
         text = "\n".join(x for x in (self.title, summary, *self.lines()) if x)
         markdown = "\n\n".join(x for x in (md_esc(self.title), md_esc(summary),
                                            "\n".join(f"- {md_esc(line)}" for line in self.lines())) if x)
-        return {"text/plain": text, "text/html": "".join(html), "text/markdown": markdown}
+        data = {"text/plain": text, "text/html": "".join(html), "text/markdown": markdown, "image/png": picture.b64}
+        return data, picture.metadata()
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> tuple[dict[str, str], dict[str, Any]]:
         return self.bundle()
 
     def __repr__(self) -> str:

@@ -48,6 +48,7 @@ class NemoWidget(anywidget.AnyWidget):
     def __init__(self, **kw: Any):
         self._lock = threading.RLock()
         self._handle: Any = None
+        self.snapshot_metadata: dict[str, Any] = {}  # the image/png size of the last snapshot (CSS pixels)
         self._shown_in: contextvars.Context | None = None
         self._actions: dict[str, Callable[[dict[str, Any], list[Any]], None]] = {}
         super().__init__(**kw)
@@ -93,12 +94,12 @@ class NemoWidget(anywidget.AnyWidget):
         return data
 
     def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-        return self.bundle(), {}
+        return self.bundle(), self.snapshot_metadata
 
     def _ipython_display_(self) -> None:
         from IPython.display import display
 
-        self._handle = display(self.bundle(), raw=True, display_id=True)
+        self._handle = display(self.bundle(), raw=True, display_id=True, metadata=self.snapshot_metadata)
         # The output's updates must name the cell that showed it as their parent: a frontend routes a
         # display update to the cell whose request it answers (not to the button click that led to it).
         self._shown_in = contextvars.copy_context()
@@ -108,4 +109,5 @@ class NemoWidget(anywidget.AnyWidget):
         if self._handle is None or self._shown_in is None:
             return
         with self._lock:  # one thread at a time may enter the saved context
-            self._shown_in.run(self._handle.update, self.bundle(), raw=True)
+            data = self.bundle()
+            self._shown_in.run(self._handle.update, data, raw=True, metadata=self.snapshot_metadata)

@@ -71,7 +71,8 @@ class CompareWidget(NemoWidget):
     def snapshot(self) -> dict[str, Any]:
         bundle = getattr(self.result, "bundle", None)
         if callable(bundle):
-            data = dict(bundle())
+            data, self.snapshot_metadata = bundle()
+            data = dict(data)
             data.pop("text/markdown", None)
             return data
         return {"text/plain": self.title}

@@ -20,7 +20,7 @@ import traitlets
 from nemo_nb.notebook._fmt import MUTED, Throttle, esc, seconds_text, size_text
 from nemo_nb.notebook.controller import NotebookSession, controller_for
 from nemo_nb.widgets.base import one_line
-from nemo_nb.widgets.snapshot import poster_html, timeline_html, timeline_png_b64
+from nemo_nb.widgets.snapshot import poster_html, timeline_snapshot
 from nemo_nb.widgets.stream import ReplyStream
 from nemo_nb.widgets.timeline import TimelineTraits
 from nemo_nb.widgets.transfer import CHUNK_BYTES, Incoming
@@ -339,11 +339,11 @@ class Studio(TimelineTraits):
             plain.append(f"✗ {self.error}")
         data: dict[str, Any] = {}
         if self.draft.tracks:
-            html.append(timeline_html(self.draft))
+            timeline, picture = timeline_snapshot(self.draft)
+            html.append(timeline)
             plain.append(self.summary)
-            png = timeline_png_b64(self.draft)
-            if png:
-                data["image/png"] = png
+            data["image/png"] = picture.b64
+            self.snapshot_metadata = picture.metadata()
         if self.video_name:
             html.append(poster_html(self.poster, self.export_label))
             plain.append(self.export_label if self.video_preview else f"Exported {self.export_label}")

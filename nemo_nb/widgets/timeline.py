@@ -7,19 +7,18 @@ from typing import Any
 import traitlets
 
 from nemo_nb.draft import TEXT, Draft
-from nemo_nb.notebook.timeline import COLOURS, TYPE_COLOURS
+from nemo_nb.notebook.picture import COLOURS, TYPE_COLOURS
 from nemo_nb.widgets.base import NemoWidget
-from nemo_nb.widgets.snapshot import timeline_html, timeline_png_b64
+from nemo_nb.widgets.snapshot import timeline_snapshot
 
 MAX_SEGMENTS = 2000  # drawn and listed; the summary counts the rest
 
 
 def segment_row(number: int, track: Any, seg: Any) -> dict[str, Any]:
     """A segment's row of ``Draft.segments_df()`` as a dict (without pandas: the widget redraws often)."""
-    return {"track": number, "type": track.type_name, "kind": seg.kind, "start_s": seg.start_ms / 1000,
-            "end_s": seg.end_ms / 1000, "duration_s": seg.duration_ms / 1000, "label": seg.label,
-            "volume": seg.volume, "source_in_s": seg.source_in_ms / 1000, "text": seg.text, "src": seg.src,
-            "id": seg.id}
+    return {"track": number, "type": track.type_name, "kind": seg.kind, "label": seg.label,
+            "start_s": seg.start_ms / 1000, "end_s": seg.end_ms / 1000, "duration_s": seg.duration_ms / 1000,
+            "text": seg.text, "volume": seg.volume, "source_in_s": seg.source_in_ms / 1000}
 
 
 def timeline_state(draft: Draft) -> dict[str, Any]:
@@ -67,8 +66,6 @@ class TimelineWidget(TimelineTraits):
         self.show_draft(self.draft)
 
     def snapshot(self) -> dict[str, Any]:
-        data = {"text/plain": self.summary, "text/html": timeline_html(self.draft)}
-        png = timeline_png_b64(self.draft)
-        if png:
-            data["image/png"] = png
-        return data
+        html, picture = timeline_snapshot(self.draft)
+        self.snapshot_metadata = picture.metadata()
+        return {"text/plain": self.summary, "text/html": html, "image/png": picture.b64}

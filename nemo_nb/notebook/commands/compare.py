@@ -41,7 +41,7 @@ def compare(ctx: Context, args: Namespace, cell: str | None = None) -> None:
 
             display(CompareWidget(result, controller=c))
         else:
-            status.replace(result.bundle())
+            status.replace(*result.bundle())
     if result.failed:
         first = result.failed[0]
         raise NemoCellError(f"{len(result.failed)} of {len(result.variants)} variants failed "

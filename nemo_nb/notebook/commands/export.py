@@ -43,7 +43,7 @@ def run_export(ctx: Context, session: Any, to: str | None, resume: bool, out: st
     if bar is None:
         return
     bar.replace(ExportView(result, limit_mb=ctx.options.embed_limit_mb).bundle())
-    if ctx.options.claim_link and not preview:
+    if ctx.options.claim_link and not preview and not ctx.controller.embedded:  # claiming is a cloud feature
         show_claim(ctx, session)
 
 

@@ -8,7 +8,6 @@ from typing import Any
 
 from IPython.core.magic_arguments import magic_arguments
 
-from nemo_nb.notebook._fmt import MUTED, esc
 from nemo_nb.notebook.commands.base import Context, out_option, quiet_option, session_option
 from nemo_nb.notebook.commands.export import run_export
 from nemo_nb.notebook.commands.status import run_credits, run_status
@@ -45,7 +44,7 @@ def message(ctx: Context, args: Namespace, cell: str) -> None:
 
 def send(ctx: Context, session: Any, text: str, out: str | None, quiet: bool) -> None:
     from nemo_nb.notebook.live import LiveReply
-    from nemo_nb.notebook.timeline import timeline_svg
+    from nemo_nb.notebook.picture import timeline_picture
 
     c, options = ctx.controller, ctx.options
     live = None if quiet else LiveReply(text, rate=options.redraw_hz, header=c.label(session), display=ctx.live).start()
@@ -64,10 +63,6 @@ def send(ctx: Context, session: Any, text: str, out: str | None, quiet: bool) ->
     ctx.store(out, reply)
     if live is None:
         return
-    if options.show_timeline and reply.changes and reply.draft_after is not None:
-        summary = reply.draft_after.summary()
-        live.finish(reply, extra_html=f'<div style="margin-top:6px">{timeline_svg(reply.draft_after)}</div>'
-                                      f'<div style="{MUTED}">{esc(summary)}</div>',
-                    extra_text=summary, timeline_shown=True)
-    else:
-        live.finish(reply)
+    # The picture of the new timeline; its summary line is %nemo status's (not repeated under every reply).
+    shown = options.show_timeline and reply.changes and reply.draft_after is not None
+    live.finish(reply, timeline=timeline_picture(reply.draft_after) if shown else None)
