@@ -115,9 +115,10 @@ class Session:
         return self._run(lambda **cb: self._inner.ask(text, **kw, **cb), **callbacks)
 
     def export(self, path: str | os.PathLike[str], progress: Callable[[float], None] | None = None, *,
-               resume: bool = False, language: str | None = None, preview: bool = False) -> Export:
+               resume: bool = False, language: str | None = None, preview: bool = False,
+               loudness: float | str | None = None) -> Export:
         return self._run(lambda **cb: self._inner.export(path, resume=resume, language=language, preview=preview,
-                                                         **cb), progress=progress)
+                                                         loudness=loudness, **cb), progress=progress)
 
     def claim_link(self) -> str:
         return self._runner.run(self._inner.claim_link())

@@ -143,7 +143,8 @@ class RenderManager:
 
         language = output.get("language")
         try:
-            plan = plan_render(Draft(json.loads(job["draft"])), resolve, out, work, language=language, preview=preview)
+            plan = plan_render(Draft(json.loads(job["draft"])), resolve, out, work, language=language, preview=preview,
+                               loudness=output.get("loudness", "draft"))  # our extension: LUFS or "off"
             report = render(plan, on_progress=progress, cancel=cancel)
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)  # the render's own folder: nothing of it is kept

@@ -1,6 +1,7 @@
 """Helpers to look inside media files: frames, decoded PCM, tone levels, packet hashes."""
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -46,3 +47,14 @@ def tone_level(samples: Any, hz: float) -> float:
     """Amplitude of one frequency in ``samples`` (a single-bin DFT)."""
     t = np.arange(len(samples)) / PCM_RATE
     return float(2 * abs(np.dot(samples, np.exp(-2j * np.pi * hz * t))) / len(samples))
+
+
+def loudness(path: Path, stream: int = 0) -> tuple[float, float]:
+    """(integrated LUFS, true peak dBTP) of an audio stream, measured by ffmpeg's ebur128."""
+    done = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path), "-map", f"0:a:{stream}",
+                           "-af", "ebur128=peak=true", "-f", "null", "-"], capture_output=True, text=True, timeout=120)
+    summary = done.stderr.rpartition("Summary:")[2]
+    integrated = re.search(r"I:\s+(-?[\d.]+) LUFS", summary)
+    peak = re.search(r"Peak:\s+(-?(?:inf|[\d.]+)) dBFS", summary)
+    assert integrated and peak, done.stderr[-500:]
+    return float(integrated.group(1)), float(peak.group(1))

@@ -17,16 +17,33 @@ import os
 import re
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 from nemo_nb.draft import CANVAS_PRESETS, Draft
 from nemo_nb.local.media.ffmpeg import run_ffmpeg
 from nemo_nb.local.media.filtergraph import Graph
+from nemo_nb.local.media.loudness import (
+    DEFAULT_TARGET,
+    GAIN_PLACEHOLDER,
+    Levelled,
+    LoudnessJob,
+    check_target,
+    gain_filter,
+    level,
+)
 from nemo_nb.local.media.mix import add_audio
 from nemo_nb.local.media.smart import SpliceJob, SpliceResult, run_splice, splice_job
-from nemo_nb.local.media.timeline import MediaRef, RenderError, Timeline, Visual, language_code, read_timeline
+from nemo_nb.local.media.timeline import (
+    MediaRef,
+    RenderError,
+    Timeline,
+    Visual,
+    language_code,
+    read_timeline,
+)
 from nemo_nb.local.media.titles import DrawnText, drawn_texts
 
 __all__ = ["LANGUAGES", "MediaRef", "RenderError", "RenderPlan", "RenderReport", "language_tag", "plan_render",
@@ -50,6 +67,7 @@ DEFAULT_CANVAS = CANVAS_PRESETS["16:9"]
 DEFAULT_FPS = 30
 MAX_FPS = 60
 SPLICE_SHARE = 80.0  # percent of a smart render's progress bar given to splicing the picture
+LEVEL_SHARE = 5.0  # percent of the progress bar given to measuring loudness
 # Every clip is its own input, and each input holds a few decoded frames until the graph reaches it
 # (measured with ffmpeg 9: ~2 MB + 4-5 frames each). Past a few clips, one decoder thread per input
 # saves ~30 % of that memory and is faster (500 clips: 2.2 s instead of 3.3 s); the budget refuses
@@ -96,15 +114,20 @@ class RenderPlan:
     splice: SpliceJob | None = None  # smart rendering: splice the picture first, then run ``splice_args``
     splice_args: list[str] = field(default_factory=list)
     note: str = ""  # why the picture is encoded in full, when it is
+    levels: LoudnessJob | None = None  # loudness normalisation: measure the sound first
+    reframes: tuple[str, ...] = ()  # how each clip of another shape was fitted to the frame
 
 
 @dataclass(frozen=True)
 class RenderReport:
-    """How the picture was made: ``copied``, ``spliced`` (smart rendering) or ``encoded``, and why."""
+    """How the picture was made: ``copied``, ``spliced`` (smart rendering) or ``encoded``, and why; how clips
+    were fitted to the frame and how loud each audio track was made."""
 
     picture: str
     note: str = ""
     splice: SpliceResult | None = None  # what splicing did, when it did
+    reframes: tuple[str, ...] = ()
+    loudness: tuple[Levelled, ...] = ()  # one per audio track; () when loudness is off
 
     @property
     def copied_frames(self) -> int:
@@ -124,7 +147,10 @@ class RenderReport:
         if self.picture == "spliced":
             at = ", ".join(f"{t:g} s" for t in self.splices)
             counts = f" ({self.copied_frames} frames copied, {self.encoded_frames} re-encoded; splices at {at})"
-        return f"picture {self.picture}{counts}" + (f"; {self.note}" if self.note else "")
+        parts = [f"picture {self.picture}{counts}", self.note]
+        parts += [f"frame: {', '.join(self.reframes)}"] if self.reframes else []
+        parts += [f"sound: {'; '.join(map(str, self.loudness))}"] if self.loudness else ["sound: loudness as mixed"]
+        return "; ".join(p for p in parts if p)
 
 
 def language_tag(language: str) -> tuple[str, str]:
@@ -141,7 +167,7 @@ def language_tag(language: str) -> tuple[str, str]:
 
 def plan_render(
     draft: Draft, resolve: Callable[[str], MediaRef | None], out_path: Path, work_dir: Path,
-    *, language: str | None = None, smart: bool | None = None, preview: bool = False,
+    *, language: str | None = None, smart: bool | None = None, preview: bool = False, loudness: Any = "draft",
 ) -> RenderPlan:
     """Check ``draft`` and build the ffmpeg run that renders it to ``out_path``.
 
@@ -149,9 +175,15 @@ def plan_render(
     ``out_path`` (``RenderPlan.extra_outputs``); ``language`` renders that language alone. ``smart``:
     splice the picture when it can be (``None``: when that is quicker), never (``False``), or whenever
     it can be (``True``). ``preview``: a quick small render (shorter side at most ``PREVIEW_SIDE``, at most
-    ``PREVIEW_FPS`` frames a second), for looking.
+    ``PREVIEW_FPS`` frames a second), for looking. ``loudness``: the target in LUFS for every audio track,
+    ``"off"``, or ``"draft"``: the draft's ``m.loudness``, else ``DEFAULT_TARGET``.
     """
     timeline = read_timeline(draft, resolve)
+    if loudness == "draft":
+        asked = draft.raw["m"].get("loudness")
+        target = check_target(DEFAULT_TARGET if asked is None else asked, "m.loudness")
+    else:
+        target = check_target(loudness, "loudness")
     if language is not None:
         code = language_code(language)
         if code not in timeline.languages:
@@ -168,6 +200,7 @@ def plan_render(
     splice: SpliceJob | None = None
     splice_args: list[str] = []
     note = ""
+    levelled = target is not None and _has_sound(timeline)
     if source is not None:
         graph = Graph()
         index: int | None = graph.input(source.ref.path)
@@ -189,22 +222,42 @@ def plan_render(
         if isinstance(job, SpliceJob):
             splice, spliced = job, Graph()
             copied = ["-map", f"{spliced.input(job.out)}:v:0", "-c:v", "copy"]
-            splice_args = _finish(spliced, timeline, copied, None, out_path, work_dir / "filtergraph_spliced.txt", extra)
+            splice_args = _finish(spliced, timeline, copied, None, out_path, work_dir / "filtergraph_spliced.txt",
+                                  extra, levelled=levelled)
         else:
             note = f"picture encoded in full: {job}"
         graph, index = Graph(), None
         _add_picture(graph, timeline, width, height, rate, captions, preview)
         video_args = ["-map", "[vout]", *(PREVIEW_CODEC if preview else VIDEO_CODEC)]
-    args = _finish(graph, timeline, video_args, index, out_path, work_dir / "filtergraph.txt", extra)
+    levels = None if target is None or not levelled else _loudness_job(
+        timeline, None if source is None else source.ref.path, target, work_dir)
+    args = _finish(graph, timeline, video_args, index, out_path, work_dir / "filtergraph.txt", extra,
+                   levelled=levelled)
     return RenderPlan(args, timeline.duration_ms / 1000, source is not None, width, height, out_path,
-                      extra, languages, splice, splice_args, note)
+                      extra, languages, splice, splice_args, note, levels)
+
+
+def _has_sound(timeline: Timeline) -> bool:
+    return bool(timeline.sounds) or any(
+        v.volume and v.ref.info.has_audio and v.ref.info.kind == "video" for v in timeline.visuals)
+
+
+def _loudness_job(timeline: Timeline, copied: Path | None, target: float, work_dir: Path) -> LoudnessJob:
+    """The audio-only run that measures each audio track of the render (the same mix, without the gain)."""
+    graph = Graph()
+    index = None if copied is None else graph.input(copied)
+    outputs = add_audio(graph, timeline, copy_input=index, languages=timeline.languages)
+    return LoudnessJob(target, graph.inputs, graph.filters, outputs, timeline.duration_ms / 1000, work_dir)
 
 
 def _finish(graph: Graph, timeline: Timeline, video_args: list[str], copy_input: int | None, out_path: Path,
-            script: Path, extra: dict[str, Path]) -> list[str]:
-    """The whole run: ``graph``'s inputs, its sound added, the filter script written, the outputs."""
+            script: Path, extra: dict[str, Path], *, levelled: bool = False) -> list[str]:
+    """The whole run: ``graph``'s inputs, its sound added (``levelled``: each track through a gain chosen at
+    render time, ``GAIN_PLACEHOLDER`` until then), the filter script written, the outputs."""
     languages = timeline.languages
     audio = add_audio(graph, timeline, copy_input=copy_input, languages=languages)
+    if levelled:
+        audio = [graph.chain(label, GAIN_PLACEHOLDER.format(i)) for i, label in enumerate(audio)]
     script.write_text(";\n".join(graph.filters) + "\n", encoding="utf-8")
     audio_args = [arg for label in audio for arg in ("-map", label)] + AUDIO_CODEC + _tags(languages)
     if extra:
@@ -233,18 +286,28 @@ def render(
     moved: list[Path] = []
     report = RenderReport("copied" if plan.copies_video else "encoded", plan.note)
     args = plan.args
+    done = 0.0
+
+    def share(start: float, end: float) -> Callable[[float], None] | None:
+        return None if on_progress is None else (lambda pct: on_progress(start + pct * (end - start) / 100))
+
     try:
+        levelled: list[Levelled] = []
+        if plan.levels is not None:
+            done = LEVEL_SHARE
+            levelled = level(plan.levels, share(0, done), cancel)
         if plan.splice is not None:
-            scaled = None if on_progress is None else (lambda pct: on_progress(pct * SPLICE_SHARE / 100))
-            spliced = run_splice(plan.splice, scaled, cancel)
+            spliced = run_splice(plan.splice, share(done, SPLICE_SHARE), cancel)
             if spliced.ok:
                 args = plan.splice_args
                 report = RenderReport("spliced", "", spliced)
             else:
                 report = RenderReport("encoded", f"picture encoded in full: {spliced.reason}")
-        done = 0.0 if args is plan.args else SPLICE_SHARE
-        scaled = None if on_progress is None else (lambda pct: on_progress(done + pct * (100 - done) / 100))
-        run_ffmpeg(args, duration_s=plan.duration_s, on_progress=scaled, cancel=cancel)
+            done = SPLICE_SHARE if spliced.ok else done
+        if levelled:
+            _apply_gains(args, levelled)
+        report = replace(report, reframes=plan.reframes, loudness=tuple(levelled))
+        run_ffmpeg(args, duration_s=plan.duration_s, on_progress=share(done, 100), cancel=cancel)
         for partial, final in zip(partials, finals):
             os.replace(partial, final)
             moved.append(final)
@@ -256,6 +319,15 @@ def render(
         for partial in partials:
             partial.unlink(missing_ok=True)
     return report
+
+
+def _apply_gains(args: list[str], levelled: list[Levelled]) -> None:
+    """Put each audio track's gain into the filter script of ``args`` in place of its ``GAIN_PLACEHOLDER``."""
+    script = Path(args[args.index("-/filter_complex") + 1])
+    text = script.read_text(encoding="utf-8")
+    for i, levels in enumerate(levelled):
+        text = text.replace(GAIN_PLACEHOLDER.format(i), gain_filter(levels))
+    script.write_text(text, encoding="utf-8")
 
 
 def _partial(out_path: Path) -> Path:
