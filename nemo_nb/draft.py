@@ -31,7 +31,9 @@ c      str     text colour (name or #rrggbb)
 fs     int     font size in px at the canvas height (text)
 ====== ======= ==========================================================
 
-Draft metadata of our own: ``m.canvas = {"w": 1920, "h": 1080, "fit": "fit" | "fill"}``;
+Draft metadata of our own: ``m.canvas = {"w": 1920, "h": 1080, "fit": "blur" | "fit" | "fill"}`` (a clip of
+another shape: over a blurred copy of itself, the default; with black bars; or cropped); ``m.loudness`` (the
+exports' loudness in LUFS, -40..-5, or ``"off"``; -14 when absent);
 ``m.languages`` (the order of a dubbed draft's audio tracks); ``m.voiceover`` and ``m.dub`` (the
 scripts and caption cues the agent made, so captions and dubs can follow them).
 
@@ -302,7 +304,7 @@ class Draft:
         self.raw["t"].append(raw)
         return Track(raw)
 
-    def set_canvas(self, width: int, height: int, fit: str = "fit") -> None:
+    def set_canvas(self, width: int, height: int, fit: str = "blur") -> None:
         self.raw["m"]["canvas"] = {"w": int(width), "h": int(height), "fit": fit}
 
     def refresh_duration(self) -> int:
@@ -396,7 +398,7 @@ def _canvas_text(canvas: dict[str, Any] | None) -> str | None:
         return None
     text = f"{_int(canvas.get('w'))}x{_int(canvas.get('h'))}"
     fit = canvas.get("fit")
-    return text if fit in (None, "fit") else f"{text} ({fit})"
+    return text if fit in (None, "fit", "blur") else f"{text} ({fit})"
 
 
 def _canvas_changes(old: dict[str, Any] | None, new: dict[str, Any] | None) -> list[str]:

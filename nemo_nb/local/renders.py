@@ -152,6 +152,8 @@ class RenderManager:
         finally:
             shutil.rmtree(work, ignore_errors=True)
         log.info("render %s: %s", job["id"], report)  # the render log: how the picture was made, and why
+        log.info("render %s frame: %s", job["id"], report.frame)  # blurred background, bars or a crop
+        log.info("render %s sound: %s", job["id"], report.sound)  # measured loudness and the gain applied
         url_key = secrets.token_urlsafe(18)
         # An extra output's key starts with its render's key (how /files finds it) and has its own secret part.
         extra = {lang: {"relpath": path.relative_to(self.media_root).as_posix(),

@@ -22,7 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from nemo_nb.local.media.ffmpeg import run_ffmpeg
-from nemo_nb.local.media.timeline import RenderError
+from nemo_nb.local.media.filtergraph import Graph
+from nemo_nb.local.media.mix import add_audio
+from nemo_nb.local.media.timeline import RenderError, Timeline
 
 DEFAULT_TARGET = -14.0  # LUFS integrated: YouTube, TikTok, Instagram, Spotify
 TARGET_RANGE = (-40.0, -5.0)
@@ -86,6 +88,23 @@ class Levelled:
         how = "through a peak limiter" if self.limited else "linear"
         return (f"{self.before.integrated:.1f} LUFS, peak {self.before.true_peak:.1f} dBTP → {self.target:g} LUFS "
                 f"(gain {self.gain_db:+.1f} dB, {how})")
+
+
+def loudness_job(timeline: Timeline, copied: Path | None, target: float, work_dir: Path) -> LoudnessJob:
+    """The audio-only run that measures each audio track of a render: the same mix, before the gain (``copied``:
+    the source whose video the render copies; its sound is taken from it)."""
+    graph = Graph()
+    index = None if copied is None else graph.input(copied)
+    outputs = add_audio(graph, timeline, copy_input=index, languages=timeline.languages)
+    return LoudnessJob(target, graph.inputs, graph.filters, outputs, timeline.duration_ms / 1000, work_dir)
+
+
+def apply_gains(script: Path, levelled: list[Levelled]) -> None:
+    """Put each audio track's gain into the render's filter ``script`` in place of its ``GAIN_PLACEHOLDER``."""
+    text = script.read_text(encoding="utf-8")
+    for i, levels in enumerate(levelled):
+        text = text.replace(GAIN_PLACEHOLDER.format(i), gain_filter(levels))
+    script.write_text(text, encoding="utf-8")
 
 
 def gain_filter(levelled: Levelled) -> str:

@@ -30,13 +30,16 @@ from nemo_nb.local.media.loudness import (
     GAIN_PLACEHOLDER,
     Levelled,
     LoudnessJob,
+    apply_gains,
     check_target,
-    gain_filter,
     level,
+    loudness_job,
 )
-from nemo_nb.local.media.mix import add_audio
+from nemo_nb.local.media.mix import add_audio, has_sound
+from nemo_nb.local.media.reframe import fit_filters
 from nemo_nb.local.media.smart import SpliceJob, SpliceResult, run_splice, splice_job
 from nemo_nb.local.media.timeline import (
+    DEFAULT_FIT,
     MediaRef,
     RenderError,
     Timeline,
@@ -147,10 +150,17 @@ class RenderReport:
         if self.picture == "spliced":
             at = ", ".join(f"{t:g} s" for t in self.splices)
             counts = f" ({self.copied_frames} frames copied, {self.encoded_frames} re-encoded; splices at {at})"
-        parts = [f"picture {self.picture}{counts}", self.note]
-        parts += [f"frame: {', '.join(self.reframes)}"] if self.reframes else []
-        parts += [f"sound: {'; '.join(map(str, self.loudness))}"] if self.loudness else ["sound: loudness as mixed"]
-        return "; ".join(p for p in parts if p)
+        return f"picture {self.picture}{counts}" + (f"; {self.note}" if self.note else "")
+
+    @property
+    def frame(self) -> str:
+        """How clips of another shape were fitted to the frame (blurred background, bars or a crop)."""
+        return "; ".join(self.reframes) or "every clip has the frame's shape"
+
+    @property
+    def sound(self) -> str:
+        """How loud each audio track was measured and made."""
+        return "; ".join(map(str, self.loudness)) or "loudness as mixed"
 
 
 def language_tag(language: str) -> tuple[str, str]:
@@ -200,7 +210,8 @@ def plan_render(
     splice: SpliceJob | None = None
     splice_args: list[str] = []
     note = ""
-    levelled = target is not None and _has_sound(timeline)
+    levelled = target is not None and has_sound(timeline)
+    reframes: tuple[str, ...] = ()
     if source is not None:
         graph = Graph()
         index: int | None = graph.input(source.ref.path)
@@ -227,27 +238,14 @@ def plan_render(
         else:
             note = f"picture encoded in full: {job}"
         graph, index = Graph(), None
-        _add_picture(graph, timeline, width, height, rate, captions, preview)
+        reframes = _add_picture(graph, timeline, width, height, rate, captions, preview)
         video_args = ["-map", "[vout]", *(PREVIEW_CODEC if preview else VIDEO_CODEC)]
-    levels = None if target is None or not levelled else _loudness_job(
+    levels = None if target is None or not levelled else loudness_job(
         timeline, None if source is None else source.ref.path, target, work_dir)
     args = _finish(graph, timeline, video_args, index, out_path, work_dir / "filtergraph.txt", extra,
                    levelled=levelled)
     return RenderPlan(args, timeline.duration_ms / 1000, source is not None, width, height, out_path,
-                      extra, languages, splice, splice_args, note, levels)
-
-
-def _has_sound(timeline: Timeline) -> bool:
-    return bool(timeline.sounds) or any(
-        v.volume and v.ref.info.has_audio and v.ref.info.kind == "video" for v in timeline.visuals)
-
-
-def _loudness_job(timeline: Timeline, copied: Path | None, target: float, work_dir: Path) -> LoudnessJob:
-    """The audio-only run that measures each audio track of the render (the same mix, without the gain)."""
-    graph = Graph()
-    index = None if copied is None else graph.input(copied)
-    outputs = add_audio(graph, timeline, copy_input=index, languages=timeline.languages)
-    return LoudnessJob(target, graph.inputs, graph.filters, outputs, timeline.duration_ms / 1000, work_dir)
+                      extra, languages, splice, splice_args, note, levels, reframes)
 
 
 def _finish(graph: Graph, timeline: Timeline, video_args: list[str], copy_input: int | None, out_path: Path,
@@ -305,7 +303,7 @@ def render(
                 report = RenderReport("encoded", f"picture encoded in full: {spliced.reason}")
             done = SPLICE_SHARE if spliced.ok else done
         if levelled:
-            _apply_gains(args, levelled)
+            apply_gains(Path(args[args.index("-/filter_complex") + 1]), levelled)
         report = replace(report, reframes=plan.reframes, loudness=tuple(levelled))
         run_ffmpeg(args, duration_s=plan.duration_s, on_progress=share(done, 100), cancel=cancel)
         for partial, final in zip(partials, finals):
@@ -319,15 +317,6 @@ def render(
         for partial in partials:
             partial.unlink(missing_ok=True)
     return report
-
-
-def _apply_gains(args: list[str], levelled: list[Levelled]) -> None:
-    """Put each audio track's gain into the filter script of ``args`` in place of its ``GAIN_PLACEHOLDER``."""
-    script = Path(args[args.index("-/filter_complex") + 1])
-    text = script.read_text(encoding="utf-8")
-    for i, levels in enumerate(levelled):
-        text = text.replace(GAIN_PLACEHOLDER.format(i), gain_filter(levels))
-    script.write_text(text, encoding="utf-8")
 
 
 def _partial(out_path: Path) -> Path:
@@ -394,9 +383,9 @@ def _frame_rate(timeline: Timeline) -> Fraction:
 
 
 def _add_picture(graph: Graph, timeline: Timeline, width: int, height: int, rate: Fraction,
-                 captions: list[DrawnText], quick: bool = False) -> None:
+                 captions: list[DrawnText], quick: bool = False) -> tuple[str, ...]:
     """Clips, still images and black gaps joined on frame boundaries, then the text drawn on top (``quick``:
-    the cheapest scaling, for previews)."""
+    the cheapest scaling, for previews); how each clip of another shape was fitted (for the render log)."""
 
     def frame(ms: int) -> int:
         return round(ms * rate / 1000)
@@ -405,6 +394,8 @@ def _add_picture(graph: Graph, timeline: Timeline, width: int, height: int, rate
     threads = 1 if len(timeline.visuals) > _MANY_CLIPS else 0
     fps = f"fps={rate.numerator}/{rate.denominator}"
     pieces: list[str] = []
+    notes: list[str] = []
+    fit = DEFAULT_FIT if timeline.canvas is None else timeline.canvas.fit
     cursor = 0
     for clip in [*timeline.visuals, None]:
         start = timeline.duration_ms if clip is None else clip.start_ms
@@ -420,9 +411,12 @@ def _add_picture(graph: Graph, timeline: Timeline, width: int, height: int, rate
         still = clip.ref.info.kind == "image"
         length = None if still else clip.dur_ms / 1000 + _INPUT_SLACK_S
         index = graph.input(clip.ref.path, 0 if still else clip.in_ms, length, threads)
+        fitted, note = fit_filters(graph, clip, width, height, fit, quick)
+        if note:
+            notes.append(f"clip at {clip.start_ms / 1000:g} s, {note}")
         filters = ",".join([
             # The rate first: frames a lower rate drops are never scaled.
-            "setpts=PTS-STARTPTS", fps, _fit(clip, width, height, timeline, quick), "format=yuv420p",
+            "setpts=PTS-STARTPTS", fps, fitted, "format=yuv420p",
             "tpad=stop=-1:stop_mode=clone", f"trim=end_frame={frame(end) - frame(start)}",
         ])
         pieces.append(graph.chain(f"[{index}:v:0]", filters))
@@ -431,6 +425,7 @@ def _add_picture(graph: Graph, timeline: Timeline, width: int, height: int, rate
     if len(pieces) > 1:
         text.insert(0, f"concat=n={len(pieces)}:v=1:a=0")
     graph.filters.append(f"{joined}{','.join(text) or 'null'}[vout]")
+    return tuple(notes)
 
 
 def _check_memory(visuals: list[Visual]) -> None:
@@ -441,21 +436,6 @@ def _check_memory(visuals: list[Visual]) -> None:
             f"the timeline has {len(visuals)} video/image clips; rendering them in one pass would need about "
             f"{need / (1 << 30):.1f} GB of memory (limit {MEMORY_BUDGET >> 30} GB): use fewer clips or smaller sources"
         )
-
-
-def _fit(clip: Visual, width: int, height: int, timeline: Timeline, quick: bool = False) -> str:
-    """Scale into the canvas: letterboxed ("fit", the default) or cropped ("fill"); ``quick``: bilinear."""
-    info = clip.ref.info
-    if (info.width, info.height) == (width, height):
-        return "setsar=1"
-    flags = ":flags=fast_bilinear" if quick else ""
-    if timeline.canvas is not None and timeline.canvas.fit == "fill":
-        # Crop to the canvas shape first, then scale: scaling the whole frame up and cropping after
-        # would scale ~2x more pixels (1080p → 9:16 took 0.7 s longer on 30 s).
-        crop = f"crop=w=min(iw\\,ih*{width}/{height}):h=min(ih\\,iw*{height}/{width})"
-        return f"{crop},scale={width}:{height}{flags},setsar=1"
-    return (f"scale={width}:{height}:force_original_aspect_ratio=decrease:force_divisible_by=2{flags},"
-            f"pad={width}:{height}:(ow-iw)/2:(oh-ih)/2:color=black,setsar=1")
 
 
 def preview_size(width: int, height: int) -> tuple[int, int]:

@@ -28,6 +28,8 @@ FONT_PX = (8, 400)
 CANVAS_PX = (16, 3840)
 MAX_CANVAS_AREA = 3840 * 2160
 POSITIONS = ("top", "center", "bottom")
+FITS = ("blur", "fit", "fill")  # a clip of another shape: over a blurred copy of itself, with bars, or cropped
+DEFAULT_FIT = "blur"
 COLOURS = {
     "white": "ffffff", "black": "000000", "red": "ff0000", "green": "008000", "lime": "00ff00",
     "blue": "0000ff", "yellow": "ffff00", "cyan": "00ffff", "magenta": "ff00ff", "orange": "ffa500",
@@ -100,7 +102,7 @@ class Caption:
 class Canvas:
     width: int
     height: int
-    fit: str  # fit | fill
+    fit: str  # blur | fit | fill (see ``reframe``)
 
 
 @dataclass(frozen=True)
@@ -212,7 +214,7 @@ def _canvas(draft: Draft) -> Canvas | None:
     height = where.number("h", lo=CANVAS_PX[0], hi=CANVAS_PX[1])
     if width * height > MAX_CANVAS_AREA:
         raise RenderError(f"m.canvas {width}x{height} is larger than 3840x2160")
-    fit = where.choice("fit", ("fit", "fill"), default="fit")
+    fit = where.choice("fit", FITS, default=DEFAULT_FIT)
     return Canvas(width - width % 2, height - height % 2, fit)  # H.264 4:2:0 needs even sizes
 
 

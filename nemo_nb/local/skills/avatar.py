@@ -126,7 +126,7 @@ def make_presenter(c: TurnContext, lines: list, voice: Any, language: str, pace:
     draft.track(VIDEO, "Video").add({"id": new_segment_id(), "k": "video", "st": 0, "d": length,
                                      "src": entry["media_id"], "url": entry["cdn_url"], "ss": 0,
                                      "n": f"Presenter ({style})", "v": 100})
-    draft.set_canvas(width, height, "fit")
+    draft.set_canvas(width, height)
     draft.raw["m"]["voiceover"] = {"language": language, "voice": voice.id, "srt": srt_entry["media_id"],
                                    "cues": [[q.start_ms, q.end_ms, q.text] for q in cues]}
     if captions:

@@ -1,4 +1,5 @@
-"""Aspect ratio: 16:9, 9:16 or 1:1, fitted (padded) or filled (cropped)."""
+"""Aspect ratio: 16:9, 9:16 or 1:1; the picture over a blurred copy of itself (the default), with bars, or
+cropped to fill the frame."""
 from __future__ import annotations
 
 import re
@@ -15,7 +16,7 @@ RATIO_WORDS = {
     "16:9": r"\b16\s*[:x/]\s*9\b|\blandscape\b|\bhorizontal\b|\bwidescreen\b|\byoutube\b|横屏",
 }
 FILL = r"\b(fill|crop|cropped|zoom|full[- ]?screen)\b|裁切"
-FIT = r"\b(fit|pad|padded|letterbox|bars|whole frame)\b"
+FIT = r"\b(fit|pad|padded|letterbox(ed)?|pillarbox(ed)?|bars|whole frame)\b"
 
 
 def ratio_of(message: Message) -> str | None:
@@ -29,7 +30,7 @@ def canvas_plan(message: Message, ctx: TurnContext) -> Plan | None:
     ratio = ratio_of(message)
     if ratio is None or not (ctx.draft.is_renderable or ctx.uploaded("video")):
         return None
-    fit = "fill" if message.says(FILL) else "fit"
+    fit = "fill" if message.says(FILL) else "fit" if message.says(FIT) else "blur"
     width, height = CANVAS_PRESETS[ratio]
 
     async def run(c: TurnContext) -> Any:
@@ -43,11 +44,13 @@ def canvas_plan(message: Message, ctx: TurnContext) -> Plan | None:
 
         async for ev in tool("set_aspect_ratio", {"ratio": ratio, "fit": fit}, work):
             yield ev
-        how = ("filled: the picture is cropped to cover the frame" if fit == "fill"
-               else "fitted: the whole picture shows, with bars where the shapes differ")
+        how = {"fill": "filled: the picture is cropped to cover the frame, the crop placed on what it shows",
+               "fit": "fitted: the whole picture shows, with black bars where the shapes differ",
+               "blur": "the whole picture shows over a blurred copy of itself, with no black bars"}[fit]
         was = f" (was {before.get('w')}x{before.get('h')})" if before else ""
         lead = f"{placed} " if placed else ""
-        other = "say \"fill\" to crop instead" if fit == "fit" else "say \"fit\" to keep the whole picture"
+        other = ("say \"fill\" to crop instead" if fit != "fill"
+                 else "say \"fit\" to keep the whole picture, with bars")
         async for ev in say(f"{lead}The frame is now {ratio}, {width}x{height}{was}, {how}; {other}. "
                             "Open the Export panel when you are ready."):
             yield ev

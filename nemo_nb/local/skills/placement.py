@@ -35,7 +35,7 @@ def place(draft: Draft, uploads: list[dict[str, Any]]) -> list[str]:
         placed.append(f"{upload['filename']} ({seconds_text(start)}–{seconds_text(start + duration)})")
         start += duration
     if not draft.canvas and uploads:
-        draft.set_canvas(int(uploads[0].get("width") or 1920), int(uploads[0].get("height") or 1080), "fit")
+        draft.set_canvas(int(uploads[0].get("width") or 1920), int(uploads[0].get("height") or 1080))
     return placed
 
 
@@ -141,7 +141,7 @@ def convert_plan(message: Message, ctx: TurnContext) -> Plan | None:
         width, height = (short, long) if portrait else (long, short)
 
         def work() -> dict[str, Any]:
-            draft.set_canvas(width, height, str(canvas.get("fit", "fit")))
+            draft.set_canvas(width, height, str(canvas.get("fit", "blur")))
             c.set_draft(draft)
             return {"width": width, "height": height}
 
