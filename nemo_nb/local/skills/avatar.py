@@ -135,7 +135,7 @@ def make_presenter(c: TurnContext, lines: list, voice: Any, language: str, pace:
         track = draft.track(TEXT, "Captions")
         for q in cues:
             track.add({"id": new_segment_id(), "k": "caption", "st": q.start_ms, "d": q.end_ms - q.start_ms,
-                       "tx": q.text, "n": q.text, "pos": "bottom", "c": "white", "fs": max(14, height // 22)})
+                       "tx": q.text, "n": q.text, "pos": "bottom", "c": "white"})
     previous = c.draft
     if previous.is_renderable:  # keep the earlier timeline for "work on …" / undo
         c.state.setdefault("drafts_by_media", {})["previous"] = previous.to_json()

@@ -53,10 +53,9 @@ def captions_plan(message: Message, ctx: TurnContext, *, after_voiceover: bool =
         def work() -> dict[str, Any]:
             d.raw["t"] = [t for t in d.raw["t"] if not (t.get("tt") == TEXT and t.get("n") == "Captions")]
             track = d.track(TEXT, "Captions")
-            height = int((d.canvas or {}).get("h", 1080))
-            for start, end, words in cues:
+            for start, end, words in cues:  # no font size: the renderer sizes captions from the output frame
                 track.add({"id": new_segment_id(), "k": "caption", "st": int(start), "d": int(end) - int(start),
-                           "tx": words, "n": words, "pos": pos, "c": colour, "fs": max(14, height // 22)})
+                           "tx": words, "n": words, "pos": pos, "c": colour})
             c.set_draft(d)
             return {"cues": len(cues), "source": source}
 
