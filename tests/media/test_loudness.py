@@ -98,7 +98,7 @@ def test_silence_stays_silent(export) -> None:
     assert float(abs(pcm(out)).max()) < 1e-4
 
 
-@pytest.mark.parametrize("value", [0, -60, "loud", True, float("nan"), [1]])
+@pytest.mark.parametrize("value", [0, -60, "loud", True, float("nan"), float("-inf"), 10**400, [1], {"i": -14}])
 def test_a_bad_target_is_refused(export, value) -> None:
     with pytest.raises(RenderError, match="loudness"):
         export(VOICE, meta={"loudness": value})
