@@ -39,6 +39,12 @@ def sources(tmp_path_factory: pytest.TempPathFactory) -> dict[str, MediaRef]:
     ffmpeg("-f", "lavfi", "-i", "color=c=0x335577:s=640x360:r=25:d=2", "-f", "lavfi", "-i", "color=c=yellow:s=60x60",
            "-filter_complex", "[0][1]overlay=x='20+10*mod(n,8)':y=150:shortest=1", *x264, str(d / "moving_left.mp4"))
     ffmpeg("-f", "lavfi", "-i", "testsrc2=s=480x360", "-frames:v", "1", str(d / "photo.png"))
+    # A box crossing the picture from left to right in 4 s.
+    ffmpeg("-f", "lavfi", "-i", "color=c=0x335577:s=640x360:r=25:d=4", "-f", "lavfi", "-i", "color=c=yellow:s=60x60",
+           "-filter_complex", "[0][1]overlay=x='20+140*t':y=150:shortest=1", *x264, str(d / "across.mp4"))
+    # An even pattern, the same everywhere.
+    ffmpeg("-f", "lavfi", "-i", "nullsrc=s=640x360:r=25:d=2", "-vf",
+           "geq=lum='255*mod(floor(X/16)+floor(Y/16)\\,2)':cb=128:cr=128", *x264, str(d / "checker.mp4"))
     return {p.stem: MediaRef(p, probe(p)) for p in d.iterdir()}
 
 
@@ -107,6 +113,19 @@ def test_fill_follows_motion(export) -> None:
 
 
 def test_fill_of_an_even_picture_is_centred(export) -> None:
-    _, report = export("wide", 640, 640, "fill")  # testsrc2 fills its frame evenly
+    _, report = export("checker", 640, 640, "fill")
     x = int(report.frame.split("at x=")[1].split(" ")[0])
-    assert abs(x - 140) <= 80
+    assert abs(x - 140) <= 28  # (640 - 360) / 2, give or take a tenth of the room
+
+
+@pytest.mark.slow
+def test_fill_follows_a_subject_across_the_picture(sources, tmp_path) -> None:
+    canvas = {"w": 180, "h": 320, "fit": "fill"}
+    draft = Draft({"t": [{"tt": VIDEO, "sg": [{"src": "across"}]}], "m": {"canvas": canvas}})
+    plan = plan_render(draft, sources.get, tmp_path / "out.mp4", tmp_path / "work")
+    report = render(plan)
+    assert "following the content" in report.frame
+    for t in (0.5, 1.5, 2.5, 3.5):  # the yellow box is in the picture all the way across
+        picture = frame(plan.out_path, t)
+        yellow = (picture[..., 0] > 180) & (picture[..., 1] > 180) & (picture[..., 2] < 90)
+        assert yellow.sum() > 0.5 * (60 * 320 / 360) ** 2, f"the box left the picture at {t} s"

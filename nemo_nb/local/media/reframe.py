@@ -5,9 +5,12 @@ the frame — no black bars. ``fit``: the whole picture with plain black bars. `
 to cover the frame, the crop window placed where the picture's content is: a few frames are sampled and
 the window keeps the most strong edges (drawn text, outlines) and change between samples (motion), with a
 slight pull to the centre when the picture is even — so a title near one side is kept, not cut in half.
+When what matters moves across the picture, the window follows it: from sample to sample, smoothed and
+moving linearly in between.
 """
 from __future__ import annotations
 
+import itertools
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,8 +25,13 @@ _BLUR_DOWNSCALE = 8  # the background is blurred at 1/8 size (cheap), then scale
 _BLUR_DARKEN = 0.6  # the background's brightness
 _SAMPLES = 6  # frames sampled for a fill crop
 _SAMPLE_WIDTH = 160  # px: the samples are analysed this small
-_CENTRE_PULL = 0.15  # share of the window's content a shift from the centre to the edge must beat
+_CENTRE_PULL = 0.25  # share of the window's content a shift from the centre to the edge must beat
 _EDGE = 40  # a grey-level step this strong is an edge (text on a picture, outlines), not texture
+# The window follows the content when the samples' best windows are this far apart (share of the room) and
+# hold this much more content than the one still window does (a subject moving over a quiet picture, not
+# movement all over a busy one).
+_MOVES = 0.2
+_MOVING_GAIN = 1.5
 _PROBE_TIMEOUT_S = 60
 
 
@@ -35,6 +43,7 @@ class Crop:
     y: int
     w: int
     h: int
+    path: tuple[tuple[float, int], ...] = ()  # when the window moves: (seconds into the clip, x or y) to pass by
 
 
 def fit_filters(graph: Graph, clip: Visual, width: int, height: int, fit: str, quick: bool = False) -> tuple[str, str]:
@@ -52,8 +61,13 @@ def fit_filters(graph: Graph, clip: Visual, width: int, height: int, fit: str, q
         # Crop first, then scale: scaling the whole frame up and cropping after scales ~2x more pixels.
         where = f"x={crop.x}" if crop.w < info.width else f"y={crop.y}"
         # As shares of the input's size: a preview decodes a smaller copy of the same picture.
-        shares = (crop.w / info.width, crop.h / info.height, crop.x / info.width, crop.y / info.height)
-        window = "crop=w=iw*{:.6f}:h=ih*{:.6f}:x=iw*{:.6f}:y=ih*{:.6f}".format(*shares)
+        x, y = f"{crop.x / info.width:.6f}", f"{crop.y / info.height:.6f}"
+        if crop.path:
+            moving = _moving(crop.path, info.width if crop.w < info.width else info.height)
+            x, y = (moving, y) if crop.w < info.width else (x, moving)
+            axis = "x" if crop.w < info.width else "y"
+            where = f"{axis} following the content from {crop.path[0][1]} to {crop.path[-1][1]}"
+        window = f"crop=w=iw*{crop.w / info.width:.6f}:h=ih*{crop.h / info.height:.6f}:x='iw*{x}':y='ih*{y}'"
         return (f"{window},scale={width}:{height}{flags},setsar=1",
                 f"{shape}: fill, cropped to {crop.w}x{crop.h} at {where} (placed on the picture's content)")
     fitted = f"scale={width}:{height}:force_original_aspect_ratio=decrease:force_divisible_by=2{flags}"
@@ -76,15 +90,40 @@ def content_crop(clip: Visual, width: int, height: int) -> Crop:
         w, h = min(src_w, max(2, round(src_h * width / height / 2) * 2)), src_h
     else:
         w, h = src_w, min(src_h, max(2, round(src_w * height / width / 2) * 2))
+    wide = w < src_w
+    full, size = (src_w, w) if wide else (src_h, h)
     try:
-        weights = _content(clip)
+        overall, weights, times = _content(clip)
     except (OSError, ValueError, subprocess.SubprocessError):
-        weights = None  # unreadable samples: the centre
-    if w < src_w:
-        profile = None if weights is None else weights.sum(axis=0)
-        return Crop(_best_offset(profile, src_w, w), 0, w, h)
-    profile = None if weights is None else weights.sum(axis=1)
-    return Crop(0, _best_offset(profile, src_h, h), w, h)
+        overall, weights, times = None, None, []  # unreadable samples: the centre
+    offset = _best_offset(None if overall is None else overall.sum(axis=0 if wide else 1), full, size)
+    profiles = None if weights is None else weights.sum(axis=1 if wide else 2)  # (samples, columns or rows)
+    path: tuple[tuple[float, int], ...] = ()
+    if profiles is not None and len(profiles) > 1:
+        each = [_best_offset(profile, full, size) for profile in profiles]
+        gain = sum(_inside(p, full, size, o) for p, o in zip(profiles, each, strict=True)) / max(
+            1e-9, sum(_inside(p, full, size, offset) for p in profiles))
+        if max(each) - min(each) > _MOVES * (full - size) and gain >= _MOVING_GAIN:
+            inner = [(a + 2 * b + c) / 4 for a, b, c in zip(each, each[1:], each[2:], strict=False)]  # ends kept
+            smooth = [each[0], *inner, each[-1]]
+            path = tuple((t, round(o / 2) * 2) for t, o in zip(times, smooth, strict=True))
+    return Crop(offset if wide else 0, 0 if wide else offset, w, h, path)
+
+
+def _inside(profile: Any, full: int, size: int, offset: int) -> float:
+    """How much of ``profile`` (over a ``full``-long axis) a window ``size`` long at ``offset`` holds."""
+    scale = len(profile) / full
+    return float(profile[round(offset * scale):round((offset + size) * scale)].sum())
+
+
+def _moving(path: tuple[tuple[float, int], ...], full: int) -> str:
+    """An ffmpeg expression of ``t`` (seconds into the clip): the window's offset as a share of ``full``, moving
+    linearly from one point of ``path`` to the next, held before the first and after the last."""
+    expression = f"{path[-1][1] / full:.6f}"
+    for (t0, o0), (t1, o1) in reversed(list(itertools.pairwise(path))):
+        step = f"{o0 / full:.6f}+{(o1 - o0) / full:.6f}*clip((t-{t0:.3f})/{t1 - t0:.3f},0,1)"
+        expression = f"if(lt(t,{t1:.3f}),{step},{expression})"
+    return expression
 
 
 def _best_offset(profile: Any, full: int, size: int) -> int:
@@ -104,42 +143,46 @@ def _best_offset(profile: Any, full: int, size: int) -> int:
     return best - best % 2
 
 
-def _content(clip: Visual) -> Any:
-    """Where ``clip``'s content is: per-pixel strong-edge density plus change between samples, over a few
-    frames sampled evenly across the part of the source it shows (small, grey)."""
+def _content(clip: Visual) -> tuple[Any, Any, list[float]]:
+    """Where ``clip``'s content is, from a few frames sampled evenly across the part of the source it shows
+    (small, grey): over the whole clip (strong edges, and change from sample to sample), in each sample (its
+    strong edges, and where it differs from the samples' median: where what moves is then), and each sample's
+    time in the clip."""
     import numpy as np
 
     info = clip.ref.info
     small_h = max(2, round(_SAMPLE_WIDTH * info.height / info.width / 2) * 2)
-    frames = _samples(clip, _SAMPLE_WIDTH, small_h)
-    edges = np.zeros(frames.shape[1:])
-    for grey in frames:
-        dx = np.abs(np.diff(grey, axis=1, prepend=grey[:, :1]))
-        dy = np.abs(np.diff(grey, axis=0, prepend=grey[:1, :]))
-        edges += np.maximum(dx, dy) > _EDGE
-    motion = np.abs(np.diff(frames, axis=0)).mean(axis=0) / 255 if len(frames) > 1 else 0
-    return edges / len(frames) + motion
+    frames, times = _samples(clip, _SAMPLE_WIDTH, small_h)
+    dx = np.abs(np.diff(frames, axis=2, prepend=frames[:, :, :1]))
+    dy = np.abs(np.diff(frames, axis=1, prepend=frames[:, :1, :]))
+    edges = (np.maximum(dx, dy) > _EDGE).astype(float)
+    overall = edges.mean(axis=0) + (np.abs(np.diff(frames, axis=0)).mean(axis=0) / 255 if len(frames) > 1 else 0)
+    weights = edges + (np.abs(frames - np.median(frames, axis=0)) / 255 if len(frames) > 2 else 0)
+    return overall, weights, times[:len(frames)]
 
 
-def _samples(clip: Visual, width: int, height: int) -> Any:
-    """Up to ``_SAMPLES`` grey frames of ``clip`` as a (n, height, width) float array; one seek per frame."""
+def _samples(clip: Visual, width: int, height: int) -> tuple[Any, list[float]]:
+    """Up to ``_SAMPLES`` grey frames of ``clip`` as a (n, height, width) float array, one seek per frame, and
+    the seconds into the clip each was taken at."""
     import numpy as np
 
     still = clip.ref.info.kind == "image"
     count = 1 if still else _SAMPLES
     args: list[str] = []
+    times = [clip.dur_ms * (i + 0.5) / count / 1000 for i in range(count)]
     for i in range(count):
-        at = (clip.in_ms + clip.dur_ms * (i + 0.5) / count) / 1000
+        at = clip.in_ms / 1000 + times[i]
         args += ([] if still else ["-ss", f"{at:.3f}"]) + ["-protocol_whitelist", "file", "-i",
                                                            str(Path(clip.ref.path).resolve())]
     chains = [f"[{i}:v:0]trim=end_frame=1,scale={width}:{height},format=gray[f{i}]" for i in range(count)]
     joined = "".join(f"[f{i}]" for i in range(count))
     graph = ";".join([*chains, f"{joined}concat=n={count}:v=1:a=0[out]"])
     done = subprocess.run([ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", *args,
-                           "-filter_complex", graph, "-map", "[out]", "-f", "rawvideo", "-"],
+                           "-filter_complex", graph, "-map", "[out]", "-fps_mode", "passthrough",  # every sample
+                           "-f", "rawvideo", "-"],
                           stdin=subprocess.DEVNULL, capture_output=True, timeout=_PROBE_TIMEOUT_S, check=True)
     frames = np.frombuffer(done.stdout, np.uint8)
     n = len(frames) // (width * height)
     if n == 0:
         raise ValueError("no frame could be sampled")
-    return frames[:n * width * height].reshape(n, height, width).astype(float)
+    return frames[:n * width * height].reshape(n, height, width).astype(float), times
