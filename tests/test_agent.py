@@ -148,14 +148,14 @@ def test_spanish_female_and_pace(api: RawApi, silent_long: Path):
 @pytest.mark.slow
 def test_captions_burned_in_and_visible(api: RawApi, silent_long: Path, tmp_path: Path):
     sid, _ = voiced(api, silent_long, f"add a voiceover: {SCRIPT}")
-    api.sse(sid, "make it 9:16")
+    api.sse(sid, "make it 9:16 with black bars")  # bars by name: plain black under the picture, where the text shows
     plain = export(api, sid, "render_nocap", tmp_path)
     text = replies(api.sse(sid, "burn in captions"))
     assert "Captions are on: 3 cues" in text
     captioned = export(api, sid, "render_cap", tmp_path)
     cue = next(t for t in api.state(sid)["state"]["draft"]["t"] if t.get("n") == "Captions")["sg"][0]
     t = (cue["st"] + cue["d"] / 2) / 1000
-    band = slice(1500, 1850)  # the black bar under the 4:3 picture in a 1080x1920 frame
+    band = slice(1380, 1536)  # the black bar under the 4:3 picture in a 1080x1920 frame, above the unsafe bottom 20%
     assert frame(plain, t)[band].mean() < 5
     assert (frame(captioned, t)[band] > 200).mean() > 0.01  # white caption text in the bar
 
@@ -213,6 +213,18 @@ def test_aspect_ratios(api: RawApi, colours: Path, tmp_path: Path, ratio, fit, s
         assert edge[..., 0].mean() > 150  # red to the edge: cropped, no bars
     else:
         assert edge.mean() < 20  # black bars
+
+
+def test_vertical_by_default_has_no_black_bars(api: RawApi, colours: Path, tmp_path: Path):
+    """"make it 9:16" puts the 4:3 picture over a blurred, darkened copy of itself: no black bars."""
+    sid = api.session()
+    api.upload(sid, colours)
+    text = replies(api.sse(sid, "make it 9:16"))
+    assert "blurred" in text and "no black bars" in text
+    picture = frame(export(api, sid, "render_vertical_blur", tmp_path), 0.5)
+    for band in (picture[:400], picture[-400:]):  # above and below the 1080x810 picture
+        assert band.mean() > 30 and (band.max(axis=2) < 16).mean() < 0.02
+        assert band[..., 0].mean() < picture[900:1000, :, 0].mean()  # darker than the picture itself
 
 
 @pytest.mark.parametrize("prompt,duration,first_colour", [

@@ -259,24 +259,27 @@ class AsyncSession:
         return True
 
     async def export(self, path: str | os.PathLike[str], progress: Callable[[float], None] | None = None, *,
-                     resume: bool = False, language: str | None = None, preview: bool = False) -> Export:
+                     resume: bool = False, language: str | None = None, preview: bool = False,
+                     loudness: float | str | None = None) -> Export:
         """Render the draft to an MP4 at ``path``. ``resume=True`` picks up a render started earlier
         (even before a kernel restart). A failed render is retried once with a new id. A dubbed draft
         gives one MP4 with every language as a tagged audio track, plus ``<name>.<lang>.mp4`` per
         language (``Export.outputs``); ``language="es"`` renders that language alone. ``preview=True``:
         a quick small render for looking (at most 540p; the embedded backend's extension), saved as
-        ``<name>.preview.mp4`` and marked ``Export.preview`` — never the final export."""
+        ``<name>.preview.mp4`` and marked ``Export.preview`` — never the final export. ``loudness``: the
+        sound's target in LUFS for this render (``-16`` for a podcast) or ``"off"``; by default the draft's
+        (``m.loudness``), else −14 LUFS (the embedded backend's extension)."""
         target = preview_path(path) if preview else Path(path).expanduser()
         pending = self.nemo.pending.get(self.id) if resume else None
         if pending:
             render_id = pending["render_id"]
         else:
-            render_id = await self._submit(target, language, preview)
+            render_id = await self._submit(target, language, preview, loudness)
         status = await self._poll(render_id, progress)
         if status["status"] == "failed":
             first_error = status.get("error") or "unknown error"
             log.debug("render %s failed; submitting once more with a new id", render_id)
-            render_id = await self._submit(target, language, preview)
+            render_id = await self._submit(target, language, preview, loudness)
             status = await self._poll(render_id, progress)
             if status["status"] == "failed":
                 self.nemo.pending.clear(self.id)
@@ -292,14 +295,15 @@ class AsyncSession:
         return Export(path=target, url=status.get("url"), duration=float(duration) if duration else None,
                       size=size, render_id=render_id, outputs=outputs, preview=preview)
 
-    async def _submit(self, path: Path, language: str | None = None, preview: bool = False) -> str:
+    async def _submit(self, path: Path, language: str | None = None, preview: bool = False,
+                      loudness: float | str | None = None) -> str:
         state = await self.state()
         if not state.draft.is_renderable:
             raise errors.NothingToExport("the timeline is empty: nothing to export")
         render_id = new_render_id()
         self.nemo.pending.put(self.id, render_id, path)
         output = {"format": "mp4", "quality": "high", **({"language": language} if language else {}),
-                  **({"preview": True} if preview else {})}
+                  **({"preview": True} if preview else {}), **({"loudness": loudness} if loudness is not None else {})}
         await self._call("POST", "/api/render/proxy/lambda",
                          json={"id": render_id, "sessionId": self.id, "draft": state.draft.to_json(),
                                "output": output},

@@ -136,9 +136,10 @@ class Session:
                          on_still_working=on_still_working)
 
     def export(self, path: str | os.PathLike[str], progress: Callable[[float], None] | None = None, *,
-               resume: bool = False, language: str | None = None, preview: bool = False) -> Export:
+               resume: bool = False, language: str | None = None, preview: bool = False,
+               loudness: float | str | None = None) -> Export:
         return self._run(lambda **cb: self._inner.export(path, resume=resume, language=language, preview=preview,
-                                                         **cb), progress=progress)
+                                                         loudness=loudness, **cb), progress=progress)
 
     def pending_export(self) -> Path | None:
         return self._inner.pending_export()

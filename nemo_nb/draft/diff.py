@@ -31,7 +31,7 @@ def _canvas_text(canvas: dict[str, Any] | None) -> str | None:
         return None
     text = f"{as_int(canvas.get('w'))}x{as_int(canvas.get('h'))}"
     fit = canvas.get("fit")
-    return text if fit in (None, "fit") else f"{text} ({fit})"
+    return text if fit in (None, "fit", "blur") else f"{text} ({fit})"
 
 
 def _canvas_changes(old: dict[str, Any] | None, new: dict[str, Any] | None) -> list[str]:

@@ -32,7 +32,8 @@ MAX_CANVAS_AREA = 3840 * 2160
 MAX_LANGUAGES = 16  # each one is another audio encode and another file
 POSITIONS = ("top", "center", "bottom", "top-left", "top-right", "bottom-left", "bottom-right")
 CORNERS = ("top-left", "top-right", "bottom-left", "bottom-right")
-FITS = ("fit", "fill")
+FITS = ("blur", "fit", "fill")  # blur: over a blurred copy of itself (the default); fit: bars; fill: cropped
+LOUDNESS_RANGE = (-40.0, -5.0)  # LUFS an export may be normalised to (m.loudness)
 KINDS = {VIDEO: ("video", "image"), AUDIO: ("voiceover", "music", "audio"), TEXT: ("title", "caption")}
 CANVAS_PRESETS = {  # the frames the agent makes, at 1080 on the short side (2560 wide for 21:9)
     "16:9": (1920, 1080), "9:16": (1080, 1920), "1:1": (1080, 1080), "4:5": (1080, 1350), "5:4": (1350, 1080),
@@ -246,7 +247,9 @@ SEGMENT_FIELDS: Mapping[str, Field] = {field.key: field for field in (
 CANVAS_FIELDS: Mapping[str, Field] = {field.key: field for field in (
     Number("w", "width", "output width, px", (), lo=CANVAS_PX[0], hi=CANVAS_PX[1]),
     Number("h", "height", "output height, px", (), lo=CANVAS_PX[0], hi=CANVAS_PX[1]),
-    Choice("fit", "fit", "fit: the whole picture, with bars; fill: cropped to cover the frame", (), choices=FITS),
+    Choice("fit", "fit", "blur: the whole picture over a blurred, darkened copy of itself (the default); fit: the "
+                         "whole picture, with black bars; fill: cropped to cover the frame where its content is", (),
+           choices=FITS),
 )}
 
 
@@ -288,12 +291,24 @@ def check_canvas(raw: Any) -> tuple[int, int, str]:
         raise FieldError("m.canvas must be an object like {\"w\": 1080, \"h\": 1920, \"fit\": \"fit\"}")
     try:
         width, height = CANVAS_FIELDS["w"].read(raw), CANVAS_FIELDS["h"].read(raw)
-        fit = CANVAS_FIELDS["fit"].read(raw, default="fit")
+        fit = CANVAS_FIELDS["fit"].read(raw, default="blur")
     except FieldError as exc:
         raise FieldError(f"m.canvas: {exc}") from None
     if width * height > MAX_CANVAS_AREA:
         raise FieldError(f"m.canvas {width}x{height} is larger than 3840x2160")
     return width, height, fit
+
+
+def check_loudness(value: Any, where: str = "m.loudness") -> float | None:
+    """A loudness target: LUFS in ``LOUDNESS_RANGE``, or ``"off"`` (None); ``FieldError`` otherwise."""
+    if value is False or (isinstance(value, str) and value.strip().lower() in ("off", "none", "false")):
+        return None
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not number or not LOUDNESS_RANGE[0] <= value <= LOUDNESS_RANGE[1]:
+        shown = f"{value:g}" if number and abs(value) < 1e15 else "not one"  # NaN and huge numbers too
+        raise FieldError(f"{where} must be a loudness in LUFS from {LOUDNESS_RANGE[0]:g} to {LOUDNESS_RANGE[1]:g} "
+                         f"such as -14, or \"off\" ({shown})")
+    return float(value)
 
 
 def check_languages(value: Any) -> tuple[str, ...]:
@@ -335,6 +350,8 @@ def check_dubs(value: Any) -> dict[str, Any]:
 
 META_FIELDS: Mapping[str, Field] = {field.key: field for field in (
     Structured("canvas", "canvas", "output size and fit: {w, h, fit} (CANVAS_FIELDS)", (), check_canvas),
+    Structured("loudness", "loudness", "the exports' loudness in LUFS (-40..-5) or \"off\"; -14 when absent", (),
+               check_loudness),
     Structured("languages", "languages", "the order of a dubbed draft's audio tracks (language codes); languages "
                                          "found only on segments follow in order of appearance", (), check_languages),
     Structured("voiceover", "voiceover", "the voiceover the agent made: language, voice, pace, srt (media id) "

@@ -366,7 +366,7 @@ class Draft:
     def remove_track(self, track: Track) -> None:
         self.remove_tracks(lambda t: t.raw is track.raw)
 
-    def set_canvas(self, width: int, height: int, fit: str = "fit") -> None:
+    def set_canvas(self, width: int, height: int, fit: str = "blur") -> None:
         """The output size and fit (checked: ``FieldError`` for a size the renderer does not make)."""
         self._set_meta("canvas", {"w": int(width), "h": int(height), "fit": fit})
 

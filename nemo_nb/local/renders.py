@@ -153,7 +153,8 @@ class RenderManager:
         try:
             with spending(budget):
                 plan = plan_render(Draft(self.store.render_draft(job.key)), resolve, out, work,
-                                   language=language, preview=preview)
+                                   language=language, preview=preview,
+                                   loudness=job.output.get("loudness", "draft"))  # our extension: LUFS or "off"
                 report = render(plan, on_progress=progress, cancel=cancel)
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)  # the render's own folder: nothing of it is kept
@@ -161,6 +162,8 @@ class RenderManager:
         finally:
             shutil.rmtree(work, ignore_errors=True)
         log.info("render %s: %s", job.id, report)  # the render log: how the picture was made, and why
+        log.info("render %s frame: %s", job.id, report.frame)  # blurred background, bars or a crop
+        log.info("render %s sound: %s", job.id, report.sound)  # measured loudness and the gain applied
         for path in (out, *plan.extra_outputs.values()):
             path.chmod(0o600)
         url_key = secrets.token_urlsafe(18)

@@ -55,8 +55,8 @@ def make(refs: dict[str, MediaRef], tmp_path: Path) -> Callable[..., RenderPlan]
     counter = iter(range(1000))
 
     def _make(*tracks: tuple[int, list[dict[str, Any]]], canvas: dict[str, Any] | None = None,
-              work_dir: Path | None = None) -> RenderPlan:
-        raw: dict[str, Any] = {"t": [{"tt": tt, "sg": sg} for tt, sg in tracks], "m": {}}
+              work_dir: Path | None = None, meta: dict[str, Any] | None = None) -> RenderPlan:
+        raw: dict[str, Any] = {"t": [{"tt": tt, "sg": sg} for tt, sg in tracks], "m": dict(meta or {})}
         if canvas is not None:
             raw["m"]["canvas"] = canvas
         n = next(counter)

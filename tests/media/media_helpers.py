@@ -1,6 +1,7 @@
 """Helpers to look inside media files: frames, decoded PCM, tone levels, packet hashes."""
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -80,3 +81,14 @@ def pitch_variation(samples: Any, rate: int = PCM_RATE) -> float:
     f0 = pitch_track(samples, rate)
     assert len(f0) >= 20, "too little voiced speech to measure"
     return float(np.std(12 * np.log2(f0 / np.median(f0))))
+
+
+def loudness(path: Path, stream: int = 0) -> tuple[float, float]:
+    """(integrated LUFS, true peak dBTP) of an audio stream, measured by ffmpeg's ebur128."""
+    done = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path), "-map", f"0:a:{stream}",
+                           "-af", "ebur128=peak=true", "-f", "null", "-"], capture_output=True, text=True, timeout=120)
+    summary = done.stderr.rpartition("Summary:")[2]
+    integrated = re.search(r"I:\s+(-?[\d.]+) LUFS", summary)
+    peak = re.search(r"Peak:\s+(-?(?:inf|[\d.]+)) dBFS", summary)
+    assert integrated and peak, done.stderr[-500:]
+    return float(integrated.group(1)), float(peak.group(1))

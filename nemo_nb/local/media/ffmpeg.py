@@ -39,14 +39,16 @@ def run_ffmpeg(
     duration_s: float,
     on_progress: Callable[[float], None] | None = None,
     cancel: threading.Event | None = None,
-) -> None:
-    """Run ``ffmpeg <args>``; report 0–100 to ``on_progress`` (from this thread), stop on ``cancel``.
+    loglevel: str = "error",
+) -> str:
+    """Run ``ffmpeg <args>``; report 0–100 to ``on_progress`` (from this thread), stop on ``cancel``; return
+    what ffmpeg logged at ``loglevel`` (filters such as ``ebur128`` log their findings at ``info``).
 
     Raises ``RenderCancelled`` when ``cancel`` is set (the process is killed first), ``BudgetExceeded``
     when the active budget (``nemo_nb.local.budget``) runs out, and ``FFmpegError`` on a non-zero exit.
     The process dies with the backend (``children``).
     """
-    cmd = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+    cmd = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", loglevel, "-y",
            "-progress", "pipe:1", "-nostats", *args]
     budget = active()
     with tempfile.TemporaryFile() as stderr:
@@ -64,8 +66,11 @@ def run_ffmpeg(
             budget.check()  # killed by its CPU limit: say so rather than quote ffmpeg
         if proc.returncode != 0:
             raise FFmpegError(f"ffmpeg failed (exit {proc.returncode}): {_tail(stderr)}")
+        stderr.seek(0)
+        logged = stderr.read().decode("utf-8", "replace")
     if on_progress is not None:
         on_progress(100.0)
+    return logged
 
 
 def _follow(

@@ -71,6 +71,12 @@ def add_audio(graph: Graph, timeline: Timeline, copy_input: int | None,
     return outs
 
 
+def has_sound(timeline: Timeline) -> bool:
+    """Whether ``timeline`` has any sound to mix (a sound, or a video clip's own sound, not muted)."""
+    return bool(timeline.sounds) or any(
+        v.volume and v.ref.info.has_audio and v.ref.info.kind == "video" for v in timeline.visuals)
+
+
 def _role(sound: Sound) -> str:
     """voice (voiceovers and every language's own segments), ducked (lowered under voice) or plain."""
     if sound.kind == "voiceover" or sound.lang is not None:

@@ -17,17 +17,37 @@ import os
 import re
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 from nemo_nb.draft import CANVAS_PRESETS, Draft
 from nemo_nb.draft.languages import LANGUAGES as LANGUAGE_TABLE
 from nemo_nb.local.media.ffmpeg import run_ffmpeg
 from nemo_nb.local.media.filtergraph import Graph
-from nemo_nb.local.media.mix import add_audio
+from nemo_nb.local.media.loudness import (
+    DEFAULT_TARGET,
+    GAIN_PLACEHOLDER,
+    Levelled,
+    LoudnessJob,
+    apply_gains,
+    check_target,
+    level,
+    loudness_job,
+)
+from nemo_nb.local.media.mix import add_audio, has_sound
+from nemo_nb.local.media.reframe import fit_filters
 from nemo_nb.local.media.smart import SpliceJob, SpliceResult, run_splice, splice_job
-from nemo_nb.local.media.timeline import MediaRef, RenderError, Timeline, Visual, language_code, read_timeline
+from nemo_nb.local.media.timeline import (
+    DEFAULT_FIT,
+    MediaRef,
+    RenderError,
+    Timeline,
+    Visual,
+    language_code,
+    read_timeline,
+)
 from nemo_nb.local.media.titles import DrawnText, drawn_texts
 
 __all__ = ["LANGUAGES", "MediaRef", "RenderError", "RenderPlan", "RenderReport", "canvas_size", "language_tag",
@@ -51,6 +71,7 @@ DEFAULT_CANVAS = CANVAS_PRESETS["16:9"]
 DEFAULT_FPS = 30
 MAX_FPS = 60
 SPLICE_SHARE = 80.0  # percent of a smart render's progress bar given to splicing the picture
+LEVEL_SHARE = 5.0  # percent of the progress bar given to measuring loudness
 # Every clip is its own input, and each input holds a few decoded frames until the graph reaches it
 # (measured with ffmpeg 9: ~2 MB + 4-5 frames each). Past a few clips, one decoder thread per input
 # saves ~30 % of that memory and is faster (500 clips: 2.2 s instead of 3.3 s); the budget refuses
@@ -81,15 +102,20 @@ class RenderPlan:
     splice: SpliceJob | None = None  # smart rendering: splice the picture first, then run ``splice_args``
     splice_args: list[str] = field(default_factory=list)
     note: str = ""  # why the picture is encoded in full, when it is
+    levels: LoudnessJob | None = None  # loudness normalisation: measure the sound first
+    reframes: tuple[str, ...] = ()  # how each clip of another shape was fitted to the frame
 
 
 @dataclass(frozen=True)
 class RenderReport:
-    """How the picture was made: ``copied``, ``spliced`` (smart rendering) or ``encoded``, and why."""
+    """How the picture was made: ``copied``, ``spliced`` (smart rendering) or ``encoded``, and why; how clips
+    were fitted to the frame and how loud each audio track was made."""
 
     picture: str
     note: str = ""
     splice: SpliceResult | None = None  # what splicing did, when it did
+    reframes: tuple[str, ...] = ()
+    loudness: tuple[Levelled, ...] = ()  # one per audio track; () when loudness is off
 
     @property
     def copied_frames(self) -> int:
@@ -111,6 +137,16 @@ class RenderReport:
             counts = f" ({self.copied_frames} frames copied, {self.encoded_frames} re-encoded; splices at {at})"
         return f"picture {self.picture}{counts}" + (f"; {self.note}" if self.note else "")
 
+    @property
+    def frame(self) -> str:
+        """How clips of another shape were fitted to the frame (blurred background, bars or a crop)."""
+        return "; ".join(self.reframes) or "every clip has the frame's shape"
+
+    @property
+    def sound(self) -> str:
+        """How loud each audio track was measured and made."""
+        return "; ".join(map(str, self.loudness)) or "loudness as mixed"
+
 
 def language_tag(language: str) -> tuple[str, str]:
     """(ISO 639-2/B code, name) for a language code: ``"es"`` → ``("spa", "Spanish")``; ``"und"`` if unknown."""
@@ -126,7 +162,7 @@ def language_tag(language: str) -> tuple[str, str]:
 
 def plan_render(
     draft: Draft, resolve: Callable[[str], MediaRef | None], out_path: Path, work_dir: Path,
-    *, language: str | None = None, smart: bool | None = None, preview: bool = False,
+    *, language: str | None = None, smart: bool | None = None, preview: bool = False, loudness: Any = "draft",
 ) -> RenderPlan:
     """Check ``draft`` and build the ffmpeg run that renders it to ``out_path``.
 
@@ -134,9 +170,15 @@ def plan_render(
     ``out_path`` (``RenderPlan.extra_outputs``); ``language`` renders that language alone. ``smart``:
     splice the picture when it can be (``None``: when that is quicker), never (``False``), or whenever
     it can be (``True``). ``preview``: a quick small render (shorter side at most ``PREVIEW_SIDE``, at most
-    ``PREVIEW_FPS`` frames a second), for looking.
+    ``PREVIEW_FPS`` frames a second), for looking. ``loudness``: the target in LUFS for every audio track,
+    ``"off"``, or ``"draft"``: the draft's ``m.loudness``, else ``DEFAULT_TARGET``.
     """
     timeline = read_timeline(draft, resolve)
+    if loudness == "draft":
+        asked = draft.raw["m"].get("loudness")
+        target = check_target(DEFAULT_TARGET if asked is None else asked, "m.loudness")
+    else:
+        target = check_target(loudness, "loudness")
     if language is not None:
         code = language_code(language)
         if code not in timeline.languages:
@@ -153,6 +195,8 @@ def plan_render(
     splice: SpliceJob | None = None
     splice_args: list[str] = []
     note = ""
+    levelled = target is not None and has_sound(timeline)
+    reframes: tuple[str, ...] = ()
     if source is not None:
         graph = Graph()
         index: int | None = graph.input(source.ref.path)
@@ -175,22 +219,28 @@ def plan_render(
             splice, spliced = job, Graph()
             copied = ["-map", f"{spliced.input(job.out)}:v:0", "-c:v", "copy"]
             splice_args = _finish(spliced, timeline, copied, None, out_path, work_dir / "filtergraph_spliced.txt",
-                                  extra)
+                                  extra, levelled=levelled)
         else:
             note = f"picture encoded in full: {job}"
         graph, index = Graph(), None
-        _add_picture(graph, timeline, width, height, rate, captions, preview)
+        reframes = _add_picture(graph, timeline, width, height, rate, captions, preview)
         video_args = ["-map", "[vout]", *(PREVIEW_CODEC if preview else VIDEO_CODEC)]
-    args = _finish(graph, timeline, video_args, index, out_path, work_dir / "filtergraph.txt", extra)
+    levels = None if target is None or not levelled else loudness_job(
+        timeline, None if source is None else source.ref.path, target, work_dir)
+    args = _finish(graph, timeline, video_args, index, out_path, work_dir / "filtergraph.txt", extra,
+                   levelled=levelled)
     return RenderPlan(args, timeline.duration_ms / 1000, source is not None, width, height, out_path,
-                      extra, languages, splice, splice_args, note)
+                      extra, languages, splice, splice_args, note, levels, reframes)
 
 
 def _finish(graph: Graph, timeline: Timeline, video_args: list[str], copy_input: int | None, out_path: Path,
-            script: Path, extra: dict[str, Path]) -> list[str]:
-    """The whole run: ``graph``'s inputs, its sound added, the filter script written, the outputs."""
+            script: Path, extra: dict[str, Path], *, levelled: bool = False) -> list[str]:
+    """The whole run: ``graph``'s inputs, its sound added (``levelled``: each track through a gain chosen at
+    render time, ``GAIN_PLACEHOLDER`` until then), the filter script written, the outputs."""
     languages = timeline.languages
     audio = add_audio(graph, timeline, copy_input=copy_input, languages=languages)
+    if levelled:
+        audio = [graph.chain(label, GAIN_PLACEHOLDER.format(i)) for i, label in enumerate(audio)]
     script.write_text(";\n".join(graph.filters) + "\n", encoding="utf-8")
     audio_args = [arg for label in audio for arg in ("-map", label)] + AUDIO_CODEC + _tags(languages)
     if extra:
@@ -219,18 +269,28 @@ def render(
     moved: list[Path] = []
     report = RenderReport("copied" if plan.copies_video else "encoded", plan.note)
     args = plan.args
+    done = 0.0
+
+    def share(start: float, end: float) -> Callable[[float], None] | None:
+        return None if on_progress is None else (lambda pct: on_progress(start + pct * (end - start) / 100))
+
     try:
+        levelled: list[Levelled] = []
+        if plan.levels is not None:
+            done = LEVEL_SHARE
+            levelled = level(plan.levels, share(0, done), cancel)
         if plan.splice is not None:
-            scaled = None if on_progress is None else (lambda pct: on_progress(pct * SPLICE_SHARE / 100))
-            spliced = run_splice(plan.splice, scaled, cancel)
+            spliced = run_splice(plan.splice, share(done, SPLICE_SHARE), cancel)
             if spliced.ok:
                 args = plan.splice_args
                 report = RenderReport("spliced", "", spliced)
             else:
                 report = RenderReport("encoded", f"picture encoded in full: {spliced.reason}")
-        done = 0.0 if args is plan.args else SPLICE_SHARE
-        scaled = None if on_progress is None else (lambda pct: on_progress(done + pct * (100 - done) / 100))
-        run_ffmpeg(args, duration_s=plan.duration_s, on_progress=scaled, cancel=cancel)
+            done = SPLICE_SHARE if spliced.ok else done
+        if levelled:
+            apply_gains(Path(args[args.index("-/filter_complex") + 1]), levelled)
+        report = replace(report, reframes=plan.reframes, loudness=tuple(levelled))
+        run_ffmpeg(args, duration_s=plan.duration_s, on_progress=share(done, 100), cancel=cancel)
         for partial, final in zip(partials, finals, strict=True):
             os.replace(partial, final)
             moved.append(final)
@@ -308,9 +368,9 @@ def _frame_rate(timeline: Timeline) -> Fraction:
 
 
 def _add_picture(graph: Graph, timeline: Timeline, width: int, height: int, rate: Fraction,
-                 captions: list[DrawnText], quick: bool = False) -> None:
+                 captions: list[DrawnText], quick: bool = False) -> tuple[str, ...]:
     """Clips, still images and black gaps joined on frame boundaries, then the text drawn on top (``quick``:
-    the cheapest scaling, for previews)."""
+    the cheapest scaling, for previews); how each clip of another shape was fitted (for the render log)."""
 
     def frame(ms: int) -> int:
         return round(ms * rate / 1000)
@@ -319,6 +379,8 @@ def _add_picture(graph: Graph, timeline: Timeline, width: int, height: int, rate
     threads = 1 if len(timeline.visuals) > _MANY_CLIPS else 0
     fps = f"fps={rate.numerator}/{rate.denominator}"
     pieces: list[str] = []
+    notes: list[str] = []
+    fit = DEFAULT_FIT if timeline.canvas is None else timeline.canvas.fit
     cursor = 0
     for clip in [*timeline.visuals, None]:
         start = timeline.duration_ms if clip is None else clip.start_ms
@@ -334,9 +396,12 @@ def _add_picture(graph: Graph, timeline: Timeline, width: int, height: int, rate
         still = clip.ref.info.kind == "image"
         length = None if still else clip.dur_ms / 1000 + _INPUT_SLACK_S
         index = graph.input(clip.ref.path, 0 if still else clip.in_ms, length, threads)
+        fitted, note = fit_filters(graph, clip, width, height, fit, quick)
+        if note:
+            notes.append(f"clip at {clip.start_ms / 1000:g} s, {note}")
         filters = ",".join([
             # The rate first: frames a lower rate drops are never scaled.
-            "setpts=PTS-STARTPTS", fps, _fit(clip, width, height, timeline, quick), "format=yuv420p",
+            "setpts=PTS-STARTPTS", fps, fitted, "format=yuv420p",
             "tpad=stop=-1:stop_mode=clone", f"trim=end_frame={frame(end) - frame(start)}",
         ])
         pieces.append(graph.chain(f"[{index}:v:0]", filters))
@@ -346,6 +411,7 @@ def _add_picture(graph: Graph, timeline: Timeline, width: int, height: int, rate
     joined = _add_overlays(graph, timeline, joined, width, height)
     text = [caption.on_frames((caption.first, caption.end)) for caption in captions]
     graph.filters.append(f"{joined}{','.join(text) or 'null'}[vout]")
+    return tuple(notes)
 
 
 def _add_overlays(graph: Graph, timeline: Timeline, base: str, width: int, height: int) -> str:
@@ -372,21 +438,6 @@ def _check_memory(visuals: list[Visual]) -> None:
             f"the timeline has {len(visuals)} video/image clips; rendering them in one pass would need about "
             f"{need / (1 << 30):.1f} GB of memory (limit {MEMORY_BUDGET >> 30} GB): use fewer clips or smaller sources"
         )
-
-
-def _fit(clip: Visual, width: int, height: int, timeline: Timeline, quick: bool = False) -> str:
-    """Scale into the canvas: letterboxed ("fit", the default) or cropped ("fill"); ``quick``: bilinear."""
-    info = clip.ref.info
-    if (info.width, info.height) == (width, height):
-        return "setsar=1"
-    flags = ":flags=fast_bilinear" if quick else ""
-    if timeline.canvas is not None and timeline.canvas.fit == "fill":
-        # Crop to the canvas shape first, then scale: scaling the whole frame up and cropping after
-        # would scale ~2x more pixels (1080p → 9:16 took 0.7 s longer on 30 s).
-        crop = f"crop=w=min(iw\\,ih*{width}/{height}):h=min(ih\\,iw*{height}/{width})"
-        return f"{crop},scale={width}:{height}{flags},setsar=1"
-    return (f"scale={width}:{height}:force_original_aspect_ratio=decrease:force_divisible_by=2{flags},"
-            f"pad={width}:{height}:(ow-iw)/2:(oh-ih)/2:color=black,setsar=1")
 
 
 def preview_size(width: int, height: int) -> tuple[int, int]:

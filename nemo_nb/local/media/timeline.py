@@ -92,7 +92,7 @@ class Caption:
 class Canvas:
     width: int
     height: int
-    fit: str  # fit | fill
+    fit: str  # blur | fit | fill (see ``reframe``)
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,12 @@ encode and a smart render's re-encoded pieces draw it on exactly the same frames
 from __future__ import annotations
 
 import re
-import textwrap
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
 from nemo_nb.local.media.fonts import default_font
+from nemo_nb.local.media.text_layout import layout
 from nemo_nb.local.media.timeline import Caption, Timeline
 
 
@@ -50,32 +50,26 @@ def drawn_texts(timeline: Timeline, width: int, height: int, rate: Fraction, wor
 
 
 def _drawtext(caption: Caption, index: int, width: int, height: int, work_dir: Path, scale: float) -> str:
-    """A boxed drawtext reading the text from a file, with expansion off."""
-    if caption.size_px:
-        size = max(4, round(caption.size_px * scale))
-    else:
-        size = min(width, height) // (12 if caption.kind == "title" else 18)
-    per_line = max(4, int(width * 0.9 / (size * 0.6)))  # DejaVu Sans averages ~0.6 em per glyph
-    lines = [textwrap.fill(p, per_line, break_long_words=True) or " " for p in caption.text.split("\n")]
+    """A boxed drawtext reading the text from a file, with expansion off, sized and placed by ``layout``."""
+    bold = caption.kind == "title"
+    font = default_font(bold=bold)
+    fixed = max(4, round(caption.size_px * scale)) if caption.size_px else None
+    placed = layout(caption.text, caption.kind, caption.pos, width, height, font, fixed)
     text_file = work_dir / f"text{index}.txt"
-    text_file.write_text("\n".join(lines), encoding="utf-8")
-    margin = round(height * 0.06) + size // 4
-    vertical, _, side = caption.pos.partition("-")  # "top", "bottom-right", …
-    y = {"top": str(margin), "center": "(h-text_h)/2", "bottom": f"h-text_h-{margin}"}[vertical]
-    x = {"": "(w-text_w)/2", "left": str(margin), "right": f"w-text_w-{margin}"}[side]
+    text_file.write_text("\n".join(placed.lines), encoding="utf-8")
     options = {
-        "fontfile": escape(str(default_font(bold=caption.kind == "title"))),
+        "fontfile": escape(str(font)),
         "textfile": escape(str(text_file)),
         "expansion": "none",
-        "fontsize": str(size),
+        "fontsize": str(placed.size),
         "fontcolor": caption.colour,
         "box": "1",
         "boxcolor": "black@0.55",
-        "boxborderw": str(max(2, size // 4)),
-        "line_spacing": str(size // 5),
+        "boxborderw": str(placed.border),
+        "line_spacing": str(placed.size // 5),
         "text_align": "center",
-        "x": x,
-        "y": y,
+        "x": placed.x,
+        "y": placed.y,
     }
     return "drawtext=" + ":".join(f"{k}={v}" for k, v in options.items())
 

@@ -201,7 +201,7 @@ def make_presenter(c: TurnContext, lines: list[Line], voice: Any, language: str,
         track = draft.track(TEXT, "Captions")
         for q in cues:
             track.add_text("caption", q.text, q.start_ms, q.end_ms - q.start_ms, colour="white",
-                           pos="center" if height > width else "bottom", font_px=max(14, height // 22))
+                           pos="center" if height > width else "bottom")  # sized by the renderer
     previous = c.draft
     if previous.is_renderable:  # keep the earlier timeline for "work on …" / undo
         c.state.setdefault("drafts_by_media", {})["previous"] = previous.to_json()

@@ -1,5 +1,6 @@
 """The frame: an aspect ratio (16:9, 9:16, 1:1, 4:5, 4:3, 21:9, 2:3, …) or a platform's, a size (720p, 1080p,
-4K, or exact pixels), fitted (bars) or filled (cropped)."""
+4K, or exact pixels); a picture of another shape over a blurred copy of itself (the default), with bars, or
+cropped to fill the frame."""
 from __future__ import annotations
 
 from fractions import Fraction
@@ -12,8 +13,9 @@ from nemo_nb.local.skills.placement import ensure_video, videos_on_timeline
 from nemo_nb.local.understanding import Intent
 
 KEPT_SHAPES = {"1:1", "4:5", "5:4", "2:3", "3:2", "21:9", "9:21", "16:9", "9:16"}  # a size keeps these shapes
-FITTED = "fitted: the whole picture shows, with bars where the shapes differ"
-FILLED = "filled: the picture is cropped to cover the frame"
+FITTED = "fitted: the whole picture shows, with black bars where the shapes differ"
+BLURRED = "the whole picture shows over a blurred copy of itself, with no black bars"
+FILLED = "filled: the picture is cropped to cover the frame, the crop placed on what it shows"
 
 
 def frame_size(intent: Intent, current: dict[str, Any] | None, first_upload: dict[str, Any] | None
@@ -59,7 +61,7 @@ def canvas_plan(intent: Intent, ctx: TurnContext) -> Plan | None:
     if size is None:
         return None
     width, height = size
-    fit = slots.fit or str((current or {}).get("fit") or "fit")
+    fit = slots.fit or str((current or {}).get("fit") or "blur")
     try:
         from nemo_nb.draft import Draft
 
@@ -79,12 +81,13 @@ def canvas_plan(intent: Intent, ctx: TurnContext) -> Plan | None:
         async for ev in tool("set_aspect_ratio", {"ratio": slots.ratio, "width": width, "height": height, "fit": fit},
                              work):
             yield ev
-        how = FILLED if fit == "fill" else FITTED
+        how = {"fill": FILLED, "fit": FITTED}.get(fit, BLURRED)
         was = f" (was {before.get('w')}x{before.get('h')})" if before and videos_on_timeline(ctx.draft) else ""
         lead = f"{placed} " if placed else ""
         ratio = f"{slots.ratio}, " if slots.ratio else ""
         platform = f" for {slots.platform}" if slots.platform else ""
-        other = "say \"fill\" to crop instead" if fit == "fit" else "say \"fit\" to keep the whole picture"
+        other = ("say \"fill\" to crop instead" if fit != "fill"
+                 else "say \"fit\" to keep the whole picture, with bars")
         async for ev in say(f"{lead}The frame is now {ratio}{width}x{height}{platform}{was}, {how}; {other}. "
                             "Open the Export panel when you are ready."):
             yield ev

@@ -120,10 +120,9 @@ def place_captions(draft: Draft, cues: list[list[Any]], pos: str, colour: str) -
     """The captions track of ``draft`` replaced by ``cues`` ([start_ms, end_ms, text], text may hold line breaks)."""
     draft.remove_tracks(is_captions)
     track = draft.track(TEXT, "Captions")
-    height = int((draft.canvas or {}).get("h", 1080))
     for start, end, words in cues:
-        track.add_text("caption", words, int(start), max(1, int(end) - int(start)), pos=pos, colour=colour,
-                       font_px=max(14, height // 22))
+        track.add_text("caption", words, int(start), max(1, int(end) - int(start)), pos=pos,
+                       colour=colour)  # sized by the renderer from the output frame
 
 
 def style_plan(intent: Intent, ctx: TurnContext) -> Plan | None:

@@ -36,7 +36,7 @@ def place(draft: Draft, uploads: list[dict[str, Any]]) -> list[str]:
     if not draft.canvas and uploads:
         with contextlib.suppress(FieldError):  # a size the renderer does not make (e.g. over 4K): it then
             # fits the first clip into 1920x1080
-            draft.set_canvas(int(uploads[0].get("width") or 1920), int(uploads[0].get("height") or 1080), "fit")
+            draft.set_canvas(int(uploads[0].get("width") or 1920), int(uploads[0].get("height") or 1080))
     return placed
 
 

@@ -137,6 +137,8 @@ MODIFIERS: Mapping[str, Mapping[str, str]] = {
         "1:1": "square | 方形 | 正方形 | 方的",
     },
     "fit": {
+        "blur": "blur | blurred | blurry | blurred background | blurry background | blur the background"
+                " | blurred edges | 模糊背景",
         "fill": "fill | crop | cropped | without bars | without black bars | no letterbox | no letterboxing | zoom in"
                 " | full screen | fullscreen | no bars | no black bars | fill the frame | 裁切 | 填满 | 铺满",
         "fit": "fit | with bars | letterbox | letterboxed | whole picture | don't crop | do not crop | no crop"
