@@ -12,6 +12,7 @@ from media_helpers import frame
 from rawapi import RawApi
 
 from nemo_nb import samples
+from nemo_nb.draft.fields import DEFAULT_FIT
 from nemo_nb.local.media.probe import probe
 from nemo_nb.local.skills.grammar import article, listing, plural
 
@@ -84,7 +85,7 @@ def test_a_presenter_over_footage_goes_in_a_corner(api: RawApi, colours: Path, t
     clips = [s for t in draft["t"] if t["tt"] == 0 for s in t["sg"] if not s.get("box")]
     overlay = [s for t in draft["t"] if t["tt"] == 0 for s in t["sg"] if s.get("box")]
     assert len(clips) == 1 and clips[0]["d"] == 6000 and overlay and overlay[0]["box"] == "top-left"
-    assert draft["m"]["canvas"] == {"w": 320, "h": 240, "fit": "fit"}
+    assert draft["m"]["canvas"] == {"w": 320, "h": 240, "fit": DEFAULT_FIT}  # the frame as the clip made it
     assert api.render(sid, "render_pip").status_code == 200
     done = api.wait_render("render_pip")["data"]
     assert done["status"] == "completed", done

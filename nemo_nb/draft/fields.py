@@ -32,7 +32,8 @@ MAX_CANVAS_AREA = 3840 * 2160
 MAX_LANGUAGES = 16  # each one is another audio encode and another file
 POSITIONS = ("top", "center", "bottom", "top-left", "top-right", "bottom-left", "bottom-right")
 CORNERS = ("top-left", "top-right", "bottom-left", "bottom-right")
-FITS = ("blur", "fit", "fill")  # blur: over a blurred copy of itself (the default); fit: bars; fill: cropped
+FITS = ("blur", "fit", "fill")  # blur: over a blurred copy of itself; fit: with bars; fill: cropped
+DEFAULT_FIT = "blur"
 LOUDNESS_RANGE = (-40.0, -5.0)  # LUFS an export may be normalised to (m.loudness)
 KINDS = {VIDEO: ("video", "image"), AUDIO: ("voiceover", "music", "audio"), TEXT: ("title", "caption")}
 CANVAS_PRESETS = {  # the frames the agent makes, at 1080 on the short side (2560 wide for 21:9)
@@ -291,7 +292,7 @@ def check_canvas(raw: Any) -> tuple[int, int, str]:
         raise FieldError("m.canvas must be an object like {\"w\": 1080, \"h\": 1920, \"fit\": \"fit\"}")
     try:
         width, height = CANVAS_FIELDS["w"].read(raw), CANVAS_FIELDS["h"].read(raw)
-        fit = CANVAS_FIELDS["fit"].read(raw, default="blur")
+        fit = CANVAS_FIELDS["fit"].read(raw, default=DEFAULT_FIT)
     except FieldError as exc:
         raise FieldError(f"m.canvas: {exc}") from None
     if width * height > MAX_CANVAS_AREA:

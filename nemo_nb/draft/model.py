@@ -16,6 +16,7 @@ from nemo_nb.draft import diff as _diff
 from nemo_nb.draft import views as _views
 from nemo_nb.draft.fields import (
     AUDIO,
+    DEFAULT_FIT,
     META_FIELDS,
     TEXT,
     TRACK_TYPES,
@@ -366,7 +367,7 @@ class Draft:
     def remove_track(self, track: Track) -> None:
         self.remove_tracks(lambda t: t.raw is track.raw)
 
-    def set_canvas(self, width: int, height: int, fit: str = "blur") -> None:
+    def set_canvas(self, width: int, height: int, fit: str = DEFAULT_FIT) -> None:
         """The output size and fit (checked: ``FieldError`` for a size the renderer does not make)."""
         self._set_meta("canvas", {"w": int(width), "h": int(height), "fit": fit})
 

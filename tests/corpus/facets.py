@@ -195,7 +195,7 @@ def snapshot(state: dict[str, Any]) -> dict[str, Any]:
     canvas = _mapping(meta.get("canvas"))
     w, h = canvas.get("w"), canvas.get("h")
     facets: dict[str, Any] = {
-        "canvas.w": w, "canvas.h": h, "canvas.fit": canvas.get("fit", "fit") if canvas else None,
+        "canvas.w": w, "canvas.h": h, "canvas.fit": canvas.get("fit", "blur") if canvas else None,
         "canvas.ratio": round(w / h, 4) if isinstance(w, int) and isinstance(h, int) and h else None,
         "video.kept": _kept(roles.get("clip", []), uploads), "video.volume": _volume(roles.get("clip", [])),
         "presenter.present": bool(roles.get("presenter")),

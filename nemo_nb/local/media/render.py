@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from nemo_nb.draft import CANVAS_PRESETS, Draft
+from nemo_nb.draft.fields import DEFAULT_FIT
 from nemo_nb.draft.languages import LANGUAGES as LANGUAGE_TABLE
 from nemo_nb.local.media.ffmpeg import run_ffmpeg
 from nemo_nb.local.media.filtergraph import Graph
@@ -40,7 +41,6 @@ from nemo_nb.local.media.mix import add_audio, has_sound
 from nemo_nb.local.media.reframe import fit_filters
 from nemo_nb.local.media.smart import SpliceJob, SpliceResult, run_splice, splice_job
 from nemo_nb.local.media.timeline import (
-    DEFAULT_FIT,
     MediaRef,
     RenderError,
     Timeline,

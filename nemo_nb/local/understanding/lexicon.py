@@ -141,7 +141,8 @@ MODIFIERS: Mapping[str, Mapping[str, str]] = {
                 " | blurred edges | 模糊背景",
         "fill": "fill | crop | cropped | without bars | without black bars | no letterbox | no letterboxing | zoom in"
                 " | full screen | fullscreen | no bars | no black bars | fill the frame | 裁切 | 填满 | 铺满",
-        "fit": "fit | with bars | letterbox | letterboxed | whole picture | don't crop | do not crop | no crop"
+        "fit": "fit | with bars | black bars | keep the bars | keep the black bars | black bars are fine"
+               " | letterbox | letterboxed | whole picture | don't crop | do not crop | no crop"
                " | no cropping | without cropping | 不裁切 | 不要裁切",
     },
     "gender": {
