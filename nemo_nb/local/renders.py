@@ -38,7 +38,7 @@ class RenderManager:
         self._running = 0
         self._closing = False
         self._cancel: dict[str, threading.Event] = {}
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
         self._finished: dict[str, asyncio.Event] = {}  # set when a render completes, fails or is cancelled
         self._failed_once = False
 

@@ -52,7 +52,7 @@ class LocalBackend:
         faults = options.pop("faults", None)
         if not isinstance(faults, Faults):
             faults = Faults.parse(faults)
-        self.settings = BackendSettings(data_dir=data_dir, faults=faults, **options)
+        self.settings = BackendSettings(data_dir=None if data_dir is None else Path(data_dir), faults=faults, **options)
         self.url = ""
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from importlib.metadata import entry_points
+from typing import Any
 
 Translator = Callable[[list[str], str, str], list[str]]
 GROUP = "nemo_nb.translators"
@@ -22,7 +23,8 @@ def translator() -> Translator | None:
     for entry in entry_points(group=GROUP):
         plugin = entry.load()
 
-        def checked(lines: list[str], source: str, target: str, plugin=plugin, name=entry.name) -> list[str]:
+        def checked(lines: list[str], source: str, target: str, plugin: Any = plugin,
+                    name: str = entry.name) -> list[str]:
             out = [str(line) for line in plugin(list(lines), source, target)]
             if len(out) != len(lines):
                 raise ValueError(f"translator {name} returned {len(out)} lines for {len(lines)}")

@@ -32,14 +32,14 @@ class TurnRunner:
         self.settings = settings
         self.library = library
         self.agent = agent or Agent()
-        self.tasks: set[asyncio.Task] = set()
+        self.tasks: set[asyncio.Task[None]] = set()
 
     def context(self, session: Session, user_id: str) -> TurnContext:
         return TurnContext(session_id=session.id, user_id=user_id, state=session.state,
                            library=self.library, store=self.store, language=session.language or "en")
 
     async def start(self, session: Session, user_id: str, message: str, key: str | None,
-                    registration_url: str) -> asyncio.Queue:
+                    registration_url: str) -> asyncio.Queue[Any]:
         """Plan (in a worker thread: reading a long message takes a while), reserve the session and the
         credits, then run the turn in the background."""
         ctx = self.context(session, user_id)
@@ -56,13 +56,13 @@ class TurnRunner:
                 f"not enough credits: this needs {plan.cost}, you have {balance['available']}. "
                 f"To {HOW_TO_GET_MORE}.",
                 data={"registration_url": registration_url, "needed": plan.cost, "embedded": True, **balance})
-        queue: asyncio.Queue = asyncio.Queue()
+        queue: asyncio.Queue[Any] = asyncio.Queue()
         task = asyncio.get_running_loop().create_task(self._run(turn_id, plan, ctx, queue))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
         return queue
 
-    async def _run(self, turn_id: str, plan: Plan, ctx: TurnContext, queue: asyncio.Queue) -> None:
+    async def _run(self, turn_id: str, plan: Plan, ctx: TurnContext, queue: asyncio.Queue[Any]) -> None:
         faults = self.settings.faults
         last_event = [time.monotonic()]
         texts: list[str] = []
@@ -135,7 +135,7 @@ class TurnRunner:
             await asyncio.wait(list(self.tasks), timeout=30)
 
 
-async def stream(queue: asyncio.Queue, encoder: Any, drop_after: int = 0) -> AsyncIterator[bytes]:
+async def stream(queue: asyncio.Queue[Any], encoder: Any, drop_after: int = 0) -> AsyncIterator[bytes]:
     """The ``/run_sse`` body: encoded events until the turn ends. ``drop_after`` cuts it (fault)."""
     sent = 0
     while True:

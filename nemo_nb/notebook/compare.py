@@ -121,7 +121,9 @@ class CompareStatus:
     def start(self) -> CompareStatus:
         display = self._display
         if display is None:
-            from IPython.display import display
+            from IPython.display import display as ipython_display
+
+            display = ipython_display
         self.handle = display(self._bundle(), raw=True, display_id=True)
         return self
 

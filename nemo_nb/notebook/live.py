@@ -77,7 +77,9 @@ class LiveReply:
     def start(self) -> LiveReply:
         display = self._display
         if display is None:
-            from IPython.display import display
+            from IPython.display import display as ipython_display
+
+            display = ipython_display
         self.handle = display(self._live_bundle(), raw=True, display_id=True)
         self.updates += 1
         self._throttle.mark()

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import os
 import shlex
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
@@ -37,16 +38,22 @@ __all__ = ["NemoMagics", "substitute"]
 SHARED = ("language", "export_dir", "embed_limit_mb", "redraw_hz", "compare_concurrency")
 
 
-def _env(name: str, default: Any, kind: type) -> Any:
+T = TypeVar("T")
+
+
+def _env(name: str, default: T, kind: Callable[[str], T]) -> T:
+    """A setting from the environment, read by ``kind``; ``default`` when unset, empty or unreadable."""
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
         return default
-    if kind is bool:
-        return raw.strip().lower() not in ("0", "false", "no", "off")
     try:
         return kind(raw)
     except ValueError:
         return default
+
+
+def _flag(raw: str) -> bool:
+    return raw.strip().lower() not in ("0", "false", "no", "off")
 
 
 @magics_class
@@ -85,7 +92,7 @@ class NemoMagics(Magics):
 
     @default("quiet")
     def _default_quiet(self) -> bool:
-        return _env("NEMO_QUIET", False, bool)
+        return _env("NEMO_QUIET", False, _flag)
 
     @default("export_dir")
     def _default_export_dir(self) -> str:
@@ -93,7 +100,7 @@ class NemoMagics(Magics):
 
     @default("show_tracebacks")
     def _default_tracebacks(self) -> bool:
-        return _env("NEMO_SHOW_TRACEBACKS", False, bool)
+        return _env("NEMO_SHOW_TRACEBACKS", False, _flag)
 
     @default("redraw_hz")
     def _default_redraw(self) -> float:
@@ -101,11 +108,11 @@ class NemoMagics(Magics):
 
     @default("show_timeline")
     def _default_show_timeline(self) -> bool:
-        return _env("NEMO_SHOW_TIMELINE", True, bool)
+        return _env("NEMO_SHOW_TIMELINE", True, _flag)
 
     @default("claim_link")
     def _default_claim(self) -> bool:
-        return _env("NEMO_CLAIM_LINK", True, bool)
+        return _env("NEMO_CLAIM_LINK", True, _flag)
 
     @default("compare_concurrency")
     def _default_concurrency(self) -> int:
@@ -115,19 +122,19 @@ class NemoMagics(Magics):
     def _check_embed(self, proposal: Any) -> float:
         if proposal["value"] < 0:
             raise TraitError("embed_limit_mb must be 0 or more")
-        return proposal["value"]
+        return float(proposal["value"])
 
     @validate("redraw_hz")
     def _check_redraw(self, proposal: Any) -> float:
         if not 0 < proposal["value"] <= 60:
             raise TraitError("redraw_hz must be between 0 and 60")
-        return proposal["value"]
+        return float(proposal["value"])
 
     @validate("compare_concurrency")
     def _check_concurrency(self, proposal: Any) -> int:
         if proposal["value"] < 1:
             raise TraitError("compare_concurrency must be at least 1")
-        return proposal["value"]
+        return int(proposal["value"])
 
     @validate("skill")
     def _check_skill(self, proposal: Any) -> str | None:
@@ -138,7 +145,7 @@ class NemoMagics(Magics):
                 skill_profile(proposal["value"])
             except ValueError as exc:
                 raise TraitError(str(exc)) from None
-        return proposal["value"]
+        return str(proposal["value"]) if proposal["value"] else None
 
     def __init__(self, shell: Any = None, **kw: Any):
         self.controller = NotebookSession()  # before the config is loaded: _share writes to it

@@ -44,7 +44,7 @@ def ffmpeg_path() -> str | None:
     try:
         import imageio_ffmpeg
 
-        return imageio_ffmpeg.get_ffmpeg_exe()
+        return str(imageio_ffmpeg.get_ffmpeg_exe())
     except Exception:  # noqa: BLE001 — any failure to find it: try PATH
         return shutil.which("ffmpeg")
 
@@ -100,7 +100,9 @@ class ProgressView:
     def start(self) -> ProgressView:
         display = self._display
         if display is None:
-            from IPython.display import display
+            from IPython.display import display as ipython_display
+
+            display = ipython_display
         self.handle = display(self._bundle(f"{self.label}…"), raw=True, display_id=True)
         self.updates += 1
         self._throttle.mark()

@@ -73,7 +73,7 @@ def ambient_bed(out_path: str | os.PathLike[str], seconds: float, *, mood: str =
     codec = {".wav": ["-c:a", "pcm_s16le"], ".m4a": ["-c:a", "aac", "-b:a", "160k"]}.get(out.suffix.lower())
     if codec is None:
         raise ValueError(f"{out.name}: a bed is written as .wav or .m4a")
-    graph = _graph(MOODS[mood], float(seconds), random.Random(seed))
+    graph = _graph(MOODS[mood], float(seconds), random.Random(seed))  # noqa: S311 — music, not a secret
     run_ffmpeg(["-filter_complex", graph, "-map", "[bed]", *codec, str(out)], duration_s=float(seconds))
     return out
 

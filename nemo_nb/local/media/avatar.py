@@ -240,7 +240,7 @@ def blink_track(duration_s: float, seed: int = 0) -> list[tuple[float, float]]:
     """
     duration = _check_duration(duration_s)
     rng = random.Random(int(seed))  # noqa: S311 — an animation, not a secret
-    blinks = []
+    blinks: list[tuple[float, float]] = []
     start = rng.uniform(1.0, 3.0)
     while True:
         length = rng.uniform(*BLINK_LENGTH_S)
@@ -301,11 +301,12 @@ def _open_image(spec: str | os.PathLike[str]) -> Image.Image:
         raise ValueError(f"{hint}; cannot read {Path(spec).name!r:.60}: {type(exc).__name__}") from None
 
 
-def _size(width: int, height: int) -> tuple[int, int]:
+def _size(width: Any, height: Any) -> tuple[int, int]:
+    """The frame size, checked: whatever the caller passed (even a float or a string) is refused clearly."""
     for name, value, low in (("width", width, MIN_WIDTH), ("height", height, MIN_HEIGHT)):
         if isinstance(value, bool) or not isinstance(value, numbers.Integral):
             raise ValueError(f"{name} must be a whole number of pixels, not {value!r:.40}")
-        if not low <= value <= MAX_SIDE or value % 2:
+        if not low <= int(value) <= MAX_SIDE or int(value) % 2:
             raise ValueError(f"{name} must be even and between {low} and {MAX_SIDE}, not {value}")
     return int(width), int(height)
 

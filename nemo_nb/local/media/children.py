@@ -41,7 +41,7 @@ _pipe_read_fd: int | None = None
 def default_lifeline() -> str:
     """How children are tied to this process here: ``pdeathsig`` on Linux, ``pipe`` on other POSIX systems
     (macOS), ``none`` on Windows (no tie, no CPU limit: the budget's wall time still applies)."""
-    if sys.platform.startswith("linux"):
+    if str(sys.platform).startswith("linux"):  # str(): the check happens here, not in the type checker
         return "pdeathsig"
     return "pipe" if os.name == "posix" else "none"
 
@@ -76,7 +76,7 @@ def _in_child(parent: int, cpu_s: int) -> Callable[[], None]:
     return preexec
 
 
-def spawn(cmd: list[str], *, lifeline: str | None = None, **popen: Any) -> subprocess.Popen:
+def spawn(cmd: list[str], *, lifeline: str | None = None, **popen: Any) -> subprocess.Popen[Any]:
     """``subprocess.Popen(cmd, **popen)`` tied to this process's life and the current budget's CPU.
 
     Stop it with ``stop`` and reap it with ``reap`` (which charges its CPU time to the budget).
@@ -92,7 +92,7 @@ def spawn(cmd: list[str], *, lifeline: str | None = None, **popen: Any) -> subpr
         proc = subprocess.Popen(cmd, **popen)
     elif mode == "pdeathsig":
         # preexec_fn runs only prctl/setrlimit calls looked up before the fork: nothing that takes a lock.
-        proc = subprocess.Popen(cmd, preexec_fn=_in_child(os.getpid(), cpu_s), **popen)  # noqa: PLW1509
+        proc = subprocess.Popen(cmd, preexec_fn=_in_child(os.getpid(), cpu_s), **popen)
     else:
         fd = _lifeline_pipe()
         guard = [sys.executable, "-m", "nemo_nb.local.media.lifeline", str(fd), str(cpu_s), "--", *cmd]
@@ -103,7 +103,7 @@ def spawn(cmd: list[str], *, lifeline: str | None = None, **popen: Any) -> subpr
     return proc
 
 
-def stop(proc: subprocess.Popen) -> None:
+def stop(proc: subprocess.Popen[Any]) -> None:
     """Kill the child (and, under a guard, the guarded command: they share a process group)."""
     if proc.returncode is not None:
         return
@@ -116,7 +116,7 @@ def stop(proc: subprocess.Popen) -> None:
         pass
 
 
-def reap(proc: subprocess.Popen, timeout: float | None = None) -> int:
+def reap(proc: subprocess.Popen[Any], timeout: float | None = None) -> int:
     """Wait for the child, charge its CPU time to the budget that started it; its return code.
 
     ``subprocess.TimeoutExpired`` after ``timeout`` seconds (the child is left running).
@@ -146,7 +146,7 @@ def reap(proc: subprocess.Popen, timeout: float | None = None) -> int:
 
 
 def run(cmd: list[str], *, timeout: float, check: bool = False, capture_output: bool = False,
-        text: bool = False) -> subprocess.CompletedProcess:
+        text: bool = False) -> subprocess.CompletedProcess[Any]:
     """``subprocess.run`` for backend children: tied to our life, bounded by the budget.
 
     The timeout is cut to what is left of the budget's wall time; a command still running then is

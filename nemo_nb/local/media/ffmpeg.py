@@ -30,7 +30,7 @@ def ffmpeg_exe() -> str:
     """Path of the static ffmpeg binary shipped by ``imageio-ffmpeg``."""
     import imageio_ffmpeg
 
-    return imageio_ffmpeg.get_ffmpeg_exe()
+    return str(imageio_ffmpeg.get_ffmpeg_exe())
 
 
 def run_ffmpeg(
@@ -60,8 +60,8 @@ def run_ffmpeg(
             raise
         finally:
             children.reap(proc)
-            assert proc.stdout is not None
-            proc.stdout.close()
+            if proc.stdout is not None:
+                proc.stdout.close()
         if budget is not None:
             budget.check()  # killed by its CPU limit: say so rather than quote ffmpeg
         if proc.returncode != 0:
@@ -82,7 +82,8 @@ def _follow(
 ) -> None:
     """Relay progress until ffmpeg closes stdout; kill it and raise when cancelled or over budget."""
     updates: queue.Queue[float | None] = queue.Queue()
-    assert proc.stdout is not None
+    if proc.stdout is None:
+        raise ValueError("ffmpeg was started without a stdout pipe for its progress")
     threading.Thread(target=_read_progress, args=(proc.stdout, duration_s, updates), daemon=True).start()
     last = 0.0
     while True:

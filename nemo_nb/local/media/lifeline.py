@@ -27,7 +27,7 @@ def main(argv: list[str]) -> int:
         return 2
     fd, cpu_s, command = int(argv[0]), int(argv[1]), argv[3:]
     # Single-threaded until the command runs, so preexec_fn is safe here.
-    child = subprocess.Popen(command, preexec_fn=(lambda: limit_cpu(cpu_s)) if cpu_s else None)  # noqa: PLW1509
+    child = subprocess.Popen(command, preexec_fn=(lambda: limit_cpu(cpu_s)) if cpu_s else None)
 
     def watch() -> None:
         try:

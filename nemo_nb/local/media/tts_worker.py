@@ -300,7 +300,7 @@ class Espeak:
         return 0
 
     def has_voice(self, name: str) -> bool:
-        return self._lib.espeak_SetVoiceByName(name.encode()) == 0
+        return bool(self._lib.espeak_SetVoiceByName(name.encode()) == 0)
 
     def synthesize(self, text: str, voice: str, rate: float) -> tuple[np.ndarray, int, list[tuple[str, int, int]]]:
         """Float samples, sample rate and phoneme spans (in samples) for ``text``."""
@@ -386,7 +386,7 @@ class Worker:
         return not self.piper.failed if engine == "piper" else self.espeak.has_voice(voice_id)
 
     def synthesize(self, request: dict[str, Any]) -> dict[str, Any]:
-        text = clean_text(request.get("text"))
+        text = clean_text(str(request.get("text") or ""))
         piper, voice = (self.installed_voice(request) if request.get("model") else
                         (self.piper, pick_voice(request.get("language") or "en", request.get("gender"),
                                                 request.get("voice"))))
