@@ -31,14 +31,13 @@ def decoded(path: Path, fmt: str = "rgb24") -> np.ndarray:
 def test_yuv_pictures_are_converted_like_ffmpeg(tmp_path):
     image = picture("#3366cc", "abc")
     image.save(tmp_path / "p.png")
-    stills.save_yuv(image, tmp_path / "p.yuv")
-    ours = np.fromfile(tmp_path / "p.yuv", np.uint8).astype(int)
+    ours = np.frombuffer(stills.yuv420p(image), np.uint8).astype(int)
     theirs = np.frombuffer(ffmpeg("-i", str(tmp_path / "p.png"), "-pix_fmt", "yuv420p", "-f", "rawvideo", "-"),
                            np.uint8).astype(int)
     assert ours.shape == theirs.shape == (W * H * 3 // 2,)
     assert np.abs(ours - theirs).mean() < 0.2 and np.abs(ours - theirs).max() <= 4  # chroma edges round apart
     with pytest.raises(ValueError):
-        stills.save_yuv(Image.new("RGB", (W + 1, H)), tmp_path / "odd.yuv")
+        stills.yuv420p(Image.new("RGB", (W + 1, H)))
 
 
 def test_runs_become_one_frame_each_and_play_at_the_frame_rate(tmp_path):
@@ -46,10 +45,10 @@ def test_runs_become_one_frame_each_and_play_at_the_frame_rate(tmp_path):
     files = {}
     for n, (key, image) in enumerate(pictures.items()):
         files[key] = stills.named(n, key)
-        stills.save_yuv(image, tmp_path / files[key])
+        stills.save_frame(image, tmp_path / files[key], FPS)
     runs = [("red", 10), ("green", 5), ("red", 20), ("blue", 1), ("green", 3)]
     frames = sum(count for _, count in runs)
-    listing = stills.concat_list(tmp_path, files, runs, FPS, (W, H))
+    listing = stills.concat_list(tmp_path, files, runs, FPS)
     out = tmp_path / "held.mp4"
     run_ffmpeg([*stills.input_args(listing), "-map", "0:v:0", *stills.output_args(FPS, frames), "-f", "mp4",
                 str(out)], duration_s=frames / FPS)

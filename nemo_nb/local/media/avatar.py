@@ -422,10 +422,10 @@ def render_presenter(
             if cancel is not None and cancel.is_set():
                 raise RenderCancelled("render cancelled")
             files[state] = stills.named(n, state[0], state[1])  # n keeps poses apart
-            stills.save_yuv(artist.frame(*state), work / files[state])  # converted once, read as a copy
+            stills.save_frame(artist.frame(*state), work / files[state], rate)  # converted once, read as a copy
             if on_progress is not None:
                 on_progress(round(_DRAW_SHARE * (n + 1) / len(states), 1))
-        listing = stills.concat_list(work, files, runs, rate, (width, height))
+        listing = stills.concat_list(work, files, runs, rate)
         draw_s = time.perf_counter() - started
 
         def encode_progress(pct: float) -> None:
