@@ -308,14 +308,14 @@ def test_studio_and_compare_widgets_in_a_real_browser(frontend):
             seen["replies"]  # it streamed: a first part, then the whole
         first_text_ms = seen["firstText"] - seen["enter"]
         assert box.input_value() == "" and not box.is_disabled()
-        studio.locator(".nemo-seg").first.wait_for(timeout=10_000)
+        studio.locator(".nemo-seg").first.wait_for(timeout=30_000)
         assert "1. Video: clip.mp4" in studio.locator(".nemo-tl-summary").inner_text()
         assert "99 credits available" in studio.locator(".nemo-credits").inner_text()
 
         # click a segment: its row appears
         studio.locator(".nemo-seg").first.click()
         details = studio.locator(".nemo-tl-details table")
-        details.wait_for(timeout=10_000)
+        details.wait_for(timeout=30_000)
         assert "clip.mp4" in details.inner_text() and "start_s" in details.inner_text()
 
         # export: the progress bar, then the video plays and the playhead follows it
