@@ -18,6 +18,17 @@ FAILURE_LOOKING = re.compile(r"[Cc]ould not act|\b[Ff]ailed\b|\bError\b|Tracebac
                              r"[Cc]ould not|[Cc]ouldn't|[Cc]annot")  # "error" as a DataFrame column is fine
 DEFAULT_CREDITS = 100     # a new user's credits on the embedded backend, as on the cloud
 SPENT: dict[str, int] = {}  # credits each example notebook spent, filled by test_runs_top_to_bottom
+RAN_IN: dict[str, Path] = {}  # the folder each notebook ran in, filled by test_runs_top_to_bottom
+EXPORTED = re.compile(r'export(?:\s+--to\s+|\(")([\w.-]+)\.mp4')  # %nemo export --to x.mp4, s.export("x.mp4")
+
+
+def exported_names(path: Path) -> set[str]:
+    """The names (without .mp4) of the files a notebook's code cells export to."""
+    return {name for cell in json.loads(path.read_text())["cells"] if cell["cell_type"] == "code"
+            for name in EXPORTED.findall("".join(cell["source"]))}
+
+
+EXPORTING = [p for p in NOTEBOOKS if exported_names(p)]
 PANDAS_TABLE = re.compile(r"^<div>\s*<style scoped>")  # a DataFrame's own HTML: untrusted, its table stays
 
 
@@ -76,6 +87,7 @@ def test_runs_top_to_bottom(path: Path, tmp_path: Path, isolated_identity: Path,
 
     with Nemo.local(tmp_path / "data") as nemo:
         SPENT[path.stem] = DEFAULT_CREDITS - nemo.credits().available
+    RAN_IN[path.stem] = work
 
 
 @pytest.mark.slow
@@ -87,6 +99,37 @@ def test_the_example_notebooks_fit_comfortably_in_a_new_users_credits():
     total = sum(SPENT.values())
     print(f"credits spent by the example notebooks: {SPENT} = {total} of {DEFAULT_CREDITS}")
     assert total <= DEFAULT_CREDITS * 2 // 3, SPENT
+
+
+@pytest.mark.parametrize("path", EXPORTING, ids=lambda p: p.stem)
+@pytest.mark.slow
+def test_exports_pass_checks_from_pixels_and_samples(path: Path, tmp_path: Path, isolated_identity: Path,
+                                                     monkeypatch: pytest.MonkeyPatch):
+    """Every MP4 an example exports (and its per-language copies; previews aside) is at -14 LUFS ± 1.5 with
+    true peaks at -1 dBTP or below when it has sound, and a frame not shaped like the examples' 16:9 sources
+    (9:16, square) is filled edge to edge: no black bars. Reuses test_runs_top_to_bottom's run when there was one."""
+    from media_helpers import black_bars, loudness, probe
+
+    work = RAN_IN.get(path.stem)
+    if work is None:
+        from nemo_nb.notebook.execute import run_notebook
+
+        monkeypatch.setenv("NEMO_DATA_DIR", str(tmp_path / "data"))
+        monkeypatch.setenv("NEMO_API_URL", "http://127.0.0.1:9")
+        work = tmp_path / "work"
+        work.mkdir()
+        shutil.copy(path, work / path.name)
+        run_notebook(work / path.name, timeout=600)
+    names = exported_names(path)
+    exports = [p for p in sorted(work.glob("*.mp4")) if p.name.split(".")[0] in names and ".preview" not in p.name]
+    assert len(exports) >= len(names), (names, exports)
+    for export in exports:
+        info = probe(export)
+        if info.has_audio:
+            integrated, peak = loudness(export)
+            assert abs(integrated + 14) <= 1.5 and peak <= -1.0, (export.name, integrated, peak)
+        if info.width * 9 != info.height * 16:
+            assert not black_bars(export), export.name
 
 
 @pytest.mark.slow

@@ -92,3 +92,17 @@ def loudness(path: Path, stream: int = 0) -> tuple[float, float]:
     peak = re.search(r"Peak:\s+(-?(?:inf|[\d.]+)) dBFS", summary)
     assert integrated and peak, done.stderr[-500:]
     return float(integrated.group(1)), float(peak.group(1))
+
+
+def black_bars(path: Path, at: tuple[float, ...] = (0.3, 0.5, 0.7)) -> str:
+    """'top/bottom' or 'left/right' when both opposite edge bands (3% of the frame, at least 4 px) are
+    near-black on every frame sampled at these shares of the duration; '' when there are no bars."""
+    info = probe(path)
+    found = {"top/bottom": True, "left/right": True}
+    for share in at:
+        picture = frame(path, info.duration_s * share)
+        rows, cols = max(4, picture.shape[0] * 3 // 100), max(4, picture.shape[1] * 3 // 100)
+        bands = {"top/bottom": (picture[:rows], picture[-rows:]), "left/right": (picture[:, :cols], picture[:, -cols:])}
+        for name, pair in bands.items():
+            found[name] &= all((band.max(axis=2) < 24).mean() > 0.98 for band in pair)
+    return next((name for name, bars in found.items() if bars), "")
