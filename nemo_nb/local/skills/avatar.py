@@ -197,11 +197,10 @@ def make_presenter(c: TurnContext, lines: list[Line], voice: Any, language: str,
     draft.set_canvas(width, height, "fit")
     draft.set_voiceover(language=language, voice=voice.id, srt=srt_entry["media_id"],
                         cues=[(q.start_ms, q.end_ms, q.text) for q in cues])
-    if captions:  # a tall presenter leaves the middle for captions, clear of the platforms' buttons at the bottom
+    if captions:  # below the face; the renderer sizes them and keeps them above the platforms' buttons
         track = draft.track(TEXT, "Captions")
         for q in cues:
-            track.add_text("caption", q.text, q.start_ms, q.end_ms - q.start_ms, colour="white",
-                           pos="center" if height > width else "bottom")  # sized by the renderer
+            track.add_text("caption", q.text, q.start_ms, q.end_ms - q.start_ms, colour="white", pos="bottom")
     previous = c.draft
     if previous.is_renderable:  # keep the earlier timeline for "work on …" / undo
         c.state.setdefault("drafts_by_media", {})["previous"] = previous.to_json()
