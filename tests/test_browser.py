@@ -309,7 +309,11 @@ def test_studio_and_compare_widgets_in_a_real_browser(frontend):
         first_text_ms = seen["firstText"] - seen["enter"]
         assert box.input_value() == "" and not box.is_disabled()
         studio.locator(".nemo-seg").first.wait_for(timeout=30_000)
-        assert "1. Video: clip.mp4" in studio.locator(".nemo-tl-summary").inner_text()
+        try:  # traits arrive one by one: the summary may follow the lanes by a moment
+            page.wait_for_function("() => (document.querySelector('.nemo-studio .nemo-tl-summary') || {})"
+                                   ".textContent.includes('1. Video: clip.mp4')", timeout=30_000)
+        except sync_api.TimeoutError:
+            raise fail(page, "the studio's timeline summary never named the clip") from None
         assert "99 credits available" in studio.locator(".nemo-credits").inner_text()
 
         # click a segment: its row appears

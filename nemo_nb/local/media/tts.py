@@ -154,7 +154,7 @@ def normalize_language(language: str) -> str:
     return code
 
 
-def clean_text(text: str) -> str:
+def clean_text(text: object) -> str:
     """Text safe to speak: control characters become spaces, runs of spaces shrink; ``ValueError`` if too
     long (over ``MAX_TEXT_CHARS``) or empty."""
     if not isinstance(text, str):

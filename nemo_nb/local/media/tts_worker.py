@@ -386,7 +386,7 @@ class Worker:
         return not self.piper.failed if engine == "piper" else self.espeak.has_voice(voice_id)
 
     def synthesize(self, request: dict[str, Any]) -> dict[str, Any]:
-        text = clean_text(str(request.get("text") or ""))
+        text = clean_text(request.get("text"))
         piper, voice = (self.installed_voice(request) if request.get("model") else
                         (self.piper, pick_voice(request.get("language") or "en", request.get("gender"),
                                                 request.get("voice"))))
