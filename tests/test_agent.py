@@ -215,6 +215,7 @@ def test_aspect_ratios(api: RawApi, colours: Path, tmp_path: Path, ratio, fit, s
         assert edge.mean() < 20  # black bars
 
 
+@pytest.mark.slow
 def test_vertical_by_default_has_no_black_bars(api: RawApi, colours: Path, tmp_path: Path):
     """"make it 9:16" puts the 4:3 picture over a blurred, darkened copy of itself: no black bars."""
     sid = api.session()

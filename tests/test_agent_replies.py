@@ -77,6 +77,7 @@ def test_questions_and_held_edits_change_nothing_and_cost_nothing(api: RawApi, c
     assert "9:16" in replies(api.sse(sid, "what's the best format for YouTube Shorts?"))
 
 
+@pytest.mark.slow
 def test_a_presenter_over_footage_goes_in_a_corner(api: RawApi, colours: Path, tmp_path: Path) -> None:
     sid = placed(api, colours)
     text = replies(api.sse(sid, "add a presenter in the top left corner who says: Hello there."))
@@ -101,6 +102,7 @@ def test_a_presenter_over_footage_goes_in_a_corner(api: RawApi, colours: Path, t
     assert later[..., 2].mean() > 150 and np.abs(later[..., 0]).mean() < 80
 
 
+@pytest.mark.slow
 def test_voiceover_lines_follow_each_other_with_natural_pauses(api: RawApi, long_clip: Path) -> None:
     sid = placed(api, long_clip)
     replies(api.sse(sid, f"add a voiceover: {SCRIPT}"))

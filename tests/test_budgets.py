@@ -131,6 +131,7 @@ def test_a_turn_over_its_cpu_budget_fails_and_is_free(tmp_path: Path, clip4: Pat
         assert "Here is what I can do" in replies(api.sse(sid, "make it pretty"))
 
 
+@pytest.mark.slow
 def test_a_turn_over_its_time_budget_is_stopped_at_the_deadline(tmp_path: Path, clip4: Path):
     with backend_with(tmp_path, turn_wall_s=0.5, faults=["heartbeats_only=30"]) as api:
         sid = api.session()
@@ -160,6 +161,7 @@ def test_a_render_over_its_cpu_budget_fails_clearly(tmp_path: Path):
         assert list((tmp_path / "data" / "renders").iterdir()) == []  # nothing of the render is kept
 
 
+@pytest.mark.slow
 def test_a_render_over_its_time_budget_is_stopped(tmp_path: Path):
     with backend_with(tmp_path, render_wall_s=0.5) as api:
         sid = api.session()

@@ -85,6 +85,7 @@ def test_cancel_export_stops_the_render_on_the_server(backend, controller, tmp_p
     assert s.cancel_export() is False  # nothing left to cancel
 
 
+@pytest.mark.slow
 def test_compare_is_client_api(backend, tmp_path, clip):
     with Nemo(backend.url) as nemo:
         heard: list[tuple[int, str]] = []

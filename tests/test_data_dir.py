@@ -55,6 +55,7 @@ def owned(data: Path) -> set[str]:
 
 
 # -- crash leftovers ---------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_start_sweeps_what_the_database_does_not_own(tmp_path: Path, clip: Path) -> None:
     data = tmp_path / "data"
     with LocalBackend(data) as b:
@@ -83,6 +84,7 @@ def test_start_sweeps_what_the_database_does_not_own(tmp_path: Path, clip: Path)
             == clip.read_bytes()
 
 
+@pytest.mark.slow
 def test_a_second_backend_on_the_same_directory_sweeps_nothing(tmp_path: Path, clip: Path) -> None:
     """Two notebooks may start a backend on the default data directory: the second must not remove the
     first one's upload in progress, nor fail its renders."""
@@ -116,6 +118,7 @@ def test_a_second_backend_on_the_same_directory_sweeps_nothing(tmp_path: Path, c
 
 
 # -- permissions ---------------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_backend_files_are_private(tmp_path: Path, clip: Path) -> None:
     data = tmp_path / "new" / "data"
     with LocalBackend(data) as b:
@@ -130,6 +133,7 @@ def test_backend_files_are_private(tmp_path: Path, clip: Path) -> None:
         api.close()
 
 
+@pytest.mark.slow
 def test_looser_backend_files_are_tightened_on_start(tmp_path: Path, clip: Path) -> None:
     data = tmp_path / "data"
     with LocalBackend(data) as b:
@@ -178,6 +182,7 @@ def test_many_local_clients_each_get_a_token(tmp_path: Path) -> None:
 
 
 # -- render ids are per user ------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_render_ids_are_per_user(tmp_path: Path, clip: Path, silent_clip: Path) -> None:
     with LocalBackend(tmp_path / "data") as b:
         alice, alice_sid = login(b)

@@ -8,6 +8,7 @@ import pytest
 from rawapi import RawApi
 
 
+@pytest.mark.slow
 def test_a_dropped_stream_is_not_written_to_and_its_turn_lands(api: RawApi, caplog: pytest.LogCaptureFixture):
     caplog.set_level(logging.WARNING, logger="asyncio")
     sid = api.session()

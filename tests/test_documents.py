@@ -41,6 +41,7 @@ def test_pdf_and_docx_text(tmp_path: Path):
 
 @pytest.mark.parametrize("name,content", [("fake.pdf", b"%PDF-1.4 not really"), ("fake.docx", b"PK\x03\x04 junk"),
                                           ("binary.txt", b"\xff\xfe\x00\x00"), ("empty.md", b"   \n")])
+@pytest.mark.slow
 def test_unreadable_documents_are_refused(tmp_path: Path, name: str, content: bytes):
     pytest.importorskip("pypdf")
     path = tmp_path / name

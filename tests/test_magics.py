@@ -301,6 +301,7 @@ def test_silent_turn_shows_what_changed(ip, env):
         run(ip, "%nemo disconnect")
 
 
+@pytest.mark.slow
 def test_adk_dialect_streams_the_same_reply(ip, env):
     """The client's ADK path (partial chunks, a final event repeating the text) through the magics."""
     run(ip, "%nemo disconnect")

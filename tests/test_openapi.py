@@ -86,6 +86,7 @@ def test_every_error_code_of_the_backend_is_documented_with_its_status():
     assert set(HTTP_STATUS.values()) <= statuses
 
 
+@pytest.mark.slow
 @schema.parametrize()
 @FUZZ
 def test_every_operation_answers_as_documented(case: Any, fuzzed, auth_headers: dict[str, str]):

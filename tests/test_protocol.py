@@ -121,6 +121,7 @@ def render_and_wait(api: RawApi, sid: str, render_id: str) -> dict:
     return api.wait_render(render_id)
 
 
+@pytest.mark.slow
 def test_render_poll_download(api: RawApi, sid: str, clip, tmp_path):
     api.upload(sid, clip)
     api.sse(sid, "add my clip to the timeline")
@@ -136,6 +137,7 @@ def test_render_poll_download(api: RawApi, sid: str, clip, tmp_path):
     assert api.call("GET", "/api/credits/balance/simple").json()["data"]["available"] == 99  # export is free
 
 
+@pytest.mark.slow
 def test_render_requires_attribution_and_unique_id(api: RawApi, sid: str, clip):
     api.upload(sid, clip)
     api.sse(sid, "add my clip")

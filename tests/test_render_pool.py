@@ -84,6 +84,7 @@ def status(api: RawApi, render_id: str) -> str:
     return api.call("GET", f"/api/render/proxy/lambda/{render_id}").json()["data"]["status"]
 
 
+@pytest.mark.slow
 def test_a_long_render_and_a_queue_of_them_do_not_starve_another_user(tmp_path: Path):
     with LocalBackend(tmp_path / "data", tokens_per_ip=10_000, render_workers=2) as b:
         alice, bob = RawApi(b.url), RawApi(b.url)
@@ -103,6 +104,7 @@ def test_a_long_render_and_a_queue_of_them_do_not_starve_another_user(tmp_path: 
         bob.close()
 
 
+@pytest.mark.slow
 def test_a_session_keeps_one_active_render(api: RawApi):
     sid = api.session()
     assert api.render(sid, "seq_1", title_draft(120, 1280, 720)).status_code == 200

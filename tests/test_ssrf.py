@@ -145,6 +145,7 @@ def backend_(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalBackend]
         yield b
 
 
+@pytest.mark.slow
 def test_dns_rebinding_cannot_reach_loopback(backend_: LocalBackend, resolver: Resolver, tiny: bytes) -> None:
     """A name that answers a public address to the check and 127.0.0.1 afterwards: the upload connects to the
     checked public address (or fails), never to the loopback server, and the name is looked up once."""
@@ -187,6 +188,7 @@ def test_a_name_with_any_local_address_is_refused(backend_: LocalBackend, monkey
     api.close()
 
 
+@pytest.mark.slow
 def test_redirects_to_ipv6_spellings_of_local_addresses_are_refused(tmp_path: Path) -> None:
     forms = list(IPV6_FORMS.values())
     routes = {f"/hop{i}.mp4": (302, {"Location": f"http://[{a}]/x.mp4"}, b"") for i, a in enumerate(forms)}
@@ -210,6 +212,7 @@ def free_port_on_both(first: str, second: str) -> tuple[Site, Site]:
     pytest.fail("no port free on both loopback addresses")
 
 
+@pytest.mark.slow
 def test_the_connection_goes_to_the_checked_address(tmp_path: Path, resolver: Resolver, tiny: bytes) -> None:
     """An allowed name that answers 127.0.0.1 first and 127.0.0.2 later: the file comes from 127.0.0.1, with the
     URL's host in the Host header."""
@@ -232,6 +235,7 @@ def test_the_connection_goes_to_the_checked_address(tmp_path: Path, resolver: Re
         api.close()
 
 
+@pytest.mark.slow
 def test_https_keeps_the_url_host_for_sni_and_the_certificate(tmp_path: Path, resolver: Resolver, tiny: bytes,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """Connecting to the checked address does not change the TLS name: the server sees the URL's host as SNI,

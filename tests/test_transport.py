@@ -86,6 +86,7 @@ def test_a_download_from_the_api_host_carries_the_token_and_attribution(backend,
     nemo.close()
 
 
+@pytest.mark.slow
 def test_a_download_from_another_host_carries_nothing(backend, clip, tmp_path):
     """Another port of the same address is another origin: no token, no attribution, no client id."""
     nemo = client(backend.url)
@@ -137,6 +138,7 @@ def test_a_file_url_that_cannot_be_reached_is_logged_by_its_origin_only(backend,
 
 
 # -- out of credits, from plain Python --------------------------------------------------------------
+@pytest.mark.slow
 def test_out_of_credits_names_the_registration_link(tmp_path, clip):
     with LocalBackend(tmp_path, credits=2) as b:
         web = "https://web.example.test"  # not the backend: the link is the client's own, not the server's

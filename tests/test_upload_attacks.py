@@ -73,6 +73,7 @@ def test_hidden_characters_and_paths_are_still_neutralised(api: RawApi, sid: str
     assert r.json()["data"]["files"][0]["filename"] == "видео__[31m.mp4"
 
 
+@pytest.mark.slow
 def test_a_url_upload_keeps_its_unicode_name(tmp_path: Path, clip: Path) -> None:
     from test_ssrf import Site
 
@@ -141,6 +142,7 @@ def race(first: SlowRequest, others: list[Any]) -> tuple[tuple[int, Any], list[h
         return answer, [p.result(timeout=60) for p in pending]
 
 
+@pytest.mark.slow
 def test_concurrent_uploads_with_one_key_make_one_file(backend: LocalBackend, api: RawApi, sid: str,
                                                        clip: Path) -> None:
     key = f"upload-{uuid.uuid4()}"
@@ -160,6 +162,7 @@ def test_concurrent_uploads_with_one_key_make_one_file(backend: LocalBackend, ap
     assert again.json() == body  # and later too
 
 
+@pytest.mark.slow
 def test_duplicates_of_a_failed_upload_get_its_error(backend: LocalBackend, api: RawApi, sid: str) -> None:
     key = f"upload-{uuid.uuid4()}"
     headers = {**api.headers(), "Idempotency-Key": key,
@@ -173,6 +176,7 @@ def test_duplicates_of_a_failed_upload_get_its_error(backend: LocalBackend, api:
     assert api.state(sid)["state"]["video_infos"] == []
 
 
+@pytest.mark.slow
 def test_concurrent_render_submits_with_one_key_start_one_render(backend: LocalBackend, api: RawApi, sid: str,
                                                                  clip: Path) -> None:
     media = api.upload(sid, clip).json()["data"]["files"][0]
@@ -208,6 +212,7 @@ def test_a_key_is_per_user(backend: LocalBackend, api: RawApi, sid: str, clip: P
     other.close()
 
 
+@pytest.mark.slow
 def test_a_duplicate_whose_first_request_hung_up_runs_in_its_place(backend: LocalBackend, api: RawApi, sid: str,
                                                                    clip: Path) -> None:
     key = f"upload-{uuid.uuid4()}"

@@ -152,6 +152,7 @@ def test_client_and_magic_list_the_voices(voiced_backend: Any, tmp_path: Path) -
         ip.run_line_magic("unload_ext", "nemo_nb")
 
 
+@pytest.mark.slow
 def test_other_servers_say_the_voice_list_is_not_available() -> None:
     with LoopbackHttp() as cloud, Nemo(cloud.url, token="nmv_usr_test") as nemo, \
             pytest.raises(NotAvailable) as caught:

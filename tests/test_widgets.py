@@ -76,6 +76,7 @@ def test_studio_turn_streams_from_the_loop_thread_and_ends_exact(controller):
     assert token_of(controller) not in everything_shown(studio)
 
 
+@pytest.mark.slow
 def test_redraws_stay_under_ten_a_second_with_exact_final_text(controller, monkeypatch):
     from nemo_nb.local import agent as agent_module
 
@@ -156,6 +157,7 @@ def studio_after(controller: NotebookSession, *asks: str) -> Studio:
     return studio
 
 
+@pytest.mark.slow
 def test_export_progress_video_cancel_and_snapshot(controller, tmp_path):
     studio = studio_after(controller, "add my clip to the timeline")
     progress: list[float] = []
@@ -174,6 +176,7 @@ def test_export_progress_video_cancel_and_snapshot(controller, tmp_path):
     assert "Adding clip.mp4" in bundle["text/plain"] and token_of(controller) not in everything_shown(studio)
 
 
+@pytest.mark.slow
 def test_quick_look_plays_a_preview_marked_as_one_then_export_replaces_it(controller):
     from nemo_nb.local.media.probe import probe
 
@@ -253,6 +256,7 @@ def test_timeline_widget_rows_and_snapshot():
     check_output(*widget._repr_mimebundle_())
 
 
+@pytest.mark.slow
 def test_compare_widget_continue_with_a_variant(controller):
     base = controller.session()
     controller.upload(base, ["clip.mp4"])

@@ -93,6 +93,7 @@ def test_no_speech_gives_an_empty_transcript(recognizer: Recognizer, tmp_path: P
     assert transcript.is_empty and transcript.segments == () and transcript.language == "en"
 
 
+@pytest.mark.slow
 def test_a_clip_without_sound_is_said_so(recognizer: Recognizer, tmp_path: Path) -> None:
     mute = samples.make_clip(tmp_path / "mute.mp4", seconds=1, audio=False)
     with pytest.raises(RecognitionError, match="no sound"):
@@ -126,6 +127,7 @@ def test_the_cpu_budget_stops_a_request_and_the_worker_keeps_serving(
     assert recognizer.pid == pid and recognizer.ping()["loaded"] is not None
 
 
+@pytest.mark.slow
 def test_a_turn_budget_caps_recognition_and_is_charged_its_cpu(recognizer: Recognizer,
                                                                spoken: tuple[Path, list]) -> None:
     path, _ = spoken
@@ -139,6 +141,7 @@ def test_a_turn_budget_caps_recognition_and_is_charged_its_cpu(recognizer: Recog
     assert recognizer.pid == pid
 
 
+@pytest.mark.slow
 def test_cancel_stops_the_worker_and_the_next_call_works(recognizer: Recognizer, spoken: tuple[Path, list],
                                                          tmp_path: Path) -> None:
     path, _ = spoken
@@ -152,6 +155,7 @@ def test_cancel_stops_the_worker_and_the_next_call_works(recognizer: Recognizer,
     assert recognizer.transcribe(tone).is_empty
 
 
+@pytest.mark.slow
 def test_closing_a_busy_recognizer_stops_it_at_once(spoken: tuple[Path, list]) -> None:
     path, _ = spoken
     engine = Recognizer()

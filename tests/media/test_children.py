@@ -57,6 +57,7 @@ def test_ffmpeg_dies_when_its_parent_is_killed(lifeline: str):
         parent.wait()
 
 
+@pytest.mark.slow
 @needs_proc
 def test_speech_worker_exits_when_the_backend_is_killed():
     parent, pid = start_parent("""
@@ -100,6 +101,7 @@ def test_run_returns_output_and_charges_the_budget(lifeline: str, monkeypatch: p
     assert budget.cpu_used > 0.05  # the encode's CPU time, read when the child was reaped
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lifeline", GUARDED)
 def test_cpu_budget_kills_ffmpeg(lifeline: str, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(children, "default_lifeline", lambda: lifeline)
@@ -111,6 +113,7 @@ def test_cpu_budget_kills_ffmpeg(lifeline: str, monkeypatch: pytest.MonkeyPatch)
     assert time.process_time() - started < 1.0  # and we did not spin meanwhile
 
 
+@pytest.mark.slow
 def test_wall_budget_stops_ffmpeg():
     budget = Budget("this edit", wall_s=0.5, cpu_s=600)
     started = time.monotonic()
@@ -120,6 +123,7 @@ def test_wall_budget_stops_ffmpeg():
     assert budget.remaining_wall() == 0
 
 
+@pytest.mark.slow
 def test_wall_budget_cuts_a_plain_run():
     budget = Budget("this edit", wall_s=0.5, cpu_s=600)
     started = time.monotonic()

@@ -26,6 +26,7 @@ def test_error_carries_stderr_tail(tmp_path: Path) -> None:
     assert len(str(info.value)) < 800
 
 
+@pytest.mark.slow
 def test_cancel_kills_the_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     started: list[subprocess.Popen[bytes]] = []
 

@@ -59,12 +59,14 @@ def test_every_kind_of_export_is_at_minus_14_lufs_with_peaks_under_minus_1(expor
     assert "→ -14 LUFS" in report.sound  # the render log says what it did
 
 
+@pytest.mark.slow
 def test_music_alone_is_no_longer_near_silent(export, sounds) -> None:
     before, _ = loudness(sounds["music"].path)
     out, _ = export(MUSIC)
     assert before < -25 and loudness(out)[0] > -15
 
 
+@pytest.mark.slow
 def test_the_target_is_settable_in_the_draft_and_per_render(export) -> None:
     podcast, _ = export(VOICE, meta={"loudness": -16})
     quiet, _ = export(VOICE, loudness=-23)
@@ -72,12 +74,14 @@ def test_the_target_is_settable_in_the_draft_and_per_render(export) -> None:
     assert loudness(quiet)[0] == pytest.approx(-23, abs=1.0)
 
 
+@pytest.mark.slow
 def test_off_keeps_the_mix_as_it_is(export, sounds) -> None:
     out, report = export(MUSIC, meta={"loudness": "off"})
     assert loudness(out)[0] == pytest.approx(loudness(sounds["music"].path)[0], abs=0.5)
     assert report.sound == "loudness as mixed"
 
 
+@pytest.mark.slow
 def test_voice_and_music_keep_their_balance(export) -> None:
     """One gain for the whole mix: the music's level relative to the clip's sound is what it was."""
     clip = (VIDEO, [{"src": "quiet"}])

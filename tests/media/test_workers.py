@@ -55,6 +55,7 @@ def worker_of_killed_parent(module: str, request: dict[str, object]) -> int:
     return pid
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not has_proc(), reason="reads the process tree from /proc")
 def test_a_worker_busy_with_a_request_dies_with_its_parent() -> None:
     pid = worker_of_killed_parent("sleepy_worker", {"op": "sleep", "s": 600})
@@ -64,6 +65,7 @@ def test_a_worker_busy_with_a_request_dies_with_its_parent() -> None:
 @pytest.mark.skipif(not has_proc(), reason="reads the process tree from /proc")
 @pytest.mark.parametrize("module, needs", [("nemo_nb.local.media.tts_worker", "piper"),
                                            ("nemo_nb.local.media.asr_worker", "faster_whisper")])
+@pytest.mark.slow
 def test_the_speech_workers_die_with_their_parent(module: str, needs: str) -> None:
     if importlib.util.find_spec(needs) is None:
         pytest.skip(f"{needs} is not installed")
@@ -71,6 +73,7 @@ def test_the_speech_workers_die_with_their_parent(module: str, needs: str) -> No
     assert wait_gone([pid], timeout=3.0) == []
 
 
+@pytest.mark.slow
 def test_the_cpu_a_request_took_is_reported_and_charged_to_the_budget() -> None:
     worker = sleepy()
     try:
@@ -87,6 +90,7 @@ def test_the_cpu_a_request_took_is_reported_and_charged_to_the_budget() -> None:
         worker.close()
 
 
+@pytest.mark.slow
 def test_the_wait_is_cut_to_the_budget_deadline_and_the_worker_stopped() -> None:
     worker = sleepy()
     try:
