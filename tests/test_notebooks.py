@@ -128,10 +128,7 @@ def test_exports_pass_checks_from_pixels_and_samples(path: Path, tmp_path: Path,
         if info.has_audio:
             integrated, peak = loudness(export)
             assert abs(integrated + 14) <= 1.5, (export.name, integrated, peak)
-            # Known defect, left open: a presenter's heavily limited speech overshoots after AAC encoding in
-            # about half of the runs (+0.5..+1.7 dBTP measured), so its true peak is not held to -1 here yet.
-            ceiling = 2.0 if path.stem == "04_avatar_presenter" else -1.0
-            assert peak <= ceiling, (export.name, integrated, peak)
+            assert peak <= -1.0, (export.name, integrated, peak)
         if info.width * 9 != info.height * 16:
             assert not black_bars(export), export.name
 

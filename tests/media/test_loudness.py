@@ -106,3 +106,24 @@ def test_silence_stays_silent(export) -> None:
 def test_a_bad_target_is_refused(export, value) -> None:
     with pytest.raises(RenderError, match="loudness"):
         export(VOICE, meta={"loudness": value})
+
+
+@pytest.mark.slow
+def test_a_real_voice_pushed_through_the_limiter_keeps_its_peaks_after_aac(tmp_path: Path) -> None:
+    """The project's own neural voice (mono, peaky) levelled to several targets, each through the limiter:
+    the encoded file's true peak stays under -1 dBTP (an AAC coder can lift limited mono peaks by dBs)."""
+    pytest.importorskip("piper")
+    from nemo_nb.local.media.tts import engine
+
+    voice = tmp_path / "voice.wav"
+    engine().synthesize("Hello, I'm here with big news from the Atlas team. Starting today, your sales dashboard "
+                        "updates live, so every order and return shows up the moment it happens. Reports are "
+                        "one click away.", voice)
+    refs = {"voice": MediaRef(voice, probe(voice))}
+    for target in (-16, -14, -13, -12, -11):
+        draft = Draft({"t": [{"tt": AUDIO, "sg": [{"src": "voice", "k": "voiceover"}]}], "m": {"loudness": target}})
+        plan = plan_render(draft, refs.get, tmp_path / f"v{-target}.mp4", tmp_path / f"work{-target}")
+        report = render(plan)
+        integrated, peak = loudness(plan.out_path)
+        assert "through a peak limiter" in report.sound, report.sound
+        assert integrated == pytest.approx(target, abs=1.0) and peak <= -1.0, (target, integrated, peak)

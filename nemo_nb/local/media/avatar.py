@@ -44,7 +44,7 @@ from nemo_nb.local.media.avatar_art import (
 )
 from nemo_nb.local.media.avatar_art import background as draw_background
 from nemo_nb.local.media.avatar_motion import REST, Pose, motion_track, speech_level
-from nemo_nb.local.media.ffmpeg import RenderCancelled, run_ffmpeg
+from nemo_nb.local.media.ffmpeg import AAC_AUDIO, RenderCancelled, run_ffmpeg
 from nemo_nb.local.media.probe import MediaInfo
 
 __all__ = [
@@ -63,7 +63,6 @@ BLINK_EVERY_S = (2.0, 6.0)
 BLINK_LENGTH_S = (0.12, 0.18)
 BACKGROUND_FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP")
 MAX_BACKGROUND_PIXELS = 40_000_000
-AUDIO_CODEC = ["-c:a", "aac"]
 CONTAINER = ["-map_metadata", "-1", "-movflags", "+faststart", "-f", "mp4"]
 _DRAW_SHARE = 10.0  # percent of the progress bar given to drawing
 
@@ -437,7 +436,7 @@ def render_presenter(
             "-map", "0:v:0", "-map", "1:a:0",
             # One frame per run of equal frames; whole frames: the video ends on the frame boundary at or
             # after the speech's end.
-            *stills.output_args(rate, frames), *AUDIO_CODEC, *CONTAINER, str(partial),
+            *stills.output_args(rate, frames), *AAC_AUDIO, *CONTAINER, str(partial),
         ]
         try:
             run_ffmpeg(args, duration_s=duration, on_progress=encode_progress, cancel=cancel)

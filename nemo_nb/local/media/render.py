@@ -25,7 +25,7 @@ from typing import Any
 from nemo_nb.draft import CANVAS_PRESETS, Draft
 from nemo_nb.draft.fields import DEFAULT_FIT
 from nemo_nb.draft.languages import LANGUAGES as LANGUAGE_TABLE
-from nemo_nb.local.media.ffmpeg import run_ffmpeg
+from nemo_nb.local.media.ffmpeg import AAC_AUDIO, run_ffmpeg
 from nemo_nb.local.media.filtergraph import Graph
 from nemo_nb.local.media.loudness import (
     DEFAULT_TARGET,
@@ -57,9 +57,6 @@ __all__ = ["LANGUAGES", "MediaRef", "RenderError", "RenderPlan", "RenderReport",
 # files are larger, which matters little for a loopback backend, and its Constrained Baseline
 # profile plays everywhere.
 VIDEO_CODEC = ["-c:v", "libx264", "-preset", "ultrafast", "-crf", "23", "-pix_fmt", "yuv420p"]
-# The AAC encoder's default bitrate suits each rate and layout; forcing one (e.g. 160k on a 24 kHz
-# mono voice) made encoding 2.5x slower, and audio encoding is most of the copy path's time.
-AUDIO_CODEC = ["-c:a", "aac"]
 CONTAINER = ["-map_metadata", "-1", "-map_chapters", "-1", "-movflags", "+faststart", "-f", "mp4"]
 # Preview renders (our extension, ``output.preview``): small and quick, for looking, never the final export.
 PREVIEW_SIDE = 540  # the shorter side of a preview, at most
@@ -242,7 +239,7 @@ def _finish(graph: Graph, timeline: Timeline, video_args: list[str], copy_input:
     if levelled:
         audio = [graph.chain(label, GAIN_PLACEHOLDER.format(i)) for i, label in enumerate(audio)]
     script.write_text(";\n".join(graph.filters) + "\n", encoding="utf-8")
-    audio_args = [arg for label in audio for arg in ("-map", label)] + AUDIO_CODEC + _tags(languages)
+    audio_args = [arg for label in audio for arg in ("-map", label)] + AAC_AUDIO + _tags(languages)
     if extra:
         # One output, several files: the tee muxer, so each stream is encoded (or copied) once.
         slaves = [f"[{_SLAVE}]{_tee_path(_partial(out_path))}"] + [
