@@ -45,7 +45,7 @@ def test_runs_become_one_frame_each_and_play_at_the_frame_rate(tmp_path):
     files = {}
     for n, (key, image) in enumerate(pictures.items()):
         files[key] = stills.named(n, key)
-        stills.save_frame(image, tmp_path / files[key], FPS)
+        stills.save_frame(stills.yuv420p(image), image.size, tmp_path / files[key], FPS)
     runs = [("red", 10), ("green", 5), ("red", 20), ("blue", 1), ("green", 3)]
     frames = sum(count for _, count in runs)
     listing = stills.concat_list(tmp_path, files, runs, FPS)
@@ -62,3 +62,25 @@ def test_runs_become_one_frame_each_and_play_at_the_frame_rate(tmp_path):
     expected = [np.asarray(pictures[key], int) for key, count in runs for _ in range(count)]
     for index, (got, want) in enumerate(zip(shown, expected, strict=True)):
         assert np.abs(got - want).mean() < 3, f"frame {index} shows another picture"
+
+
+@pytest.mark.parametrize("boxes", [[(37, 21, 91, 60)], [(0, 0, 15, 9), (W - 11, H - 7, W, H)], [(50, 40, 50, 80)],
+                                   [(-5, -5, 20, 20), (W - 3, 10, W + 9, 31)]],
+                         ids=["odd-box", "corners", "empty", "past-the-edges"])
+def test_patched_frames_equal_converting_the_whole_picture(boxes):
+    rng = np.random.default_rng(7)
+    base = Image.fromarray(rng.integers(0, 256, (H, W, 3), dtype=np.uint8))
+    patched = stills.Patched(base)
+    for _ in range(3):
+        picture = base.copy()
+        for x0, y0, x1, y1 in boxes:  # new pixels exactly inside each box (odd bounds included)
+            x0, y0, x1, y1 = max(0, x0), max(0, y0), min(W, x1), min(H, y1)
+            if x1 > x0 and y1 > y0:
+                noise = rng.integers(0, 256, (y1 - y0, x1 - x0, 3), dtype=np.uint8)
+                picture.paste(Image.fromarray(noise), (x0, y0))
+        assert bytes(patched.frame(picture, boxes)) == stills.yuv420p(picture)
+
+
+def test_a_picture_of_another_size_is_refused():
+    with pytest.raises(ValueError, match="base"):
+        stills.Patched(Image.new("RGB", (W, H))).frame(Image.new("RGB", (W, H + 2)), [(0, 0, 4, 4)])

@@ -421,7 +421,10 @@ def render_presenter(
             if cancel is not None and cancel.is_set():
                 raise RenderCancelled("render cancelled")
             files[state] = stills.named(n, state[0], state[1])  # n keeps poses apart
-            stills.save_frame(artist.frame(*state), work / files[state], rate)  # converted once, read as a copy
+            if n == 0 or state[2] != states[n - 1][2]:
+                base = stills.Patched(artist.base(state[2]))  # a pose's picture is converted once, faces after
+            planes = base.frame(artist.frame(*state), artist.face_boxes(state[2]))
+            stills.save_frame(planes, base.size, work / files[state], rate)  # read by ffmpeg as a copy
             if on_progress is not None:
                 on_progress(round(_DRAW_SHARE * (n + 1) / len(states), 1))
         listing = stills.concat_list(work, files, runs, rate)

@@ -102,12 +102,15 @@ class Artist:
         """The picture with mouth ``viseme`` and eyes ``eyes`` (one of ``EYE_STATES``), the figure in ``pose``."""
         if viseme not in self._mouths:
             self._mouths[viseme] = draw_mouth(self.style, self.head_hi, self.layout, self.ss, viseme)
-        (hx, hy), _ = self.layout.offsets(pose)
         img = self.base(pose).copy()
-        for box, sprite in ((self.layout.eyes_box, self._eyes[eyes]), (self.layout.mouth_box, self._mouths[viseme])):
-            at = shifted(box, hx, hy)
+        for at, sprite in zip(self.face_boxes(pose), (self._eyes[eyes], self._mouths[viseme]), strict=True):
             img.paste(Image.alpha_composite(img.crop(at).convert("RGBA"), sprite).convert("RGB"), at[:2])
         return img
+
+    def face_boxes(self, pose: Pose = REST) -> tuple[Box, Box]:
+        """Where the eyes and the mouth go in ``pose``: outside them, every picture in a pose is its base."""
+        (hx, hy), _ = self.layout.offsets(pose)
+        return shifted(self.layout.eyes_box, hx, hy), shifted(self.layout.mouth_box, hx, hy)
 
 
 def _cropped(image: Image.Image, dx: int = 0, dy: int = 0) -> tuple[Image.Image, tuple[int, int]]:
