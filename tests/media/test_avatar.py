@@ -18,7 +18,7 @@ import pytest
 pytest.importorskip("PIL")
 pytest.importorskip("espeakng_loader")
 
-from media_helpers import ffmpeg, frame
+from media_helpers import ffmpeg, frame, loudness
 from PIL import Image
 
 from nemo_nb.local.media.avatar import (
@@ -403,7 +403,7 @@ def test_bad_backgrounds_raise_value_error(tts: SpeechEngine, tmp_path: Path) ->
     {"width": 641}, {"width": 2000}, {"width": 300}, {"height": 3840}, {"height": 100}, {"width": 640.0},
     {"width": True}, {"fps": 0}, {"fps": 120}, {"fps": 24.5}, {"duration_s": 0}, {"duration_s": MAX_DURATION_S + 1},
     {"duration_s": float("nan")}, {"style": "clown"}, {"style": None}, {"style": ["suit"]}, {"seed": "abc"},
-    {"out": "x.avi"},
+    {"out": "x.avi"}, {"loudness": -80}, {"loudness": "loud"}, {"loudness": float("nan")},
 ])
 def test_bad_arguments_raise_value_error(tmp_path: Path, change: dict[str, Any]) -> None:
     audio = tmp_path / "a.wav"
@@ -425,3 +425,26 @@ def test_cancel_stops_and_leaves_nothing(tts: SpeechEngine, tmp_path: Path) -> N
         render_presenter(out, audio_path=speech.path, phonemes=speech.phonemes, duration_s=speech.duration_s,
                          width=320, height=180, cancel=cancel)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["short.wav"]
+
+
+@pytest.mark.slow
+def test_levelled_speech_is_at_the_target_and_its_export_only_measures_it(tts: SpeechEngine, tmp_path: Path) -> None:
+    """``loudness`` levels the presenter's speech (the neural voice is peaky: it needs the limiter) with peaks
+    low enough that exporting the presenter applies a plain gain, and the export is at the platforms' level."""
+    from nemo_nb.draft import Draft
+    from nemo_nb.local.media.render import MediaRef, plan_render, render
+
+    speech = tts.synthesize("Hello, and welcome to the workshop. Today we build a bird house from one plank of "
+                            "wood. Please put on your safety glasses first.", tmp_path / "s.wav")
+    out = tmp_path / "levelled.mp4"
+    facts = render_presenter(out, audio_path=speech.path, phonemes=speech.phonemes, duration_s=speech.duration_s,
+                             width=320, height=180, loudness=-14)
+    integrated, peak = loudness(out)
+    assert abs(integrated + 14) <= 0.5 and peak <= -2.0, (integrated, peak)
+    assert "→ -14 LUFS" in facts["speech_loudness"] and "limiter" in facts["speech_loudness"], facts["speech_loudness"]
+    draft = Draft({"t": [{"tt": 0, "sg": [{"src": "p"}]}]})
+    plan = plan_render(draft, {"p": MediaRef(out, probe(out))}.get, tmp_path / "export.mp4", tmp_path / "work")
+    report = render(plan)
+    assert "linear" in report.sound, report.sound
+    integrated, peak = loudness(plan.out_path)
+    assert abs(integrated + 14) <= 0.5 and peak <= -1.0, (integrated, peak)

@@ -17,6 +17,7 @@ PNG/JPEG/WebP/GIF/BMP file Pillow can read, sizes are even and at most 1920×192
 from __future__ import annotations
 
 import bisect
+import contextvars
 import itertools
 import math
 import numbers
@@ -29,6 +30,7 @@ import time
 import unicodedata
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +47,7 @@ from nemo_nb.local.media.avatar_art import (
 from nemo_nb.local.media.avatar_art import background as draw_background
 from nemo_nb.local.media.avatar_motion import REST, Pose, motion_track, speech_level
 from nemo_nb.local.media.ffmpeg import AAC_AUDIO, RenderCancelled, run_ffmpeg
+from nemo_nb.local.media.loudness import Levelled, check_target, gain_filter, level, sound_job
 from nemo_nb.local.media.probe import MediaInfo
 
 __all__ = [
@@ -64,6 +67,9 @@ BLINK_LENGTH_S = (0.12, 0.18)
 BACKGROUND_FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP")
 MAX_BACKGROUND_PIXELS = 40_000_000
 CONTAINER = ["-map_metadata", "-1", "-movflags", "+faststart", "-f", "mp4"]
+# The speech's peaks, when levelled here: under the export's linear ceiling even after AAC (which adds up to
+# ~0.6 dB), so exporting the presenter measures it and applies a plain gain, without the limiter's trial run.
+SPEECH_LIMIT_DB = -3.5
 _DRAW_SHARE = 10.0  # percent of the progress bar given to drawing
 
 STYLES: Mapping[str, PresenterStyle] = {
@@ -366,6 +372,7 @@ def render_presenter(
     fps: int = 25,
     seed: int = 0,
     motion: bool = True,
+    loudness: float | None = None,
     on_progress: Callable[[float], None] | None = None,
     cancel: threading.Event | None = None,
 ) -> dict[str, Any]:
@@ -375,16 +382,19 @@ def render_presenter(
     ``motion`` (on by default) moves the figure: sway, breathing, and nods on stressed syllables found in the
     phonemes and the loudness of ``audio_path`` (``avatar_motion``). ``background``
     is ``#rrggbb``, a colour name, ``"gradient:#top→#bottom"`` or an image path (scaled to fill). Progress
-    goes to ``on_progress`` as 0–100; ``cancel`` stops the work (``RenderCancelled``). The file appears
-    only when complete; the video lasts whole frames (``duration_s`` rounded up to a frame).
+    goes to ``on_progress`` as 0–100; ``loudness`` (LUFS) levels the speech, measured while the pictures are
+    drawn, with its peaks held low enough that an export levels it again with a plain gain; ``cancel`` stops
+    the work (``RenderCancelled``). The file appears only when complete; the video lasts whole frames
+    (``duration_s`` rounded up to a frame).
 
     Returns facts: ``frames`` (video frames), ``distinct_images`` (pictures drawn), ``entries`` (concat list
     entries), ``duration_s``, ``video_s``, size, ``mouth_segments``, ``blinks``, the ``boxes`` of the eyes,
     mouth and torso in the rest pose (pixels ``x0, y0, x1, y1``, for tests and for placing captions), the
     ``nods`` (their stressed vowels' times), ``poses`` (distinct poses shown), ``motion`` (runs of
-    ``[first_frame, frames, head_dx, head_dy, body_dy]``, pixels from the rest pose) and ``timings``
-    (``draw_s``, ``encode_s``). Bad arguments raise ``ValueError`` before any work (a missing output
-    folder or audio file ``FileNotFoundError``); ffmpeg failures raise ``FFmpegError``.
+    ``[first_frame, frames, head_dx, head_dy, body_dy]``, pixels from the rest pose), ``timings``
+    (``draw_s``, ``encode_s``) and ``speech_loudness`` (what levelling did, or ""). Bad arguments raise
+    ``ValueError`` before any work (a missing output folder or audio file ``FileNotFoundError``); ffmpeg
+    failures raise ``FFmpegError``.
     """
     out = Path(out_path)
     if out.suffix.lower() != ".mp4":
@@ -400,6 +410,7 @@ def render_presenter(
     if not isinstance(style, str) or style not in STYLES:
         raise ValueError(f"unknown presenter style {style!r:.40}; styles: {', '.join(STYLES)}")
     bg_kind, bg_value = _background(background)
+    target = None if loudness is None else check_target(loudness, "loudness")
     if isinstance(phonemes, Iterator):  # read twice: by the mouth, then by the motion
         phonemes = list(itertools.islice(phonemes, MAX_PHONEMES + 1))
     mouth = mouth_track(phonemes, duration, min_s=max(MIN_SEGMENT_S, 1.0 / rate))
@@ -409,8 +420,10 @@ def render_presenter(
     started = time.perf_counter()
     layout = Layout.for_frame(width, height)
     partial = out.with_name(out.name + ".part")
-    with tempfile.TemporaryDirectory(prefix="avatar-", dir=out.parent) as tmp:
+    with tempfile.TemporaryDirectory(prefix="avatar-", dir=out.parent) as tmp, ThreadPoolExecutor(1) as pool:
         work = Path(tmp)
+        levelling = None if target is None else pool.submit(
+            contextvars.copy_context().run, _level_speech, audio, target, duration, work, cancel)
         poses, nods = (motion_track(phonemes, speech_level(audio, work, cancel), duration, rate, seed)
                        if motion else (None, []))
         runs = _frame_runs(mouth, blinks, frames, rate, poses)
@@ -434,9 +447,10 @@ def render_presenter(
             if on_progress is not None:
                 on_progress(round(_DRAW_SHARE + (100 - _DRAW_SHARE) * pct / 100, 1))
 
+        levelled = None if levelling is None else levelling.result()
         args = [
             *stills.input_args(listing), "-protocol_whitelist", "file", "-i", str(audio),
-            "-map", "0:v:0", "-map", "1:a:0",
+            "-map", "0:v:0", "-map", "1:a:0", *([] if levelled is None else ["-af", gain_filter(levelled)]),
             # One frame per run of equal frames; whole frames: the video ends on the frame boundary at or
             # after the speech's end.
             *stills.output_args(rate, frames), *AAC_AUDIO, *CONTAINER, str(partial),
@@ -451,11 +465,20 @@ def render_presenter(
         "path": str(out), "width": width, "height": height, "fps": rate, "duration_s": round(duration, 3),
         "video_s": round(frames / rate, 3),
         "style": style, "frames": frames, "distinct_images": len(states), "entries": len(runs),
+        "speech_loudness": "" if levelled is None else str(levelled),
         "mouth_segments": len(mouth), "blinks": len(blinks), "nods": [round(t, 3) for t in nods],
         "poses": len({state[2] for state in states}), "motion": _motion_runs(runs, layout),
         "boxes": {"eyes": layout.eyes_box, "mouth": layout.mouth_box, "torso": layout.torso_box},
         "timings": {"draw_s": round(draw_s, 3), "encode_s": round(encode_s, 3)},
     }
+
+
+def _level_speech(audio: Path, target: float, duration_s: float, work: Path,
+                  cancel: threading.Event | None) -> Levelled:
+    """The gain that brings ``audio`` to ``target`` LUFS, through a limiter held at ``SPEECH_LIMIT_DB``."""
+    folder = work / "loudness"
+    folder.mkdir()
+    return level(sound_job(audio, target, duration_s, folder, SPEECH_LIMIT_DB), cancel=cancel)[0]
 
 
 def _motion_runs(runs: list[tuple[tuple[str, str, Pose], int]], layout: Layout) -> list[list[int]]:

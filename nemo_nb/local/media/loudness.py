@@ -37,7 +37,6 @@ MAX_GAIN_DB = 30.0
 LIMIT_RATE = 48000  # the limiter works at 48 kHz at least: at lower rates inter-sample peaks slip past it
 # Extra gains tried through the limiter. Some below 0: on clicks and plosives alimiter adds a little loudness.
 _TRIAL_STEPS_DB = (-3.0, -1.5, 0.0, 1.5, 3.0, 5.0, 7.5, 10.0, 14.0, 19.0)
-_LIMITER = f"alimiter=limit={10 ** (LIMIT_DB / 20):.4f}:attack=1:release=60:level=false:latency=true"
 _SUMMARY = re.compile(r"\[ebur128@(m\d+(?:t\d+)?) @ [^\]]*\] Summary:(.*?)(?=\n\[|\Z)", re.DOTALL)
 _VALUE = r"{}:\s+(-?(?:inf|[\d.]+))"
 GAIN_PLACEHOLDER = "LOUDNESS_GAIN_{}_"  # stands in the render's filter script until the gain is known
@@ -68,6 +67,7 @@ class LoudnessJob:
     outputs: list[str]  # each audio output's label, in the render's order
     duration_s: float
     work: Path
+    limit_db: float = LIMIT_DB  # the sample peak a limiter holds, when one is needed
 
 
 @dataclass(frozen=True)
@@ -78,6 +78,7 @@ class Levelled:
     gain_db: float
     limited: bool
     target: float
+    limit_db: float = LIMIT_DB
 
     def __str__(self) -> str:
         if self.before.integrated <= SILENT_LUFS:
@@ -96,6 +97,13 @@ def loudness_job(timeline: Timeline, copied: Path | None, target: float, work_di
     return LoudnessJob(target, graph.inputs, graph.filters, outputs, timeline.duration_ms / 1000, work_dir)
 
 
+def sound_job(path: Path, target: float, duration_s: float, work: Path, limit_db: float = LIMIT_DB) -> LoudnessJob:
+    """The measuring run of one sound file on its own (its first audio stream)."""
+    graph = Graph()
+    graph.input(path)
+    return LoudnessJob(target, graph.inputs, ["[0:a:0]anull[sound]"], ["[sound]"], duration_s, work, limit_db)
+
+
 def apply_gains(script: Path, levelled: list[Levelled]) -> None:
     """Put each audio track's gain into the render's filter ``script`` in place of its ``GAIN_PLACEHOLDER``."""
     text = script.read_text(encoding="utf-8")
@@ -109,7 +117,11 @@ def gain_filter(levelled: Levelled) -> str:
     if levelled.before.integrated <= SILENT_LUFS:
         return "anull"
     volume = f"volume={levelled.gain_db:.2f}dB"
-    return f"aresample={LIMIT_RATE},{volume},{_LIMITER}" if levelled.limited else volume
+    return f"aresample={LIMIT_RATE},{volume},{_limiter(levelled.limit_db)}" if levelled.limited else volume
+
+
+def _limiter(limit_db: float) -> str:
+    return f"alimiter=limit={10 ** (limit_db / 20):.4f}:attack=1:release=60:level=false:latency=true"
 
 
 def level(job: LoudnessJob, on_progress: Callable[[float], None] | None = None,
@@ -122,8 +134,10 @@ def level(job: LoudnessJob, on_progress: Callable[[float], None] | None = None,
     trials: list[int] = []
     for i, measured in enumerate(raw):
         gain = min(MAX_GAIN_DB, job.target - measured.integrated)
-        if measured.integrated <= SILENT_LUFS or measured.true_peak + gain <= TRUE_PEAK - _LINEAR_MARGIN_DB:
-            result.append(Levelled(measured, gain, False, job.target))
+        # A job with a lower limit (a source made to be levelled again on export) keeps linear peaks lower too.
+        ceiling = TRUE_PEAK - _LINEAR_MARGIN_DB + min(0.0, job.limit_db - LIMIT_DB)
+        if measured.integrated <= SILENT_LUFS or measured.true_peak + gain <= ceiling:
+            result.append(Levelled(measured, gain, False, job.target, job.limit_db))
         else:
             result.append(None)
             trials.append(i)
@@ -135,14 +149,15 @@ def level(job: LoudnessJob, on_progress: Callable[[float], None] | None = None,
             steps = steps_of[i] = [s for s in _TRIAL_STEPS_DB if base + s <= MAX_GAIN_DB] or [MAX_GAIN_DB - base]
             split = "".join(f"[m{i}s{k}]" for k in range(len(steps)))
             lines.append(f"{job.outputs[i]}aresample={LIMIT_RATE},asplit={len(steps)}{split}")
+            limiter = _limiter(job.limit_db)
             for k, step in enumerate(steps):
-                lines.append(f"[m{i}s{k}]volume={base + step:.2f}dB,{_LIMITER},ebur128@m{i}t{k}[m{i}t{k}]")
+                lines.append(f"[m{i}s{k}]volume={base + step:.2f}dB,{limiter},ebur128@m{i}t{k}[m{i}t{k}]")
                 maps.append(f"[m{i}t{k}]")
         found = _measure(job, lines, maps, None, cancel)
         for i in trials:
             base = job.target - raw[i].integrated
             tried = sorted((base + s, found[f"m{i}t{k}"].integrated) for k, s in enumerate(steps_of[i]))
-            result[i] = Levelled(raw[i], _interpolate(tried, job.target), True, job.target)
+            result[i] = Levelled(raw[i], _interpolate(tried, job.target), True, job.target, job.limit_db)
     return [r for r in result if r is not None]
 
 

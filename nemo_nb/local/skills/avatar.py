@@ -177,14 +177,18 @@ def make_presenter(c: TurnContext, lines: list[Line], voice: Any, language: str,
                    background: str, width: int, height: int, captions: bool) -> dict[str, Any]:
     """Speak the script line by line, join with pauses, draw the presenter, and put it on a new draft."""
     from nemo_nb.local.media.avatar import presenter_info, render_presenter
+    from nemo_nb.local.media.loudness import DEFAULT_TARGET
 
     work, phonemes, cues, duration_s = speak_lines(c, lines, voice, language, pace)
     if background.startswith("upload:"):
         media = c.store.media(background[7:], c.user_id)
         background = str(c.library.path(media)) if media else "#1f2a44"
     video = c.new_file("presenter.mp4")
+    # The speech at the platforms' loudness already (levelled while the pictures are drawn): the video is
+    # ready to post as it is, and its export only measures it.
     facts = render_presenter(video.path, audio_path=work.path, phonemes=phonemes, duration_s=duration_s,
-                             width=width, height=height, style=style, background=background)
+                             width=width, height=height, style=style, background=background,
+                             loudness=DEFAULT_TARGET)
     info = presenter_info(facts)  # what render_presenter wrote: no probe run
     entry = c.register(video, dataclasses.asdict(info), kind="avatar", style=style)
     srt_item = c.new_file(f"presenter.{language}.srt")
