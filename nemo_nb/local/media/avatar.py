@@ -48,6 +48,7 @@ from nemo_nb.local.media.avatar_art import background as draw_background
 from nemo_nb.local.media.avatar_motion import REST, Pose, motion_track, speech_level
 from nemo_nb.local.media.ffmpeg import AAC_AUDIO, RenderCancelled, run_ffmpeg
 from nemo_nb.local.media.loudness import Levelled, check_target, gain_filter, level, sound_job
+from nemo_nb.local.media.mix import LONE_FORMAT
 from nemo_nb.local.media.probe import MediaInfo
 
 __all__ = [
@@ -447,10 +448,11 @@ def render_presenter(
             if on_progress is not None:
                 on_progress(round(_DRAW_SHARE + (100 - _DRAW_SHARE) * pct / 100, 1))
 
-        levelled = None if levelling is None else levelling.result()
+        levelled, sound = (None, audio) if levelling is None else levelling.result()
         args = [
-            *stills.input_args(listing), "-protocol_whitelist", "file", "-i", str(audio),
-            "-map", "0:v:0", "-map", "1:a:0", *([] if levelled is None else ["-af", gain_filter(levelled)]),
+            # No filter in this run: with one, ffmpeg 9 once deadlocked on these sparse frames (seen once).
+            *stills.input_args(listing), "-protocol_whitelist", "file", "-i", str(sound),
+            "-map", "0:v:0", "-map", "1:a:0",
             # One frame per run of equal frames; whole frames: the video ends on the frame boundary at or
             # after the speech's end.
             *stills.output_args(rate, frames), *AAC_AUDIO, *CONTAINER, str(partial),
@@ -474,11 +476,17 @@ def render_presenter(
 
 
 def _level_speech(audio: Path, target: float, duration_s: float, work: Path,
-                  cancel: threading.Event | None) -> Levelled:
-    """The gain that brings ``audio`` to ``target`` LUFS, through a limiter held at ``SPEECH_LIMIT_DB``."""
+                  cancel: threading.Event | None) -> tuple[Levelled, Path]:
+    """``audio`` brought to ``target`` LUFS (through a limiter held at ``SPEECH_LIMIT_DB`` when its peaks need
+    one), as a stereo WAV in ``work`` (as renders make it): what levelling did, and the file."""
     folder = work / "loudness"
     folder.mkdir()
-    return level(sound_job(audio, target, duration_s, folder, SPEECH_LIMIT_DB), cancel=cancel)[0]
+    levelled = level(sound_job(audio, target, duration_s, folder, SPEECH_LIMIT_DB), cancel=cancel)[0]
+    out = folder / "speech.wav"
+    run_ffmpeg(["-protocol_whitelist", "file", "-i", str(audio), "-map", "0:a:0",
+                "-af", f"{LONE_FORMAT},{gain_filter(levelled)}", "-c:a", "pcm_f32le", str(out)],
+               duration_s=duration_s, cancel=cancel)
+    return levelled, out
 
 
 def _motion_runs(runs: list[tuple[tuple[str, str, Pose], int]], layout: Layout) -> list[list[int]]:

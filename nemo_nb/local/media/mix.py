@@ -7,7 +7,7 @@ from nemo_nb.local.media.timeline import Sound, Timeline
 
 SAMPLE_RATE = 48000
 _MIX_FORMAT = f"aresample={SAMPLE_RATE},aformat=sample_fmts=fltp:channel_layouts=stereo"
-_LONE_FORMAT = "aformat=channel_layouts=mono|stereo"  # downmix surround, keep the rate
+LONE_FORMAT = "aformat=channel_layouts=mono|stereo"  # downmix surround, keep the rate
 _DUCKER = "sidechaincompress=threshold=0.05:ratio=8:attack=20:release=300"
 
 
@@ -43,7 +43,7 @@ def add_audio(graph: Graph, timeline: Timeline, copy_input: int | None,
         return outs
     if not several:
         # A lone sound keeps its rate (re-encoding 48 kHz stereo would cost the copy path 2x); a mix needs one format.
-        audio_format = _MIX_FORMAT if len(placed) > 1 else _LONE_FORMAT
+        audio_format = _MIX_FORMAT if len(placed) > 1 else LONE_FORMAT
         roles: dict[str, list[str]] = {"plain": [], "voice": [], "ducked": []}
         for pad, sound in placed:
             padded = seconds if len(placed) > 1 else None
