@@ -159,9 +159,11 @@ def test_warm_loads_the_model_in_the_background(tmp_path: Path) -> None:
         engine.close()
 
 
-def test_faster_rate_is_shorter(tts: SpeechEngine, english: Speech, tmp_path: Path) -> None:
+def test_faster_rate_is_shorter(tts: SpeechEngine, tmp_path: Path) -> None:
     fast = tts.synthesize(ENGLISH, tmp_path / "fast.wav", rate=1.25)
-    assert fast.duration_s < 0.9 * english.duration_s
+    slower = tts.synthesize(ENGLISH, tmp_path / "slower.wav", rate=0.8)
+    # 0.64 expected; the neural voice samples its durations, so one synthesis varies by about ±10%.
+    assert fast.duration_s < 0.85 * slower.duration_s
     check_speech(fast, ENGLISH)
     slow = tts.synthesize(ENGLISH, tmp_path / "es-slow.wav", language="es", rate=0.8)
     normal = tts.synthesize(ENGLISH, tmp_path / "es.wav", language="es")
