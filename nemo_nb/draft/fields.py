@@ -35,6 +35,7 @@ CORNERS = ("top-left", "top-right", "bottom-left", "bottom-right")
 FITS = ("blur", "fit", "fill")  # blur: over a blurred copy of itself; fit: with bars; fill: cropped
 DEFAULT_FIT = "blur"
 LOUDNESS_RANGE = (-40.0, -5.0)  # LUFS an export may be normalised to (m.loudness)
+DEFAULT_LOUDNESS = -14.0  # LUFS integrated when m.loudness is absent: YouTube, TikTok, Instagram, Spotify
 KINDS = {VIDEO: ("video", "image"), AUDIO: ("voiceover", "music", "audio"), TEXT: ("title", "caption")}
 CANVAS_PRESETS = {  # the frames the agent makes, at 1080 on the short side (2560 wide for 21:9)
     "16:9": (1920, 1080), "9:16": (1080, 1920), "1:1": (1080, 1080), "4:5": (1080, 1350), "5:4": (1350, 1080),

@@ -302,6 +302,12 @@ class Draft:
         listed = self.raw["m"].get("languages")
         return listed if isinstance(listed, list) else []
 
+    @property
+    def loudness(self) -> float | str | None:
+        """``m.loudness`` as stored: LUFS, ``"off"``, or None (exports then go to -14 LUFS)."""
+        value = self.raw["m"].get("loudness")
+        return value if isinstance(value, (int, float, str)) and not isinstance(value, bool) else None
+
     def _meta_dict(self, key: str) -> dict[str, Any] | None:
         value = self.raw["m"].get(key)
         return value if isinstance(value, dict) else None
@@ -370,6 +376,10 @@ class Draft:
     def set_canvas(self, width: int, height: int, fit: str = DEFAULT_FIT) -> None:
         """The output size and fit (checked: ``FieldError`` for a size the renderer does not make)."""
         self._set_meta("canvas", {"w": int(width), "h": int(height), "fit": fit})
+
+    def set_loudness(self, target: float | str) -> None:
+        """The exports' loudness: LUFS (-40..-5), or "off" to keep the mix's own levels (``FieldError`` else)."""
+        self._set_meta("loudness", target)
 
     def set_languages(self, languages: Sequence[str]) -> None:
         """The order of a dubbed draft's audio tracks (language codes)."""

@@ -55,6 +55,7 @@ SKILLS: dict[str, Planner] = {
     "music_fade": audio.music_fade_plan,
     "remove_music": audio.remove_music_plan,
     "original_level": audio.original_audio_plan,
+    "loudness": audio.loudness_plan,
     "dub": dubbing.dubbing_plan,
     "presenter": avatar.avatar_plan,
     "transcript": hearing.transcript_plan,

@@ -25,6 +25,7 @@ COMPONENTS = {
     "dubs": ("dubs",),
     "duration": ("duration",),
     "other": ("other",),
+    "loudness": ("loudness",),
 }
 TITLE_FIELDS = ("text", "colour", "position", "start", "duration", "end")
 DERIVED = ("titles.count", "titles.texts", "canvas")

@@ -199,6 +199,7 @@ def snapshot(state: dict[str, Any]) -> dict[str, Any]:
         "canvas.ratio": round(w / h, 4) if isinstance(w, int) and isinstance(h, int) and h else None,
         "video.kept": _kept(roles.get("clip", []), uploads), "video.volume": _volume(roles.get("clip", [])),
         "presenter.present": bool(roles.get("presenter")),
+        "loudness": meta.get("loudness"),  # the exports' LUFS or "off"; None: the default (-14)
     }
     facets.update(_voiceover(roles.get("voiceover", []), voice))
     facets.update(_music(roles.get("music", []), uploads))

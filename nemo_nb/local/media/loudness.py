@@ -21,13 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nemo_nb.draft.fields import LOUDNESS_RANGE, FieldError, check_loudness
+from nemo_nb.draft.fields import DEFAULT_LOUDNESS, LOUDNESS_RANGE, FieldError, check_loudness
 from nemo_nb.local.media.ffmpeg import run_ffmpeg
 from nemo_nb.local.media.filtergraph import Graph
 from nemo_nb.local.media.mix import LONE_FORMAT, add_audio
 from nemo_nb.local.media.timeline import RenderError, Timeline
 
-DEFAULT_TARGET = -14.0  # LUFS integrated: YouTube, TikTok, Instagram, Spotify
+DEFAULT_TARGET = DEFAULT_LOUDNESS
 TARGET_RANGE = LOUDNESS_RANGE
 TRUE_PEAK = -1.0  # dBTP
 LIMIT_DB = -2.5  # sample peak the limiter holds: AAC encoding adds up to ~1.5 dB of inter-sample peaks to clicks

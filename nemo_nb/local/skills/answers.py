@@ -10,8 +10,10 @@ from collections.abc import Callable
 from typing import Any
 
 from nemo_nb.draft import AUDIO, VIDEO
+from nemo_nb.draft.fields import DEFAULT_LOUDNESS
 from nemo_nb.draft.languages import UNDERSTOOD, language_name
 from nemo_nb.local.credits import COSTS
+from nemo_nb.local.skills.audio import loudness_words
 from nemo_nb.local.skills.base import Plan, TurnContext, refusal
 from nemo_nb.local.skills.grammar import listing
 from nemo_nb.local.understanding import Intent, platforms
@@ -142,6 +144,17 @@ def _clock(ms: int) -> str:
     return f"{seconds // 60}:{seconds % 60:02d}"
 
 
+LOUDNESS_WORDS = frozenset({"lufs", "loudness", "normalize", "normalise", "normalized", "normalised", "normalization",
+                            "normalisation"})
+
+
+def loudness(ctx: TurnContext, words: set[str], text: str) -> str | None:
+    """"How loud will the export be?", "is it normalised?": the exports' level."""
+    if not (words & LOUDNESS_WORDS or (words & {"loud", "loudness"} and words & {"export", "exports", "file"})):
+        return None
+    return f"Exports are {loudness_words(ctx.draft.loudness or DEFAULT_LOUDNESS)}."
+
+
 def levels(ctx: TurnContext, words: set[str], text: str) -> str | None:
     draft = ctx.draft
     music = [s for t in draft.tracks if t.type == AUDIO for s in t.segments if s.kind == "music"]
@@ -234,8 +247,8 @@ def tiktok_length(ctx: TurnContext, words: set[str], text: str) -> str | None:
 
 
 TOPICS: tuple[Callable[[TurnContext, set[str], str], str | None], ...] = (
-    cost, credits, music_licence, describe_frame, platform, tiktok_length, resolution, fit_fill, levels, voices, script,
-    languages, uploads, export, status, identity,
+    cost, credits, music_licence, describe_frame, platform, tiktok_length, resolution, fit_fill, loudness, levels,
+    voices, script, languages, uploads, export, status, identity,
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from nemo_nb.draft import AUDIO, VIDEO, Draft, Track
+from nemo_nb.draft.fields import DEFAULT_LOUDNESS, LOUDNESS_RANGE
 from nemo_nb.local.credits import COSTS
 from nemo_nb.local.library import inspect
 from nemo_nb.local.skills.base import Plan, TurnContext, refusal, say, tool, video_end_ms
@@ -213,6 +214,42 @@ def _level_plan(intent: Intent, ctx: TurnContext, *, what: str, segments: list[A
             yield ev
 
     return Plan(action, COSTS[action], run)
+
+
+def loudness_plan(intent: Intent, ctx: TurnContext) -> Plan | None:
+    """How loud exports are: normalised to a level in LUFS (-14, what video platforms play at, unless asked
+    otherwise), or left as mixed ("off")."""
+    target: float | str = "off" if intent.note == "off" else intent.slots.loudness or DEFAULT_LOUDNESS
+    if isinstance(target, float) and not LOUDNESS_RANGE[0] <= target <= LOUDNESS_RANGE[1]:
+        low, high = LOUDNESS_RANGE
+        return refusal(f"Exports can be normalised to {low:g} to {high:g} LUFS, not {target:g}. Nothing was charged.")
+    current = ctx.draft.loudness
+    if current == target or (current is None and target == DEFAULT_LOUDNESS):
+        return refusal(f"Exports are already {loudness_words(target)}. Nothing was charged.")
+
+    async def run(c: TurnContext) -> Any:
+        d = c.draft
+
+        def work() -> dict[str, Any]:
+            d.set_loudness(target)
+            c.set_draft(d)
+            return {"loudness": target}
+
+        async for ev in tool("set_loudness", {"loudness": target}, work):
+            yield ev
+        async for ev in say(f"Exports will be {loudness_words(target)}."):
+            yield ev
+
+    return Plan("audio_level", COSTS["audio_level"], run)
+
+
+def loudness_words(target: float | str) -> str:
+    """What exports at ``target`` (LUFS or "off") are, in words: "normalised to -16 LUFS … podcasts use"."""
+    if target == "off":
+        return "left at the mix's own levels (loudness normalisation is off)"
+    use = {-14.0: ", what YouTube, TikTok and Instagram play at", -16.0: ", the level podcasts use",
+           -23.0: ", the EBU R128 broadcast level"}.get(float(target), "")
+    return f"normalised to {float(target):g} LUFS with peaks at most -1 dBTP{use}"
 
 
 def _segments_of(draft: Draft, what: str) -> list[Any]:

@@ -38,6 +38,8 @@ def primary_target(clause: Clause, slots: Slots, ctx: Context) -> str | None:
     words = set(clause.tokens)
     if "presenter" in targets:
         return "presenter"
+    if "loudness" in targets or (slots.loudness is not None and not set(targets) - {"sound", "video"}):
+        return "loudness"  # "normalize to -16 LUFS", "make the audio podcast-ready"
     if "script" in words and (words & {"video", "movie"} or "mp 4" in clause.text) \
             and not (ctx.scene.video or ctx.scene.pending) \
             and verbs & {"make", "add", "change", "speak"}:
@@ -96,6 +98,8 @@ def resolve(clause: Clause, ctx: Context) -> list[Intent]:
         slots.level = slots.level or slot_reader.level_for("down", clause)
     if clause.aside and not clause.verbs():
         return []
+    if clause.lexed.has("negation") and not clause.verbs() and "loudness" in clause.targets():
+        return by_target("loudness", clause, slots, set(verbs), ctx)  # "don't normalize the audio": off
     if clause.lexed.has("negation") and not clause.verbs():  # "don't remove it", "don't touch the title": nothing
         return [intent_for("modifier", clause, slots)] if slots.sidecar else []  # "… don't burn them in": a file
     if clause.descriptive and clause.payloads:

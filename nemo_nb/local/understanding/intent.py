@@ -85,6 +85,7 @@ class Slots:
     negated: bool = False
     sidecar: bool = False                 # captions kept as a file only ("as an SRT", "don't burn them in")
     replace_original: bool = False        # a dub that removes the original speech
+    loudness: float | None = None         # LUFS asked for ("-16 LUFS", "for a podcast")
 
     def merge(self, other: Slots) -> None:
         """Fill what is unset here from ``other`` (a modifier clause: "… and make them yellow")."""

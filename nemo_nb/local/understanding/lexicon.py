@@ -64,6 +64,8 @@ TARGETS: Mapping[str, str] = {
               " | 尺寸 | 画幅 | 格式 | 分辨率",
     "video": "video | videos | clip | clips | footage | timeline | movie | film | recording | whole thing | 视频"
              " | 片子 | 素材",
+    "loudness": "loudness | lufs | normalization | normalisation | normalize | normalise | normalized | normalised"
+                " | loudness normalization | loudness normalisation | loudness level | loudness target | 响度",
     "presenter": "avatar | presenter | spokesperson | spokesman | spokeswoman | talking head | host | anchor"
                  " | ai person | virtual presenter | 数字人 | 主持人 | 虚拟主播 | 虚拟人",
 }
@@ -112,6 +114,10 @@ MODIFIERS: Mapping[str, Mapping[str, str]] = {
     "fade": {
         "in": "fade in | fade-in | fades in | fading in | 淡入",
         "out": "fade out | fade-out | fades out | fading out | 淡出",
+    },
+    "loudness_use": {  # LUFS that a kind of outlet expects (every video platform: -14, the default)
+        "-16": "podcast | podcasts | apple podcasts | audiobook | audiobooks | 播客",
+        "-23": "broadcast | tv broadcast | ebu r128 | r128 | 广播",
     },
     "mood": {
         "upbeat": "upbeat | energetic | happy | fun | lively | punchy | exciting | hype | cheerful | bouncy | 欢快"

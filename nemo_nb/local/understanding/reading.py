@@ -174,6 +174,7 @@ TAKES = {  # the slots each kind of intent can take from a clause that only adds
     "voiceover": {"text", "languages", "translations", "gender", "pace", "spread", "when"},
     "revoice": {"gender", "pace", "languages"}, "dub": {"languages", "translations", "text", "replace_original"},
     "music": {"level", "mood", "fade_in", "fade_out", "fade_change", "duck", "uploads", "when"},
+    "loudness": {"loudness"},
     "music_level": {"level"}, "music_fade": {"fade_in", "fade_out", "fade_change"}, "original_level": {"level"},
     "voice_level": {"level"},
     "presenter": {"text", "position", "gender", "pace", "languages", "ratio", "size", "colour"},

@@ -58,7 +58,27 @@ def read(clause: Clause, trim: bool = False) -> Slots:
     if any(t in ("duck", "ducking", "ducked") for t in tokens) and lexed.has("negation"):
         slots.duck = False
     slots.sidecar = sidecar(clause)
+    slots.loudness = loudness(clause)
     return slots
+
+
+LUFS_UNITS = frozenset({"lufs", "lkfs"})
+NEGATIVE = frozenset({"-", "minus", "negative", "负"})
+
+
+def loudness(clause: Clause) -> float | None:
+    """LUFS asked for: "-16 LUFS", "16 LUFS" (always negative), "normalize to minus 18", "for a podcast" (-16)."""
+    tokens = clause.tokens
+    named = "loudness" in clause.targets()
+    for i, token in enumerate(tokens):
+        if not is_number(token):
+            continue
+        unit = tokens[i + 1] if i + 1 < len(tokens) else ""
+        signed = i > 0 and tokens[i - 1] in NEGATIVE
+        if unit in LUFS_UNITS or (named and (signed or (i > 0 and tokens[i - 1] in ("to", "at")))):
+            return -abs(float(token))
+    use = clause.lexed.first("loudness_use")
+    return float(use) if use else None
 
 
 def _magnitude(clause: Clause) -> str | None:

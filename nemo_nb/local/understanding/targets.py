@@ -28,7 +28,8 @@ def by_target(target: str, clause: Clause, slots: Slots, verbs: set[str], ctx: C
             return [intent_for("ask", clause, slots, note="remove")]
         return _everything_except(clause, slots, verbs, scene)
     handler = {"presenter": _presenter, "dub": _dub, "captions": _captions, "title": _title, "voice": _voice,
-               "music": _music, "original": _original, "canvas": _canvas, "video": _video}[target]
+               "music": _music, "original": _original, "canvas": _canvas, "video": _video,
+               "loudness": _loudness}[target]
     return handler(clause, slots, verbs, ctx)
 
 
@@ -140,6 +141,16 @@ def _original(clause: Clause, slots: Slots, verbs: set[str], ctx: Context) -> li
     if slots.level is None:
         return []
     return [intent_for("original_level", clause, slots, "original")]
+
+
+def _loudness(clause: Clause, slots: Slots, verbs: set[str], ctx: Context) -> list[Intent]:
+    """The exports' loudness: a level in LUFS, an outlet's ("for a podcast"), the default, or off ("don't
+    normalize", "turn off loudness normalisation")."""
+    negated = clause.lexed.has("negation") or bool({"no", "without"} & set(clause.tokens))
+    if negated and not any(t.startswith("normali") for t in clause.tokens):
+        return []  # "don't touch the loudness": nothing to do
+    off = negated or bool(verbs & REMOVE) or ("keep" in verbs and slots.loudness is None)  # "keep it as it is"
+    return [intent_for("loudness", clause, slots, "loudness", note="off" if off else "")]
 
 
 def _canvas(clause: Clause, slots: Slots, verbs: set[str], ctx: Context) -> list[Intent]:
