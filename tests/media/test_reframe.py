@@ -42,6 +42,9 @@ def sources(tmp_path_factory: pytest.TempPathFactory) -> dict[str, MediaRef]:
     # A box crossing the picture from left to right in 4 s.
     ffmpeg("-f", "lavfi", "-i", "color=c=0x335577:s=640x360:r=25:d=4", "-f", "lavfi", "-i", "color=c=yellow:s=60x60",
            "-filter_complex", "[0][1]overlay=x='20+140*t':y=150:shortest=1", *x264, str(d / "across.mp4"))
+    # The same with a keyframe every 12 frames (0.48 s), as phones and screen recorders write: sampled at keyframes.
+    ffmpeg("-i", str(d / "across.mp4"), *x264, "-g", "12", "-keyint_min", "12", "-sc_threshold", "0",
+           str(d / "across_keyframes.mp4"))
     # An even pattern, the same everywhere.
     ffmpeg("-f", "lavfi", "-i", "nullsrc=s=640x360:r=25:d=2", "-vf",
            "geq=lum='255*mod(floor(X/16)+floor(Y/16)\\,2)':cb=128:cr=128", *x264, str(d / "checker.mp4"))
@@ -119,9 +122,10 @@ def test_fill_of_an_even_picture_is_centred(export) -> None:
 
 
 @pytest.mark.slow
-def test_fill_follows_a_subject_across_the_picture(sources, tmp_path) -> None:
+@pytest.mark.parametrize("src", ["across", "across_keyframes"])
+def test_fill_follows_a_subject_across_the_picture(sources, tmp_path, src) -> None:
     canvas = {"w": 180, "h": 320, "fit": "fill"}
-    draft = Draft({"t": [{"tt": VIDEO, "sg": [{"src": "across"}]}], "m": {"canvas": canvas}})
+    draft = Draft({"t": [{"tt": VIDEO, "sg": [{"src": src}]}], "m": {"canvas": canvas}})
     plan = plan_render(draft, sources.get, tmp_path / "out.mp4", tmp_path / "work")
     report = render(plan)
     assert "following the content" in report.frame
@@ -129,3 +133,18 @@ def test_fill_follows_a_subject_across_the_picture(sources, tmp_path) -> None:
         picture = frame(plan.out_path, t)
         yellow = (picture[..., 0] > 180) & (picture[..., 1] > 180) & (picture[..., 2] < 90)
         assert yellow.sum() > 0.5 * (60 * 320 / 360) ** 2, f"the box left the picture at {t} s"
+
+
+def test_samples_are_keyframes_when_there_are_enough(sources) -> None:
+    """With a keyframe every 0.48 s the samples are keyframes (no decoding up to each time), each at its own
+    time; with one keyframe in 4 s, the exact frames are decoded."""
+    from nemo_nb.local.media.reframe import _samples
+    from nemo_nb.local.media.timeline import Visual
+
+    for name, keyframed in (("across_keyframes", True), ("across", False)):
+        clip = Visual(sources[name], start_ms=0, dur_ms=4000, in_ms=0, volume=100)
+        frames, times = _samples(clip, 64, 36)
+        assert len(frames) == len(times) >= 4
+        on_keyframes = all(abs(t / 0.48 - round(t / 0.48)) < 0.01 for t in times)
+        assert on_keyframes == keyframed, (name, times)
+        assert times == sorted(times) and len(set(times)) == len(times)

@@ -11,6 +11,7 @@ moving linearly in between.
 from __future__ import annotations
 
 import itertools
+import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,8 @@ SAME_SHAPE = 0.01  # aspect ratios this close are the same shape: scaled, never 
 _BLUR_DOWNSCALE = 8  # the background is blurred at 1/8 size (cheap), then scaled up
 _BLUR_DARKEN = 0.6  # the background's brightness
 _SAMPLES = 6  # frames sampled for a fill crop
+_MIN_KEYFRAME_SAMPLES = 4  # distinct keyframes enough to place a crop; fewer: exact frames are decoded
+_SHOWN = re.compile(r"\[showinfo@s(\d+) @ [^\]]*\] n:\s*0 .*?pts_time:(-?[\d.]+)")
 _SAMPLE_WIDTH = 160  # px: the samples are analysed this small
 _CENTRE_PULL = 0.25  # share of the window's content a shift from the centre to the edge must beat
 _EDGE = 40  # a grey-level step this strong is an edge (text on a picture, outlines), not texture
@@ -162,27 +165,46 @@ def _content(clip: Visual) -> tuple[Any, Any, list[float]]:
 
 
 def _samples(clip: Visual, width: int, height: int) -> tuple[Any, list[float]]:
-    """Up to ``_SAMPLES`` grey frames of ``clip`` as a (n, height, width) float array, one seek per frame, and
-    the seconds into the clip each was taken at."""
-    import numpy as np
-
+    """Up to ``_SAMPLES`` grey frames of ``clip`` as a (n, height, width) float array, and the seconds into the
+    clip each shows. Keyframes first (the one at or before each sample time: no decoding up to the time, ~8x
+    quicker at 1080p); when the source has too few keyframes for that, each exact frame."""
     still = clip.ref.info.kind == "image"
     count = 1 if still else _SAMPLES
+    wanted = [clip.in_ms / 1000 + clip.dur_ms * (i + 0.5) / count / 1000 for i in range(count)]
+    if not still:
+        frames, times = _grab(clip, wanted, width, height, keyframes=True)
+        if len(frames) >= min(count, _MIN_KEYFRAME_SAMPLES):
+            return frames, times
+    return _grab(clip, wanted, width, height, keyframes=False, still=still)
+
+
+def _grab(clip: Visual, wanted: list[float], width: int, height: int, *, keyframes: bool,
+          still: bool = False) -> tuple[Any, list[float]]:
+    """The frames at (or, with ``keyframes``, the keyframes at or before) the source times ``wanted``, one seek
+    each: distinct frames only, and their times into the clip."""
+    import numpy as np
+
     args: list[str] = []
-    times = [clip.dur_ms * (i + 0.5) / count / 1000 for i in range(count)]
-    for i in range(count):
-        at = clip.in_ms / 1000 + times[i]
-        args += ([] if still else ["-ss", f"{at:.3f}"]) + ["-protocol_whitelist", "file", "-i",
-                                                           str(Path(clip.ref.path).resolve())]
-    chains = [f"[{i}:v:0]trim=end_frame=1,scale={width}:{height},format=gray[f{i}]" for i in range(count)]
+    seek = ["-noaccurate_seek", "-skip_frame", "nokey"] if keyframes else []
+    for at in wanted:
+        args += ([] if still else [*seek, "-ss", f"{at:.3f}"]) + ["-protocol_whitelist", "file", "-i",
+                                                                  str(Path(clip.ref.path).resolve())]
+    count = len(wanted)
+    chains = [f"[{i}:v:0]trim=end_frame=1,showinfo@s{i},scale={width}:{height},format=gray[f{i}]"
+              for i in range(count)]
     joined = "".join(f"[f{i}]" for i in range(count))
     graph = ";".join([*chains, f"{joined}concat=n={count}:v=1:a=0[out]"])
-    done = subprocess.run([ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", *args,
+    done = subprocess.run([ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "info", *args,
                            "-filter_complex", graph, "-map", "[out]", "-fps_mode", "passthrough",  # every sample
                            "-f", "rawvideo", "-"],
                           stdin=subprocess.DEVNULL, capture_output=True, timeout=_PROBE_TIMEOUT_S, check=True)
+    shown = {int(i): float(t) for i, t in _SHOWN.findall(done.stderr.decode(errors="replace"))}
     frames = np.frombuffer(done.stdout, np.uint8)
-    n = len(frames) // (width * height)
+    n = min(len(frames) // (width * height), count)
     if n == 0:
         raise ValueError("no frame could be sampled")
-    return frames[:n * width * height].reshape(n, height, width).astype(float), times
+    # A seek's frame shows at its own time: the seek time plus its (zero or negative) timestamp after the seek.
+    times = [max(0.0, wanted[i] + (shown.get(i, 0.0) if keyframes else 0.0) - clip.in_ms / 1000) for i in range(n)]
+    keep = [i for i in range(n) if i == 0 or abs(times[i] - times[i - 1]) > 1e-3]  # one keyframe sampled twice
+    grey = frames[:n * width * height].reshape(n, height, width).astype(float)
+    return grey[keep], [times[i] for i in keep]
