@@ -6,7 +6,10 @@ from pathlib import Path
 import pytest
 from rawapi import RawApi
 
-from nemo_nb import samples
+from nemo_nb import Nemo, samples
+from nemo_nb.api import Timings
+
+FAST = Timings(render_poll_min_s=0.05, render_poll_max_s=0.2, drop_poll_s=0.05)  # renders here take a second
 
 
 @pytest.fixture(autouse=True)
@@ -76,3 +79,11 @@ def controller(backend, tmp_path: Path, clip: Path, monkeypatch: pytest.MonkeyPa
     c.connect(url=backend.url)
     yield c
     c.close()
+
+
+@pytest.fixture
+def nemo(backend):
+    """The client on the module's backend, polling renders often (test files may define their own)."""
+    n = Nemo(backend.url, timings=FAST)
+    yield n
+    n.close()

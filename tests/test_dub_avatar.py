@@ -9,7 +9,6 @@ import pytest
 from media_helpers import frame, pcm, rms, window
 
 from nemo_nb import Nemo, samples
-from nemo_nb.api import Timings
 from nemo_nb.local.credits import COSTS
 from nemo_nb.local.media.ffmpeg import ffmpeg_exe
 from nemo_nb.local.media.probe import probe
@@ -25,14 +24,6 @@ TRANSLATIONS = {
 DUB = "dub this video into Spanish, French, and German with synced audio. " + " ".join(
     f"{lang}: {text}" for lang, text in TRANSLATIONS.items())
 TAGS = {"es": "spa", "fr": "fre", "de": "ger"}
-FAST = Timings(render_poll_min_s=0.05, render_poll_max_s=0.2, drop_poll_s=0.05)
-
-
-@pytest.fixture
-def nemo(backend):
-    n = Nemo(backend.url, timings=FAST)
-    yield n
-    n.close()
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,6 @@ from media_helpers import frame
 from rawapi import RawApi
 
 from nemo_nb import Nemo, samples
-from nemo_nb.api import Timings
 from nemo_nb.draft import TEXT, VIDEO, Draft
 from nemo_nb.local import srt
 from nemo_nb.local.credits import COSTS
@@ -25,7 +24,6 @@ from nemo_nb.transcript import Transcript, word_error_rate
 MAX_WER = 0.15
 
 pytest.importorskip("faster_whisper")
-FAST = Timings(render_poll_min_s=0.05, render_poll_max_s=0.2, drop_poll_s=0.05)
 SPANISH = ("Bienvenidos a este breve recorrido por el nuevo editor.", "Primero, arrastra tu clip a la línea de tiempo.",
            "La vista previa se actualiza en cuanto lo sueltas.", "Después, abre el panel de efectos a la derecha.")
 FRENCH = ("Bienvenue dans cette courte visite du nouvel éditeur.", "D'abord, glissez votre clip sur la timeline.",
@@ -66,13 +64,6 @@ def spanish(media_dir: Path) -> Path:
 @pytest.fixture(scope="module")
 def tone(media_dir: Path) -> Path:
     return samples.make_clip(media_dir / "tone4.mp4", seconds=4)
-
-
-@pytest.fixture
-def nemo(backend):
-    n = Nemo(backend.url, timings=FAST)
-    yield n
-    n.close()
 
 
 # -- transcripts -------------------------------------------------------------------------------------------

@@ -8,10 +8,8 @@ import pytest
 from media_helpers import loudness
 
 from nemo_nb import Nemo
-from nemo_nb.api import Timings
 from nemo_nb.local.understanding import Scene, understand
 
-FAST = Timings(render_poll_min_s=0.05, render_poll_max_s=0.2, drop_poll_s=0.05)
 CLIP = Scene(video=True, clips=("clip.mp4",), video_ms=3_000, music=True)
 
 
@@ -25,6 +23,11 @@ CLIP = Scene(video=True, clips=("clip.mp4",), video_ms=3_000, music=True)
     ("make it broadcast loudness", False, -23.0),
     ("normalise the audio to -14 LUFS for YouTube", False, -14.0),
     ("normalize the volume", False, None),
+    ("loudness: -16 LUFS integrated", False, -16.0),
+    ("can you normalise it to -16 LKFS for Apple Podcasts", False, -16.0),
+    ("把响度调到-16", False, -16.0),
+    ("响度调成负十六", False, -16.0),
+    ("做成播客的响度", False, -16.0),
     ("turn off loudness normalization", True, None),
     ("don't normalize the audio", True, None),
     ("no loudness normalisation, keep my mix as it is", True, None),
@@ -41,13 +44,6 @@ def test_loudness_in_words(message: str, off: bool, lufs: float | None) -> None:
                                      "how loud will the export be in LUFS?", "don't change the loudness"])
 def test_volume_and_questions_are_not_loudness_targets(message: str) -> None:
     assert "loudness" not in understand(message, CLIP).kinds
-
-
-@pytest.fixture
-def nemo(backend):
-    n = Nemo(backend.url, timings=FAST)
-    yield n
-    n.close()
 
 
 @pytest.mark.slow

@@ -47,8 +47,7 @@ from nemo_nb.local.media.avatar_art import (
 from nemo_nb.local.media.avatar_art import background as draw_background
 from nemo_nb.local.media.avatar_motion import REST, Pose, motion_track, speech_level
 from nemo_nb.local.media.ffmpeg import AAC_AUDIO, RenderCancelled, run_ffmpeg
-from nemo_nb.local.media.loudness import Levelled, check_target, gain_filter, level, sound_job
-from nemo_nb.local.media.mix import LONE_FORMAT
+from nemo_nb.local.media.loudness import check_target, level_file
 from nemo_nb.local.media.probe import MediaInfo
 
 __all__ = [
@@ -423,8 +422,8 @@ def render_presenter(
     partial = out.with_name(out.name + ".part")
     with tempfile.TemporaryDirectory(prefix="avatar-", dir=out.parent) as tmp, ThreadPoolExecutor(1) as pool:
         work = Path(tmp)
-        levelling = None if target is None else pool.submit(
-            contextvars.copy_context().run, _level_speech, audio, target, duration, work, cancel)
+        levelling = None if target is None else pool.submit(  # the context carries the turn's budget
+            contextvars.copy_context().run, level_file, audio, target, duration, work, SPEECH_LIMIT_DB, cancel)
         poses, nods = (motion_track(phonemes, speech_level(audio, work, cancel), duration, rate, seed)
                        if motion else (None, []))
         runs = _frame_runs(mouth, blinks, frames, rate, poses)
@@ -473,20 +472,6 @@ def render_presenter(
         "boxes": {"eyes": layout.eyes_box, "mouth": layout.mouth_box, "torso": layout.torso_box},
         "timings": {"draw_s": round(draw_s, 3), "encode_s": round(encode_s, 3)},
     }
-
-
-def _level_speech(audio: Path, target: float, duration_s: float, work: Path,
-                  cancel: threading.Event | None) -> tuple[Levelled, Path]:
-    """``audio`` brought to ``target`` LUFS (through a limiter held at ``SPEECH_LIMIT_DB`` when its peaks need
-    one), as a stereo WAV in ``work`` (as renders make it): what levelling did, and the file."""
-    folder = work / "loudness"
-    folder.mkdir()
-    levelled = level(sound_job(audio, target, duration_s, folder, SPEECH_LIMIT_DB), cancel=cancel)[0]
-    out = folder / "speech.wav"
-    run_ffmpeg(["-protocol_whitelist", "file", "-i", str(audio), "-map", "0:a:0",
-                "-af", f"{LONE_FORMAT},{gain_filter(levelled)}", "-c:a", "pcm_f32le", str(out)],
-               duration_s=duration_s, cancel=cancel)
-    return levelled, out
 
 
 def _motion_runs(runs: list[tuple[tuple[str, str, Pose], int]], layout: Layout) -> list[list[int]]:

@@ -8,7 +8,7 @@ already peaks near −1 dBFS), a lookahead limiter holds them under it; limiting
 measuring run tries several gains through the limiter at once and the gain that meets the target is
 interpolated between them. Silence stays silence.
 
-The target comes from the draft (``m.loudness``: LUFS, or ``"off"``), else ``DEFAULT_TARGET``.
+The target comes from the draft (``m.loudness``: LUFS, or ``"off"``), else ``DEFAULT_LOUDNESS`` (-14, ``draft.fields``).
 """
 from __future__ import annotations
 
@@ -21,13 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nemo_nb.draft.fields import DEFAULT_LOUDNESS, LOUDNESS_RANGE, FieldError, check_loudness
+from nemo_nb.draft.fields import LOUDNESS_RANGE, FieldError, check_loudness
 from nemo_nb.local.media.ffmpeg import run_ffmpeg
 from nemo_nb.local.media.filtergraph import Graph
 from nemo_nb.local.media.mix import LONE_FORMAT, add_audio
 from nemo_nb.local.media.timeline import RenderError, Timeline
 
-DEFAULT_TARGET = DEFAULT_LOUDNESS
 TARGET_RANGE = LOUDNESS_RANGE
 TRUE_PEAK = -1.0  # dBTP
 LIMIT_DB = -2.5  # sample peak the limiter holds: AAC encoding adds up to ~1.5 dB of inter-sample peaks to clicks
@@ -97,11 +96,18 @@ def loudness_job(timeline: Timeline, copied: Path | None, target: float, work_di
     return LoudnessJob(target, graph.inputs, graph.filters, outputs, timeline.duration_ms / 1000, work_dir)
 
 
-def sound_job(path: Path, target: float, duration_s: float, work: Path, limit_db: float = LIMIT_DB) -> LoudnessJob:
-    """The measuring run of one sound file on its own (its first audio stream, as a render has it)."""
+def level_file(path: Path, target: float, duration_s: float, work: Path, limit_db: float = LIMIT_DB,
+               cancel: threading.Event | None = None) -> tuple[Levelled, Path]:
+    """One sound file (its first audio stream, as a render takes it) brought to ``target`` LUFS, through a
+    limiter held at ``limit_db`` when its peaks need one: what levelling did, and the new WAV in ``work``."""
     graph = Graph()
     graph.input(path)
-    return LoudnessJob(target, graph.inputs, [f"[0:a:0]{LONE_FORMAT}[sound]"], ["[sound]"], duration_s, work, limit_db)
+    job = LoudnessJob(target, graph.inputs, [f"[0:a:0]{LONE_FORMAT}[sound]"], ["[sound]"], duration_s, work, limit_db)
+    levelled = level(job, cancel=cancel)[0]
+    out = work / "levelled.wav"
+    run_ffmpeg([*graph.inputs, "-map", "0:a:0", "-af", f"{LONE_FORMAT},{gain_filter(levelled)}", "-c:a", "pcm_f32le",
+                str(out)], duration_s=duration_s, cancel=cancel)
+    return levelled, out
 
 
 def apply_gains(script: Path, levelled: list[Levelled]) -> None:

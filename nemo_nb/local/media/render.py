@@ -23,12 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from nemo_nb.draft import CANVAS_PRESETS, Draft
-from nemo_nb.draft.fields import DEFAULT_FIT
+from nemo_nb.draft.fields import DEFAULT_FIT, DEFAULT_LOUDNESS
 from nemo_nb.draft.languages import LANGUAGES as LANGUAGE_TABLE
 from nemo_nb.local.media.ffmpeg import AAC_AUDIO, run_ffmpeg
 from nemo_nb.local.media.filtergraph import Graph
 from nemo_nb.local.media.loudness import (
-    DEFAULT_TARGET,
     GAIN_PLACEHOLDER,
     Levelled,
     LoudnessJob,
@@ -168,12 +167,12 @@ def plan_render(
     splice the picture when it can be (``None``: when that is quicker), never (``False``), or whenever
     it can be (``True``). ``preview``: a quick small render (shorter side at most ``PREVIEW_SIDE``, at most
     ``PREVIEW_FPS`` frames a second), for looking. ``loudness``: the target in LUFS for every audio track,
-    ``"off"``, or ``"draft"``: the draft's ``m.loudness``, else ``DEFAULT_TARGET``.
+    ``"off"``, or ``"draft"``: the draft's ``m.loudness``, else ``DEFAULT_LOUDNESS``.
     """
     timeline = read_timeline(draft, resolve)
     if loudness == "draft":
         asked = draft.raw["m"].get("loudness")
-        target = check_target(DEFAULT_TARGET if asked is None else asked, "m.loudness")
+        target = check_target(DEFAULT_LOUDNESS if asked is None else asked, "m.loudness")
     else:
         target = check_target(loudness, "loudness")
     if language is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from nemo_nb.draft import AUDIO, VIDEO, Draft, Track
-from nemo_nb.draft.fields import DEFAULT_LOUDNESS, LOUDNESS_RANGE
+from nemo_nb.draft.fields import DEFAULT_LOUDNESS, LOUDNESS_RANGE, FieldError, check_loudness
 from nemo_nb.local.credits import COSTS
 from nemo_nb.local.library import inspect
 from nemo_nb.local.skills.base import Plan, TurnContext, refusal, say, tool, video_end_ms
@@ -220,9 +220,12 @@ def loudness_plan(intent: Intent, ctx: TurnContext) -> Plan | None:
     """How loud exports are: normalised to a level in LUFS (-14, what video platforms play at, unless asked
     otherwise), or left as mixed ("off")."""
     target: float | str = "off" if intent.note == "off" else intent.slots.loudness or DEFAULT_LOUDNESS
-    if isinstance(target, float) and not LOUDNESS_RANGE[0] <= target <= LOUDNESS_RANGE[1]:
+    try:
+        check_loudness(target)
+    except FieldError:
         low, high = LOUDNESS_RANGE
-        return refusal(f"Exports can be normalised to {low:g} to {high:g} LUFS, not {target:g}. Nothing was charged.")
+        return refusal(f"Exports can be normalised to {low:g} to {high:g} LUFS, not {float(target):g}. "
+                       "Nothing was charged.")
     current = ctx.draft.loudness
     if current == target or (current is None and target == DEFAULT_LOUDNESS):
         return refusal(f"Exports are already {loudness_words(target)}. Nothing was charged.")

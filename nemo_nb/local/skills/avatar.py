@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from nemo_nb.draft import TEXT, VIDEO, Draft
+from nemo_nb.draft.fields import DEFAULT_LOUDNESS
 from nemo_nb.local import srt
 from nemo_nb.local.credits import COSTS
 from nemo_nb.local.library import inspect
@@ -177,7 +178,6 @@ def make_presenter(c: TurnContext, lines: list[Line], voice: Any, language: str,
                    background: str, width: int, height: int, captions: bool) -> dict[str, Any]:
     """Speak the script line by line, join with pauses, draw the presenter, and put it on a new draft."""
     from nemo_nb.local.media.avatar import presenter_info, render_presenter
-    from nemo_nb.local.media.loudness import DEFAULT_TARGET
 
     work, phonemes, cues, duration_s = speak_lines(c, lines, voice, language, pace)
     if background.startswith("upload:"):
@@ -188,7 +188,7 @@ def make_presenter(c: TurnContext, lines: list[Line], voice: Any, language: str,
     # ready to post as it is, and its export only measures it.
     facts = render_presenter(video.path, audio_path=work.path, phonemes=phonemes, duration_s=duration_s,
                              width=width, height=height, style=style, background=background,
-                             loudness=DEFAULT_TARGET)
+                             loudness=DEFAULT_LOUDNESS)
     info = presenter_info(facts)  # what render_presenter wrote: no probe run
     entry = c.register(video, dataclasses.asdict(info), kind="avatar", style=style)
     srt_item = c.new_file(f"presenter.{language}.srt")

@@ -23,7 +23,7 @@ WORDS = frozenset(SMALL) | frozenset(TENS) | frozenset(VAGUE) | {"hundred", "hal
 _CJK_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
                "九": 9}
 _CJK_SCALES = {"十": 10, "百": 100}
-_CJK_BEFORE = frozenset({"第", "前", "后", "到", "至", "头", "开头", "最后", "末尾", "结尾"})
+_CJK_BEFORE = frozenset({"第", "前", "后", "到", "至", "头", "开头", "最后", "末尾", "结尾", "负"})
 _CJK_AFTER = frozenset({"秒", "分", "倍", "%"})
 _NUMBER = re.compile(r"\d+(?:\.\d+)?$")
 
