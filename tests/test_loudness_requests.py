@@ -28,6 +28,8 @@ CLIP = Scene(video=True, clips=("clip.mp4",), video_ms=3_000, music=True)
     ("把响度调到-16", False, -16.0),
     ("响度调成负十六", False, -16.0),
     ("做成播客的响度", False, -16.0),
+    ("响度调成18", False, -18.0),
+    ("loudness around 15 please", False, -15.0),
     ("turn off loudness normalization", True, None),
     ("don't normalize the audio", True, None),
     ("no loudness normalisation, keep my mix as it is", True, None),

@@ -75,7 +75,7 @@ def loudness(clause: Clause) -> float | None:
             continue
         unit = tokens[i + 1] if i + 1 < len(tokens) else ""
         signed = i > 0 and tokens[i - 1] in NEGATIVE
-        if unit in LUFS_UNITS or (named and (signed or (i > 0 and tokens[i - 1] in ("to", "at")))):
+        if unit in LUFS_UNITS or (named and (signed or (i > 0 and tokens[i - 1] in LEVEL_LEADS))):
             return -abs(float(token))
     use = clause.lexed.first("loudness_use")
     return float(use) if use else None
